@@ -1,0 +1,59 @@
+#include "agents/households.hpp"
+
+#include "sim/model.hpp"
+
+namespace regio {
+
+namespace {
+template <class T>
+void keep_alive(std::vector<T>& v, const std::vector<std::uint8_t>& alive) {
+  size_t w = 0;
+  for (size_t r = 0; r < v.size(); ++r)
+    if (alive[r]) v[w++] = v[r];
+  v.resize(w);
+}
+}  // namespace
+
+size_t HouseholdStore::append(std::uint32_t new_id, std::uint16_t zone_index) {
+  id.push_back(new_id);
+  zone.push_back(zone_index);
+  first_member.push_back(k_none);
+  size.push_back(0);
+  ref_birth.push_back(0);
+  next_move.push_back(k_never);
+  alive.push_back(1);
+  return id.size() - 1;
+}
+
+void HouseholdStore::compact() {
+  const std::vector<std::uint8_t> keep = alive;
+  keep_alive(id, keep), keep_alive(zone, keep), keep_alive(first_member, keep);
+  keep_alive(size, keep), keep_alive(ref_birth, keep), keep_alive(next_move, keep);
+  keep_alive(alive, keep);
+}
+
+size_t HouseholdStore::bytes() const {
+  return id.capacity() * 4 + zone.capacity() * 2 + first_member.capacity() * 4 +
+         size.capacity() * 2 + ref_birth.capacity() * 4 + next_move.capacity() * 4 +
+         alive.capacity();
+}
+
+namespace households {
+
+void schedule_move(Model& m, size_t h, std::int32_t now) {
+  auto& hh = m.households;
+  Rng rng = m.rng(Stream::out_migration, hh.id[h], now);
+  const std::int32_t age = now - hh.ref_birth[h];
+  const std::int32_t at = m.schedules.out_migration.sample(age, rng.uniform());
+  hh.next_move[h] = at == k_never ? k_never : hh.ref_birth[h] + at;
+}
+
+void due_moves(const Model& m, size_t begin, size_t end, std::int32_t now,
+               std::vector<std::uint32_t>& out) {
+  const auto& hh = m.households;
+  for (size_t h = begin; h < end; ++h)
+    if (hh.next_move[h] == now && hh.alive[h]) out.push_back(hh.id[h]);
+}
+
+}  // namespace households
+}  // namespace regio

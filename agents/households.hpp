@@ -1,0 +1,36 @@
+// Households: who lives together in one dwelling, and moves out of the region together.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/types.hpp"
+
+namespace regio {
+
+class Model;
+
+struct HouseholdStore {
+  std::vector<std::uint32_t> id;
+  std::vector<std::uint16_t> zone;
+  std::vector<std::uint32_t> first_member;  ///< person id heading the member list
+  std::vector<std::uint16_t> size;
+  std::vector<std::int32_t> ref_birth;      ///< birth month of the oldest member
+  std::vector<std::int32_t> next_move;      ///< Month::index of moving out of the region
+  std::vector<std::uint8_t> alive;
+
+  size_t size_count() const { return id.size(); }
+  size_t append(std::uint32_t new_id, std::uint16_t zone_index);
+  void compact();
+  size_t bytes() const;
+};
+
+namespace households {
+
+/// Draws the month in which household index h moves out of the region.
+void schedule_move(Model& m, size_t h, std::int32_t now);
+/// Collects (in index order) the ids of households moving out this month; parallel chunks.
+void due_moves(const Model& m, size_t begin, size_t end, std::int32_t now,
+               std::vector<std::uint32_t>& out);
+
+}  // namespace households
+}  // namespace regio

@@ -1,0 +1,354 @@
+#include "agents/persons.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/model.hpp"
+
+namespace regio {
+
+namespace {
+template <class T>
+void keep_alive(std::vector<T>& v, const std::vector<std::uint8_t>& alive) {
+  size_t w = 0;
+  for (size_t r = 0; r < v.size(); ++r)
+    if (alive[r]) v[w++] = v[r];
+  v.resize(w);
+}
+template <class T>
+size_t vbytes(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+}  // namespace
+
+size_t PersonStore::append(std::uint32_t new_id) {
+  id.push_back(new_id);
+  household.push_back(k_none);
+  next_member.push_back(k_none);
+  birth_month.push_back(0);
+  sex.push_back(0);
+  role.push_back(idx(Role::head));
+  zone.push_back(0);
+  education.push_back(idx(Education::basic));
+  track.push_back(idx(Education::basic));
+  parent_education.push_back(idx(Education::basic));
+  field.push_back(idx(Field::other));
+  status.push_back(idx(Status::child));
+  status_since.push_back(0);
+  institution.push_back(k_outside);
+  death.push_back(k_never);
+  next_birth.push_back(k_never);
+  next_life.push_back(k_never);
+  life_event.push_back(idx(LifeEvent::none));
+  next_labour.push_back(k_never);
+  leave_home.push_back(k_never);
+  next_due.push_back(k_never);
+  alive.push_back(1);
+  return id.size() - 1;
+}
+
+void PersonStore::compact() {
+  const std::vector<std::uint8_t> keep = alive;
+  keep_alive(id, keep), keep_alive(household, keep), keep_alive(next_member, keep);
+  keep_alive(birth_month, keep), keep_alive(sex, keep), keep_alive(role, keep);
+  keep_alive(zone, keep), keep_alive(education, keep), keep_alive(track, keep);
+  keep_alive(parent_education, keep), keep_alive(field, keep), keep_alive(status, keep);
+  keep_alive(status_since, keep), keep_alive(institution, keep), keep_alive(death, keep);
+  keep_alive(next_birth, keep), keep_alive(next_life, keep), keep_alive(life_event, keep);
+  keep_alive(next_labour, keep), keep_alive(leave_home, keep), keep_alive(next_due, keep);
+  keep_alive(alive, keep);
+}
+
+size_t PersonStore::bytes() const {
+  return vbytes(id) + vbytes(household) + vbytes(next_member) + vbytes(birth_month) +
+         vbytes(sex) + vbytes(role) + vbytes(zone) + vbytes(education) + vbytes(track) +
+         vbytes(parent_education) + vbytes(field) + vbytes(status) + vbytes(status_since) +
+         vbytes(institution) + vbytes(death) + vbytes(next_birth) + vbytes(next_life) +
+         vbytes(life_event) + vbytes(next_labour) + vbytes(leave_home) + vbytes(next_due) +
+         vbytes(alive);
+}
+
+void PersonEvents::clear() {
+  deaths.clear(), births.clear(), leavers.clear(), emigrants.clear();
+  study_starts.clear(), graduations.clear();
+}
+
+void PersonEvents::append(const PersonEvents& o) {
+  auto add = [](auto& a, const auto& b) { a.insert(a.end(), b.begin(), b.end()); };
+  add(deaths, o.deaths), add(births, o.births), add(leavers, o.leavers);
+  add(emigrants, o.emigrants), add(study_starts, o.study_starts), add(graduations, o.graduations);
+}
+
+namespace persons {
+
+namespace {
+
+/// Index drawn from shares (summing to about 1) with the uniform draw u.
+template <class A>
+int pick(const A& shares, double u) {
+  for (int k = 0; k < static_cast<int>(shares.size()); ++k) {
+    if (u < shares[k]) return k;
+    u -= shares[k];
+  }
+  return static_cast<int>(shares.size()) - 1;
+}
+
+/// Nominal programme length for students at institutions outside the region.
+int outside_programme_years(Education level) {
+  switch (level) {
+    case Education::mbo: return 3;
+    case Education::hbo: return 4;
+    case Education::wo: return 5;  // bachelor plus master
+    default: return 0;
+  }
+}
+
+double participation(const Model& m, size_t i) {
+  return m.scenario().labour.participation[m.persons.education[i]];
+}
+
+/// Leaving the labour force: chosen so that participation is stationary,
+/// out * p = in * (1 - p).
+double labour_exit_rate(const Model& m, size_t i) {
+  const double p = participation(m, i);
+  const double in = m.scenario().labour.inactivity_exit;
+  return p >= 1.0 ? 0.0 : in * (1.0 - p) / std::max(p, 1e-9);
+}
+
+double job_finding_rate(const Model& m) {
+  const double u = m.scenario().labour.unemployment_rate;
+  const double s = m.scenario().labour.separation_rate;
+  return u <= 0.0 ? 1.0 : s * (1.0 - u) / u;  // steady state u = s / (s + f)
+}
+
+std::int32_t after_waiting(std::int32_t now, double months) {
+  if (!std::isfinite(months) || months > 1e6) return k_never;
+  return now + std::max<std::int32_t>(1, static_cast<std::int32_t>(std::ceil(months)));
+}
+
+void set_retirement(Model& m, size_t i, std::int32_t now) {
+  auto& p = m.persons;
+  const std::int32_t r = retirement_month(m, p.birth_month[i]);
+  p.next_life[i] = std::max(r, now);
+  p.life_event[i] = idx(LifeEvent::retire);
+}
+
+void choose_track(Model& m, size_t i, std::int32_t now) {
+  auto& p = m.persons;
+  Rng rng = m.rng(Stream::education, p.id[i], now);
+  const auto& row = m.scenario().education.track_by_parent[p.parent_education[i]];
+  const auto level = static_cast<Education>(rng.categorical(row, k_education_levels));
+  p.track[i] = idx(level);
+  const std::int32_t b = p.birth_month[i];
+  switch (level) {
+    case Education::basic:
+      p.next_life[i] = september_at_age(b, 18);
+      p.life_event[i] = idx(LifeEvent::enter_labour);
+      break;
+    case Education::mbo:
+      p.next_life[i] = september_at_age(b, 16);
+      p.life_event[i] = idx(LifeEvent::start_study);
+      break;
+    case Education::hbo:
+      p.next_life[i] = september_at_age(b, 17);
+      p.life_event[i] = idx(LifeEvent::start_study);
+      break;
+    case Education::wo:
+      p.next_life[i] = september_at_age(b, 18);
+      p.life_event[i] = idx(LifeEvent::start_study);
+      break;
+  }
+}
+
+void start_study(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
+  auto& p = m.persons;
+  const auto& e = m.scenario().education;
+  const auto level = static_cast<Education>(p.track[i]);
+  Rng rng = m.rng(Stream::education, p.id[i], now);
+  const double in_region = level == Education::mbo   ? e.enrolled_in_region_mbo.value
+                           : level == Education::hbo ? e.enrolled_in_region_hbo.value
+                                                     : e.enrolled_in_region_wo.value;
+  int inst = -1;
+  const double u_region = rng.uniform(), u_choice = rng.uniform(), u_field = rng.uniform();
+  if (u_region < in_region) inst = institutions::choose(m, level, u_choice);
+  int years = outside_programme_years(level);
+  if (inst >= 0) {
+    const Institution& in = m.institutions[static_cast<size_t>(inst)];
+    p.institution[i] = static_cast<std::uint16_t>(inst);
+    p.field[i] = static_cast<std::uint8_t>(pick(in.field_shares, u_field));
+    years = in.programme_years;
+  } else {
+    p.institution[i] = PersonStore::k_outside;
+    p.field[i] = static_cast<std::uint8_t>(pick(m.scenario().field_by_education[idx(level)], u_field));
+  }
+  p.status[i] = idx(Status::student);
+  p.status_since[i] = now;
+  p.next_labour[i] = k_never;
+  // September start, July graduation `years` later.
+  p.next_life[i] = now + 12 * years - 2;
+  p.life_event[i] = idx(LifeEvent::graduate);
+  out.study_starts.push_back(p.id[i]);
+}
+
+void graduate(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
+  auto& p = m.persons;
+  const auto& e = m.scenario().education;
+  const auto level = static_cast<Education>(p.track[i]);
+  Rng rng = m.rng(Stream::education, p.id[i], now);
+  if (rng.bernoulli(institutions::completion_rate(m, level)))
+    p.education[i] = std::max<std::uint8_t>(p.education[i], idx(level));
+  out.graduations.push_back(p.id[i]);
+  const double leave = level == Education::hbo ? e.graduate_leave_hbo.value
+                       : level == Education::wo ? e.graduate_leave_wo.value
+                                                : 0.0;
+  if (rng.bernoulli(leave)) {
+    out.emigrants.push_back(p.id[i]);
+    return;
+  }
+  enter_labour_market(m, i, now);
+}
+
+void labour_transition(Model& m, size_t i, std::int32_t now) {
+  auto& p = m.persons;
+  Rng rng = m.rng(Stream::labour, p.id[i], now);
+  const auto status = static_cast<Status>(p.status[i]);
+  const double exit = labour_exit_rate(m, i);
+  const double u_target = m.scenario().labour.unemployment_rate;
+  Status next = status;
+  if (status == Status::inactive) {
+    next = rng.bernoulli(u_target) ? Status::unemployed : Status::employed;
+  } else {
+    const double move = status == Status::employed ? m.scenario().labour.separation_rate.value
+                                                   : job_finding_rate(m);
+    const bool leaves_labour_force = rng.uniform() * (move + exit) < exit;
+    if (leaves_labour_force)
+      next = Status::inactive;
+    else
+      next = status == Status::employed ? Status::unemployed : Status::employed;
+  }
+  p.status[i] = idx(next);
+  p.status_since[i] = now;
+  schedule_labour(m, i, now, rng);
+}
+
+}  // namespace
+
+std::int32_t september_at_age(std::int32_t birth, int age_years) {
+  const std::int32_t reach = birth + 12 * age_years;
+  const int month_of_year = ((reach % 12) + 12) % 12;  // 0 = January
+  return reach + ((8 - month_of_year) + 12) % 12;       // 8 = September
+}
+
+std::int32_t retirement_month(const Model& m, std::int32_t birth) {
+  const auto& steps = m.scenario().demography.pension;
+  // The pension age depends on the year it is reached: walk the steps in order.
+  std::int32_t month = birth + steps.front().age_months;
+  for (const auto& s : steps) {
+    const std::int32_t candidate = birth + s.age_months;
+    if (candidate / 12 >= s.from_year) month = candidate;
+  }
+  return month;
+}
+
+void schedule_labour(Model& m, size_t i, std::int32_t now, Rng& rng) {
+  auto& p = m.persons;
+  const auto status = static_cast<Status>(p.status[i]);
+  double rate = 0.0;
+  if (status == Status::employed)
+    rate = m.scenario().labour.separation_rate + labour_exit_rate(m, i);
+  else if (status == Status::unemployed)
+    rate = job_finding_rate(m) + labour_exit_rate(m, i);
+  else if (status == Status::inactive)
+    rate = m.scenario().labour.inactivity_exit;
+  p.next_labour[i] = rate > 0.0 ? after_waiting(now, rng.exponential(rate)) : k_never;
+  p.refresh_due(i);
+}
+
+void enter_labour_market(Model& m, size_t i, std::int32_t now) {
+  auto& p = m.persons;
+  Rng rng = m.rng(Stream::labour, p.id[i], now);
+  Status s = Status::inactive;
+  if (rng.bernoulli(participation(m, i)))
+    s = rng.bernoulli(m.scenario().labour.unemployment_rate) ? Status::unemployed
+                                                             : Status::employed;
+  p.status[i] = idx(s);
+  p.status_since[i] = now;
+  set_retirement(m, i, now);
+  schedule_labour(m, i, now, rng);
+}
+
+void schedule_person(Model& m, size_t i, std::int32_t now) {
+  auto& p = m.persons;
+  const std::int32_t b = p.birth_month[i];
+  const std::int32_t age = now - b;
+  Rng rng = m.rng(Stream::mortality, p.id[i], now);
+  const std::int32_t d = m.schedules.mortality.sample(age, rng.uniform());
+  p.death[i] = d == k_never ? k_never : b + d;
+  if (p.sex[i] == idx(Sex::female)) {
+    const std::int32_t nb = m.schedules.fertility.sample(age, rng.uniform());
+    p.next_birth[i] = nb == k_never ? k_never : b + nb;
+  }
+  if (p.role[i] == idx(Role::child)) {
+    const std::int32_t lh = m.schedules.leave_home.sample(std::max(age, 16 * 12), rng.uniform());
+    p.leave_home[i] = lh == k_never ? k_never : b + lh;
+  }
+  p.refresh_due(i);
+}
+
+void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEvents& out) {
+  auto& p = m.persons;
+  const std::int32_t* due = p.next_due.data();
+  for (size_t i = begin; i < end; ++i) {
+    if (due[i] != now) continue;  // the hot loop: one comparison per person and month
+    if (p.death[i] == now) {
+      out.deaths.push_back(p.id[i]);
+      p.next_due[i] = k_never;
+      continue;
+    }
+    const std::int32_t age = now - p.birth_month[i];
+    if (p.next_birth[i] == now) {
+      out.births.push_back(p.id[i]);
+      Rng rng = m.rng(Stream::fertility, p.id[i], now);
+      const std::int32_t nb = m.schedules.fertility.sample(age + 1, rng.uniform());
+      p.next_birth[i] = nb == k_never ? k_never : p.birth_month[i] + nb;
+    }
+    if (p.leave_home[i] == now) {
+      p.leave_home[i] = k_never;
+      if (p.role[i] == idx(Role::child)) {
+        Rng rng = m.rng(Stream::leave_home, p.id[i], now);
+        if (rng.bernoulli(m.scenario().demography.leave_home_out_of_region))
+          out.emigrants.push_back(p.id[i]);
+        else
+          out.leavers.push_back(p.id[i]);
+      }
+    }
+    if (p.next_life[i] == now) {
+      const auto ev = static_cast<LifeEvent>(p.life_event[i]);
+      p.next_life[i] = k_never;
+      p.life_event[i] = idx(LifeEvent::none);
+      switch (ev) {
+        case LifeEvent::choose_track: choose_track(m, i, now); break;
+        case LifeEvent::start_study: start_study(m, i, now, out); break;
+        case LifeEvent::graduate: graduate(m, i, now, out); break;
+        case LifeEvent::enter_labour: enter_labour_market(m, i, now); break;
+        case LifeEvent::retire:
+          p.status[i] = idx(Status::retired);
+          p.status_since[i] = now;
+          p.next_labour[i] = k_never;
+          break;
+        case LifeEvent::none: break;
+      }
+    }
+    if (p.next_labour[i] == now) {
+      const auto s = static_cast<Status>(p.status[i]);
+      if (s == Status::employed || s == Status::unemployed || s == Status::inactive)
+        labour_transition(m, i, now);
+      else
+        p.next_labour[i] = k_never;
+    }
+    p.refresh_due(i);
+  }
+}
+
+}  // namespace persons
+}  // namespace regio

@@ -1,0 +1,117 @@
+// Persons: storage (struct of arrays, stable ids) and their monthly life-course rules:
+// ageing, mortality, births, education, labour-force status, retirement, leaving home.
+// Household-level moves are in agents/households.*; the commit of cross-agent effects
+// (births, deaths, moves) is done by the Model in id order.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/hazard.hpp"
+#include "sim/rng.hpp"
+#include "sim/types.hpp"
+
+namespace regio {
+
+class Model;
+
+/// Role of a person in its household.
+enum class Role : std::uint8_t { head = 0, partner, child, other };
+
+/// The next scheduled life-course event of a person (besides death, births, labour moves).
+enum class LifeEvent : std::uint8_t {
+  none = 0,
+  choose_track,     ///< at 16: basic, mbo, hbo or wo track
+  start_study,      ///< in September: enrol at an institution
+  graduate,         ///< in July after the programme
+  enter_labour,     ///< school leavers without a programme
+  retire,           ///< at the state pension age
+};
+
+struct PersonStore {
+  // Identity and household.
+  std::vector<std::uint32_t> id;
+  std::vector<std::uint32_t> household;    ///< household id
+  std::vector<std::uint32_t> next_member;  ///< next person id in the household list, k_none ends
+  std::vector<std::int32_t> birth_month;   ///< Month::index of birth
+  std::vector<std::uint8_t> sex;
+  std::vector<std::uint8_t> role;
+  std::vector<std::uint16_t> zone;         ///< home zone
+  // Education and work.
+  std::vector<std::uint8_t> education;     ///< highest completed level
+  std::vector<std::uint8_t> track;         ///< level being studied for (students)
+  std::vector<std::uint8_t> parent_education;
+  std::vector<std::uint8_t> field;
+  std::vector<std::uint8_t> status;
+  std::vector<std::int32_t> status_since;  ///< Month::index when the status began
+  std::vector<std::uint16_t> institution;  ///< enrolled institution, k_outside if elsewhere
+  // Scheduled events (Month::index, k_never when none).
+  std::vector<std::int32_t> death;
+  std::vector<std::int32_t> next_birth;
+  std::vector<std::int32_t> next_life;
+  std::vector<std::uint8_t> life_event;
+  std::vector<std::int32_t> next_labour;
+  std::vector<std::int32_t> leave_home;
+  std::vector<std::int32_t> next_due;      ///< min of the above: the only field the scan reads
+  std::vector<std::uint8_t> alive;         ///< 0 once dead or moved out (removed at compaction)
+
+  static constexpr std::uint16_t k_outside = 0xFFFF;
+
+  size_t size() const { return id.size(); }
+  /// Appends a person with every field defaulted; returns its index.
+  size_t append(std::uint32_t new_id);
+  /// Removes persons with alive == 0, keeping id order.
+  void compact();
+  size_t bytes() const;
+  void refresh_due(size_t i) {
+    std::int32_t d = death[i];
+    if (next_birth[i] < d) d = next_birth[i];
+    if (next_life[i] < d) d = next_life[i];
+    if (next_labour[i] < d) d = next_labour[i];
+    if (leave_home[i] < d) d = leave_home[i];
+    next_due[i] = d;
+  }
+};
+
+/// Demographic schedules derived once from the scenario.
+struct Schedules {
+  AgeHazard mortality;
+  AgeHazard fertility;
+  AgeHazard leave_home;
+  AgeHazard out_migration;
+};
+
+/// Cross-agent effects of one month's person events, gathered per chunk in index order
+/// and applied by the commit phase.
+struct PersonEvents {
+  std::vector<std::uint32_t> deaths;          ///< person ids
+  std::vector<std::uint32_t> births;          ///< mother ids
+  std::vector<std::uint32_t> leavers;         ///< person ids leaving the parental home
+  std::vector<std::uint32_t> emigrants;       ///< person ids leaving the region alone
+  std::vector<std::uint32_t> study_starts;    ///< person ids that enrolled this month
+  std::vector<std::uint32_t> graduations;     ///< person ids that finished (or dropped out)
+  void clear();
+  void append(const PersonEvents& other);
+};
+
+namespace persons {
+
+/// Month in which someone born at `birth` reaches the state pension age.
+std::int32_t retirement_month(const Model& m, std::int32_t birth);
+/// First September at or after the month in which someone born at `birth` turns `age`.
+std::int32_t september_at_age(std::int32_t birth, int age_years);
+
+/// Draws the initial schedule of a person (death, births, life event, labour moves,
+/// leaving home) given its state at `now`; used at creation and after a status change.
+void schedule_person(Model& m, size_t i, std::int32_t now);
+/// Schedules the next labour-market transition for someone in the labour force or inactive,
+/// drawing from `rng` (the caller's labour stream for this person and month).
+void schedule_labour(Model& m, size_t i, std::int32_t now, Rng& rng);
+/// Decides the labour status of someone entering the labour market now.
+void enter_labour_market(Model& m, size_t i, std::int32_t now);
+
+/// The monthly rule: every person whose next_due is `now` acts; own-state changes are
+/// made directly, cross-agent effects go to `out`. Runs in parallel over index chunks.
+void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEvents& out);
+
+}  // namespace persons
+}  // namespace regio

@@ -1,0 +1,39 @@
+// The `regio` subcommands. Each returns the process exit code:
+// 0 ok, 2 bad input (scenario, arguments, output path), 1 internal error.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace regio::cli {
+
+struct RunOptions {
+  std::string scenario;  ///< path or built-in name; empty = the default region
+  std::string output;    ///< empty = "<scenario name>.h5"
+  std::optional<std::uint64_t> seed;
+  std::uint32_t replication = 0;
+  int threads = 0;  ///< 0 = all cores
+  int until = 0;
+  double scale = 1.0;
+  std::vector<std::pair<std::string, std::string>> overrides;  ///< --set key=value
+  bool quiet = false;
+  bool check = false;
+};
+
+int run(const RunOptions& opt);
+int validate(const std::string& scenario);
+int info(const std::string& file);
+int export_csv(const std::string& file, const std::string& dir);
+
+struct BenchOptions {
+  std::string scenario;
+  int runs = 5;
+  int threads = 0;
+  double scale = 1.0;
+  int until = 0;
+};
+int bench(const BenchOptions& opt);
+
+}  // namespace regio::cli

@@ -1,0 +1,104 @@
+// `regio`: the command line of the simulator (CLI11).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <exception>
+
+#include "output/hdf5_file.hpp"
+#include "regio/version.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/errors.hpp"
+#include "sim/model.hpp"
+
+namespace {
+
+constexpr const char* k_examples = R"(Examples:
+  regio run                                  the default region (Key Region Leiden), 2026-2046
+  regio run my-scenario.yaml -o out.h5 --seed 7
+  regio run --scale 0.1 --until 2030         a quick look at a 10 % sample to 2030
+  regio run --set demography.total_fertility=1.6
+  regio validate my-scenario.yaml            check a scenario without running it
+  regio info key-region-leiden.h5            metadata and datasets of a result file
+  regio export key-region-leiden.h5 --csv out/
+  regio bench                                speed of the full default region)";
+
+std::pair<std::string, std::string> split_override(const std::string& s) {
+  const auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw regio::InputError("--set", 0, 0, s, "expected key=value, e.g. demography.total_fertility=1.6");
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Regio: an agent-based regional economy simulator"};
+  app.footer(k_examples);
+  app.set_version_flag("--version", fmt::format("regio {} (commit {})", regio::k_version, regio::k_git_commit));
+  app.require_subcommand(1);
+
+  regio::cli::RunOptions run_opt;
+  std::vector<std::string> sets;
+  std::uint64_t seed = 0;
+  auto* run = app.add_subcommand("run", "Run a scenario and write an HDF5 file of results");
+  run->add_option("scenario", run_opt.scenario, "scenario file or built-in name (default: key-region-leiden)");
+  run->add_option("-o,--output", run_opt.output, "output file (default: <scenario name>.h5)");
+  auto* seed_opt = run->add_option("--seed", seed, "random seed (default: the scenario's)");
+  run->add_option("--replication", run_opt.replication, "replication number (a separate random stream)");
+  run->add_option("--threads", run_opt.threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  run->add_option("--until", run_opt.until, "last year to simulate (default: the scenario's end)");
+  run->add_option("--scale", run_opt.scale, "share of the population to simulate, in (0, 1] (default 1)");
+  run->add_option("--set", sets, "override a scenario value: section.key=value (repeatable)");
+  run->add_flag("-q,--quiet", run_opt.quiet, "no progress bar and no table");
+  run->add_flag("--check", run_opt.check, "check accounting invariants every step");
+
+  std::string validate_path;
+  auto* validate = app.add_subcommand("validate", "Check a scenario (YAML and tables) without running it");
+  validate->add_option("scenario", validate_path, "scenario file or built-in name")->required();
+
+  std::string info_path;
+  auto* info = app.add_subcommand("info", "Show the metadata and datasets of a result file");
+  info->add_option("file", info_path, "HDF5 file written by regio run")->required();
+
+  std::string export_path, export_dir;
+  auto* exp = app.add_subcommand("export", "Export the datasets of a result file as CSV");
+  exp->add_option("file", export_path, "HDF5 file written by regio run")->required();
+  exp->add_option("--csv", export_dir, "directory for the CSV files")->required();
+
+  regio::cli::BenchOptions bench_opt;
+  auto* bench = app.add_subcommand("bench", "Time the full default region (medians of several runs)");
+  bench->add_option("scenario", bench_opt.scenario, "scenario (default: key-region-leiden)");
+  bench->add_option("--runs", bench_opt.runs, "runs per thread count (default 5)")->check(CLI::PositiveNumber);
+  bench->add_option("--threads", bench_opt.threads, "threads of the parallel runs (default: all cores)");
+  bench->add_option("--scale", bench_opt.scale, "population share (default 1)");
+  bench->add_option("--until", bench_opt.until, "last year (default: the scenario's end)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*run) {
+      if (*seed_opt) run_opt.seed = seed;
+      for (const auto& s : sets) run_opt.overrides.push_back(split_override(s));
+      return regio::cli::run(run_opt);
+    }
+    if (*validate) return regio::cli::validate(validate_path);
+    if (*info) return regio::cli::info(info_path);
+    if (*exp) return regio::cli::export_csv(export_path, export_dir);
+    if (*bench) return regio::cli::bench(bench_opt);
+  } catch (const regio::InputError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const regio::output::OutputError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "internal error: {}\n", e.what());
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,98 @@
+#include "sim/cli/summary.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace regio::cli {
+
+namespace {
+const output::Dataset& need(const output::Results& r, const std::string& path) {
+  const output::Dataset* d = r.dataset(path);
+  if (!d) throw std::runtime_error("results lack dataset " + path);
+  return *d;
+}
+size_t axis_len(const output::Results& r, const std::string& name) {
+  const output::Axis* a = r.axis(name);
+  return a ? a->labels.size() : 0;
+}
+}  // namespace
+
+std::string summary_table(const output::Results& r) {
+  const auto& zones = r.axis("zone")->labels;
+  const size_t nz = zones.size();
+  const size_t nd = axis_len(r, "date"), nm = axis_len(r, "month"), ny = axis_len(r, "year");
+  const auto& by_age = need(r, "/demography/population_by_age_status");
+  const auto& hh = need(r, "/households/households");
+  const auto& dw = need(r, "/housing/dwellings");
+  const auto& births = need(r, "/demography/births");
+  const auto& deaths = need(r, "/demography/deaths");
+  const auto& in = need(r, "/demography/in_migrants");
+  const auto& out = need(r, "/demography/out_migrants");
+  const auto& students = need(r, "/education/students");
+  const size_t ag = axis_len(r, "age_group"), st = axis_len(r, "status");
+  const size_t nl = axis_len(r, "level");
+
+  // Population, 65+ share and labour figures from a 1 January snapshot.
+  struct Snap {
+    double pop = 0, old = 0, employed = 0, unemployed = 0, students = 0;
+  };
+  auto snap = [&](size_t d, size_t z) {
+    Snap s;
+    for (size_t a = 0; a < ag; ++a)
+      for (size_t k = 0; k < st; ++k) {
+        const double v = by_age.values[((d * nz + z) * ag + a) * st + k];
+        s.pop += v;
+        if (a >= 4) s.old += v;
+        if (k == 2) s.employed += v;
+        if (k == 3) s.unemployed += v;
+      }
+    for (size_t l = 0; l < nl; ++l) s.students += students.values[(d * nz + z) * nl + l];
+    return s;
+  };
+  // Flows summed over the last 12 recorded months (or fewer).
+  auto last_year = [&](const output::Dataset& ds, size_t z) {
+    double v = 0;
+    for (size_t m = nm >= 12 ? nm - 12 : 0; m < nm; ++m) v += ds.values[m * nz + z];
+    return v;
+  };
+
+  const std::string first = r.axis("date")->labels.front().substr(0, 4);
+  const std::string last = ny ? r.axis("year")->labels.back() : first;
+  std::string outtxt;
+  outtxt += fmt::format("Population on 1 January {} and at the end of {} (scale {}):\n", first,
+                        last, r.meta.scale);
+  outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>7} {:>6} {:>6} {:>9} {:>9} {:>6} {:>8}\n",
+                        "municipality", "pop " + first, "pop " + last, "change", "65+ %", "", "",
+                        "hh " + last, "dw " + last, "press", "students");
+  outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>7} {:>6} {:>6} {:>9} {:>9} {:>6} {:>8}\n", "",
+                        "", "", "%", first, last, "", "", "", "", last);
+  double t0 = 0, t1 = 0, o0 = 0, o1 = 0, th = 0, td = 0, ts = 0;
+  for (size_t z = 0; z < nz; ++z) {
+    const Snap a = snap(0, z), b = snap(nd - 1, z);
+    const double h = hh.values[(nm - 1) * nz + z], d = dw.values[(nm - 1) * nz + z];
+    outtxt += fmt::format(
+        "{:<13} {:>9.0f} {:>9.0f} {:>+7.1f} {:>7.1f} {:>6.1f} {:>6} {:>9.0f} {:>9.0f} {:>6.3f} {:>8.0f}\n",
+        zones[z], a.pop, b.pop, 100.0 * (b.pop / a.pop - 1.0), 100.0 * a.old / a.pop,
+        100.0 * b.old / b.pop, "", h, d, h / d, b.students);
+    t0 += a.pop, t1 += b.pop, o0 += a.old, o1 += b.old, th += h, td += d, ts += b.students;
+  }
+  outtxt += fmt::format(
+      "{:<13} {:>9.0f} {:>9.0f} {:>+7.1f} {:>7.1f} {:>6.1f} {:>6} {:>9.0f} {:>9.0f} {:>6.3f} {:>8.0f}\n",
+      "region", t0, t1, 100.0 * (t1 / t0 - 1.0), 100.0 * o0 / t0, 100.0 * o1 / t1, "", th, td,
+      th / td, ts);
+
+  outtxt += fmt::format("\nFlows in the last simulated year ({}) and labour status at its end:\n", last);
+  outtxt += fmt::format("{:<13} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9}\n", "municipality", "births",
+                        "deaths", "in-migr", "out-migr", "employed", "unempl %");
+  for (size_t z = 0; z < nz; ++z) {
+    const Snap b = snap(nd - 1, z);
+    outtxt += fmt::format("{:<13} {:>7.0f} {:>7.0f} {:>8.0f} {:>8.0f} {:>9.0f} {:>9.1f}\n",
+                          zones[z], last_year(births, z), last_year(deaths, z), last_year(in, z),
+                          last_year(out, z), b.employed,
+                          100.0 * b.unemployed / std::max(1.0, b.employed + b.unemployed));
+  }
+  return outtxt;
+}
+
+}  // namespace regio::cli

@@ -1,0 +1,436 @@
+#include "sim/model.hpp"
+
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "sim/observer.hpp"
+#include "sim/synthetic_population.hpp"
+
+namespace regio {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// Phases of one step, in order. The names appear in `regio bench`.
+enum PhaseId { k_housing, k_persons, k_households, k_commit, k_check, k_observe, k_phases };
+constexpr const char* k_phase_names[k_phases] = {"housing", "persons", "households",
+                                                 "commit",  "check",   "observe"};
+}  // namespace
+
+Model::Model(const Scenario& scenario, const RunConfig& config)
+    : scenario_(scenario), config_(config) {
+  first_ = scenario_.start.index;
+  last_ = scenario_.end.index;
+  if (config_.until_year > 0) last_ = std::min(last_, Month::of(config_.until_year, 12).index);
+  now_ = first_;
+  const auto& d = scenario_.demography;
+  schedules.mortality = gompertz_mortality(d.life_expectancy_at_birth, d.gompertz_slope);
+  schedules.fertility = fertility_schedule(d.total_fertility, d.mean_age_at_birth, d.sd_age_at_birth);
+  schedules.leave_home = leave_home_schedule(d.leave_home_median_age, d.leave_home_spread);
+  schedules.out_migration =
+      out_migration_schedule(d.out_migration_young, d.out_migration_mid, d.out_migration_old);
+
+  for (const auto& z : scenario_.zones) {
+    Municipality mu;
+    mu.code = z.code;
+    mu.name = z.name;
+    mu.dwellings = static_cast<double>(z.dwellings) * config_.scale;
+    mu.regular_construction = z.construction_per_year * config_.scale;
+    mu.in_migration_per_1000 = z.in_migration_per_1000;
+    mu.frictional_vacancy = d.frictional_vacancy;
+    municipalities.push_back(mu);
+  }
+  for (const auto& spec : scenario_.institutions)
+    institutions.push_back(institutions::make(spec, scenario_.zone_index(spec.zone), config_.scale));
+
+  phase_times.names.assign(k_phase_names, k_phase_names + k_phases);
+  phase_times.seconds.assign(k_phases, 0.0);
+  build_population(*this);
+  observer::start(*this);
+}
+
+void Model::index_person(std::uint32_t id, size_t index) {
+  if (id >= person_index_.size()) person_index_.resize(std::max<size_t>(id + 1, person_index_.size() * 2), k_none);
+  person_index_[id] = static_cast<std::uint32_t>(index);
+}
+void Model::index_household(std::uint32_t id, size_t index) {
+  if (id >= household_index_.size())
+    household_index_.resize(std::max<size_t>(id + 1, household_index_.size() * 2), k_none);
+  household_index_[id] = static_cast<std::uint32_t>(index);
+}
+void Model::rebuild_indices() {
+  std::fill(person_index_.begin(), person_index_.end(), k_none);
+  for (size_t i = 0; i < persons.size(); ++i) person_index_[persons.id[i]] = static_cast<std::uint32_t>(i);
+  std::fill(household_index_.begin(), household_index_.end(), k_none);
+  for (size_t h = 0; h < households.id.size(); ++h)
+    household_index_[households.id[h]] = static_cast<std::uint32_t>(h);
+}
+
+void Model::for_chunks(size_t n, const std::function<void(size_t, size_t, size_t)>& fn) const {
+  const size_t chunks = chunk_count(n);
+  tbb::parallel_for(size_t{0}, chunks, [&](size_t c) {
+    const size_t b = c * config_.chunk_size;
+    fn(c, b, std::min(n, b + config_.chunk_size));
+  });
+}
+
+void Model::run_phase(size_t index, const std::function<void()>& fn) {
+  const auto t0 = Clock::now();
+  fn();
+  phase_times.seconds[index] += std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void Model::step() {
+  if (finished()) return;
+  run_phase(k_housing, [&] { phase_housing(); });
+  run_phase(k_persons, [&] { phase_persons(); });
+  run_phase(k_households, [&] { phase_households(); });
+  run_phase(k_commit, [&] { phase_commit(); });
+  if (config_.check_invariants) run_phase(k_check, [&] { check_accounting(); });
+  run_phase(k_observe, [&] { phase_observe(); });
+  ++now_;
+}
+
+void Model::run(const std::function<void(int, int)>& progress) {
+  const int total = months_total();
+  while (!finished()) {
+    step();
+    if (progress) progress(now_ - first_, total);
+  }
+}
+
+void Model::phase_housing() { municipalities::build_dwellings(*this, now_); }
+
+void Model::phase_persons() {
+  chunk_events_.resize(chunk_count(persons.size()));
+  for (auto& e : chunk_events_) e.clear();
+  for_chunks(persons.size(), [&](size_t c, size_t b, size_t e) {
+    persons::step_chunk(*this, b, e, now_, chunk_events_[c]);
+  });
+  // Counted here rather than in the hot loop: persons alive during this step.
+  for (const auto& mu : municipalities) person_steps += mu.persons;
+}
+
+void Model::phase_households() {
+  chunk_moves_.resize(chunk_count(households.id.size()));
+  for (auto& v : chunk_moves_) v.clear();
+  for_chunks(households.id.size(), [&](size_t c, size_t b, size_t e) {
+    households::due_moves(*this, b, e, now_, chunk_moves_[c]);
+  });
+}
+
+namespace {
+
+/// Unlinks person index p from its household; returns the household index. Keeps the
+/// household's size and reference age current and dissolves it when it empties.
+size_t leave_household(Model& m, size_t p) {
+  auto& ps = m.persons;
+  auto& hh = m.households;
+  const size_t h = m.household_index(ps.household[p]);
+  std::uint32_t* link = &hh.first_member[h];
+  while (*link != ps.id[p]) link = &ps.next_member[m.person_index(*link)];
+  *link = ps.next_member[p];
+  ps.next_member[p] = k_none;
+  ps.household[p] = k_none;
+  --hh.size[h];
+  Municipality& mu = m.municipalities[hh.zone[h]];
+  if (hh.size[h] == 0) {
+    hh.alive[h] = 0;
+    hh.next_move[h] = k_never;
+    --mu.households;
+  } else if (hh.ref_birth[h] == ps.birth_month[p]) {
+    // The reference person left: the oldest remaining member takes over, and the
+    // household's moving hazard follows the new reference age.
+    std::int32_t oldest = std::numeric_limits<std::int32_t>::max();
+    for (std::uint32_t q = hh.first_member[h]; q != k_none; q = ps.next_member[m.person_index(q)])
+      oldest = std::min(oldest, ps.birth_month[m.person_index(q)]);
+    hh.ref_birth[h] = oldest;
+  }
+  return h;
+}
+
+void join_household(Model& m, size_t h, size_t p, Role role) {
+  auto& ps = m.persons;
+  auto& hh = m.households;
+  ps.household[p] = hh.id[h];
+  ps.role[p] = idx(role);
+  ps.next_member[p] = hh.first_member[h];
+  hh.first_member[h] = ps.id[p];
+  if (hh.size[h] == 0 || ps.birth_month[p] < hh.ref_birth[h]) hh.ref_birth[h] = ps.birth_month[p];
+  ++hh.size[h];
+}
+
+/// Removes a person from the model (death or moving out of the region).
+void remove_person(Model& m, size_t p) {
+  auto& ps = m.persons;
+  if (ps.institution[p] != PersonStore::k_outside && ps.status[p] == idx(Status::student))
+    --m.institutions[ps.institution[p]].resident_students;
+  leave_household(m, p);
+  --m.municipalities[ps.zone[p]].persons;
+  ps.alive[p] = 0;
+  ps.next_due[p] = k_never;
+}
+
+size_t new_household(Model& m, int zone) {
+  const std::uint32_t hid = m.next_household_id++;
+  const size_t h = m.households.append(hid, static_cast<std::uint16_t>(zone));
+  m.index_household(hid, h);
+  ++m.municipalities[static_cast<size_t>(zone)].households;
+  return h;
+}
+
+size_t new_person(Model& m, int zone, std::int32_t birth, Sex sex) {
+  const std::uint32_t id = m.next_person_id++;
+  const size_t p = m.persons.append(id);
+  m.index_person(id, p);
+  m.persons.birth_month[p] = birth;
+  m.persons.sex[p] = idx(sex);
+  m.persons.zone[p] = static_cast<std::uint16_t>(zone);
+  m.persons.status_since[p] = birth;
+  ++m.municipalities[static_cast<size_t>(zone)].persons;
+  return p;
+}
+
+template <class A>
+int pick(const A& shares, double u) {
+  for (int k = 0; k < static_cast<int>(shares.size()); ++k) {
+    if (u < shares[k]) return k;
+    u -= shares[k];
+  }
+  return static_cast<int>(shares.size()) - 1;
+}
+
+/// A household of the in-migration mix moves into zone z; returns its index.
+void admit_household(Model& m, int z, std::int32_t now) {
+  const size_t h = new_household(m, z);
+  const std::uint32_t hid = m.households.id[h];
+  Rng rng = m.rng(Stream::in_migration, hid, now);
+  const auto& types = m.scenario().in_migrant_types;
+  std::vector<double> shares;
+  for (const auto& t : types) shares.push_back(t.share);
+  const InMigrantType& t = types[static_cast<size_t>(rng.categorical(shares, static_cast<int>(shares.size())))];
+  const int kids = t.children_min + static_cast<int>(rng.below(static_cast<std::uint32_t>(t.children_max - t.children_min + 1)));
+  const int head_age = t.age_min + static_cast<int>(rng.below(static_cast<std::uint32_t>(t.age_max - t.age_min + 1)));
+  for (int a = 0; a < t.adults; ++a) {
+    const int age = std::clamp(head_age + (a == 0 ? 0 : static_cast<int>(rng.below(5)) - 2), 18, 100);
+    const Sex sex = t.adults == 2 ? (a == 0 ? Sex::male : Sex::female)
+                                  : (rng.bernoulli(0.5) ? Sex::female : Sex::male);
+    const size_t p = new_person(m, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)), sex);
+    auto& ps = m.persons;
+    ps.education[p] = static_cast<std::uint8_t>(pick(t.education, rng.uniform()));
+    ps.field[p] = static_cast<std::uint8_t>(pick(m.scenario().field_by_education[ps.education[p]], rng.uniform()));
+    join_household(m, h, p, a == 0 ? Role::head : Role::partner);
+    persons::schedule_person(m, p, now);
+    if (persons::retirement_month(m, ps.birth_month[p]) <= now) {
+      ps.status[p] = idx(Status::retired);
+      ps.status_since[p] = now;
+    } else {
+      persons::enter_labour_market(m, p, now);
+    }
+    ps.refresh_due(p);
+  }
+  std::uint8_t parent_edu = 0;
+  for (std::uint32_t q = m.households.first_member[h]; q != k_none;
+       q = m.persons.next_member[m.person_index(q)])
+    parent_edu = std::max(parent_edu, m.persons.education[m.person_index(q)]);
+  for (int k = 0; k < kids; ++k) {
+    const int age = static_cast<int>(rng.below(13));  // children of in-migrants are 0-12
+    const size_t p = new_person(m, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)),
+                                rng.bernoulli(0.5) ? Sex::female : Sex::male);
+    auto& ps = m.persons;
+    ps.parent_education[p] = parent_edu;
+    ps.next_life[p] = ps.birth_month[p] + 16 * 12;
+    ps.life_event[p] = idx(LifeEvent::choose_track);
+    join_household(m, h, p, Role::child);
+    persons::schedule_person(m, p, now);
+  }
+  households::schedule_move(m, h, now);
+  m.municipalities[static_cast<size_t>(z)].in_migrants += t.adults + kids;
+}
+
+/// A first-year student from outside the region moves into a student home.
+void admit_student(Model& m, int inst, std::int32_t now) {
+  Institution& in = m.institutions[static_cast<size_t>(inst)];
+  const int z = in.zone;
+  const size_t h = new_household(m, z);
+  Rng rng = m.rng(Stream::institutions, m.households.id[h], now);
+  const int age = in.level == Education::mbo ? 16 : 18;
+  const size_t p = new_person(m, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)),
+                              rng.bernoulli(0.5) ? Sex::female : Sex::male);
+  auto& ps = m.persons;
+  ps.track[p] = idx(in.level);
+  ps.parent_education[p] = static_cast<std::uint8_t>(rng.below(k_education_levels));
+  ps.institution[p] = static_cast<std::uint16_t>(inst);
+  ps.field[p] = static_cast<std::uint8_t>(pick(in.field_shares, rng.uniform()));
+  ps.status[p] = idx(Status::student);
+  ps.status_since[p] = now;
+  ps.next_life[p] = now + 12 * in.programme_years - 2;
+  ps.life_event[p] = idx(LifeEvent::graduate);
+  join_household(m, h, p, Role::head);
+  persons::schedule_person(m, p, now);
+  households::schedule_move(m, h, now);
+  ++in.resident_students;
+  ++in.in_migrant_students_year;
+  ++m.municipalities[static_cast<size_t>(z)].in_migrants;
+}
+
+}  // namespace
+
+void Model::phase_commit() {
+  // Gather the chunks' effects in index order (= id order): the order, and so the
+  // result, does not depend on how many threads produced them.
+  PersonEvents ev;
+  for (const auto& c : chunk_events_) ev.append(c);
+  std::vector<std::uint32_t> moves;
+  for (const auto& c : chunk_moves_) moves.insert(moves.end(), c.begin(), c.end());
+
+  for (std::uint32_t id : ev.deaths) {
+    const size_t p = person_index(id);
+    ++municipalities[persons.zone[p]].deaths;
+    remove_person(*this, p);
+  }
+  for (std::uint32_t id : ev.study_starts) {
+    const size_t p = person_index(id);
+    if (persons.institution[p] == PersonStore::k_outside) continue;
+    Institution& in = institutions[persons.institution[p]];
+    ++in.resident_students;
+    ++in.resident_intake_year;
+  }
+  for (std::uint32_t id : ev.graduations) {
+    const size_t p = person_index(id);
+    Municipality& home = municipalities[persons.zone[p]];
+    const int level = persons.track[p];
+    if (persons.education[p] == level) ++home.graduates[static_cast<size_t>(level)];
+    if (persons.institution[p] == PersonStore::k_outside) continue;
+    Institution& in = institutions[persons.institution[p]];
+    --in.resident_students;
+    ++in.resident_graduates_year;
+    // The person is no longer enrolled: enter_labour_market cleared the link, unless
+    // the graduate leaves the region (then remove_person must not count them again).
+    persons.institution[p] = PersonStore::k_outside;
+  }
+  for (std::uint32_t id : ev.births) {
+    const size_t mother = person_index(id);
+    const int z = persons.zone[mother];
+    const size_t h = household_index(persons.household[mother]);
+    Rng rng = this->rng(Stream::fertility, id, now_ + 1);
+    const Sex sex = rng.bernoulli(scenario_.demography.share_boys) ? Sex::male : Sex::female;
+    const size_t p = new_person(*this, z, now_, sex);
+    // Parents' level: the highest among the adults of the mother's household.
+    std::uint8_t edu = 0;
+    for (std::uint32_t q = households.first_member[h]; q != k_none; q = persons.next_member[person_index(q)]) {
+      const size_t qi = person_index(q);
+      if (persons.role[qi] != idx(Role::child) || qi == mother) edu = std::max(edu, persons.education[qi]);
+    }
+    persons.parent_education[p] = edu;
+    persons.next_life[p] = now_ + 16 * 12;
+    persons.life_event[p] = idx(LifeEvent::choose_track);
+    join_household(*this, h, p, Role::child);
+    persons::schedule_person(*this, p, now_);
+    ++municipalities[static_cast<size_t>(z)].births;
+  }
+  for (std::uint32_t id : ev.emigrants) {
+    const size_t p = person_index(id);
+    if (!persons.alive[p]) continue;
+    // Graduates who leave are still students at this point (see persons::graduate).
+    if (persons.status[p] == idx(Status::student)) ++municipalities[persons.zone[p]].graduates_leaving;
+    ++municipalities[persons.zone[p]].out_migrants;
+    remove_person(*this, p);
+  }
+  for (std::uint32_t id : ev.leavers) {
+    const size_t p = person_index(id);
+    if (!persons.alive[p] || persons.role[p] != idx(Role::child)) continue;
+    Municipality& mu = municipalities[persons.zone[p]];
+    if (mu.free_dwellings() <= 0) {
+      // No home to go to: stays with the parents and tries again in three months.
+      ++mu.blocked_leavers;
+      persons.leave_home[p] = now_ + 3;
+      persons.refresh_due(p);
+      continue;
+    }
+    leave_household(*this, p);
+    const size_t h = new_household(*this, persons.zone[p]);
+    join_household(*this, h, p, Role::head);
+    households::schedule_move(*this, h, now_);
+  }
+  for (std::uint32_t hid : moves) {
+    const size_t h = household_index(hid);
+    if (!households.alive[h]) continue;
+    Municipality& mu = municipalities[households.zone[h]];
+    while (households.alive[h]) {
+      const size_t p = person_index(households.first_member[h]);
+      ++mu.out_migrants;
+      remove_person(*this, p);
+    }
+  }
+
+  // Students from outside start in September; some move into the region.
+  const int month_of_year = now_ % 12 + 1;
+  if (month_of_year == 7) institutions::graduate_outside_students(*this);
+  if (month_of_year == 9) {
+    institutions::admit_outside_students(*this, now_);
+    const double share = scenario_.education.outside_students_moving_in;
+    for (size_t k = 0; k < institutions.size(); ++k) {
+      Institution& in = institutions[k];
+      if (!in.teaches || in.level == Education::mbo || in.outside_cohorts.empty()) continue;
+      in.moving_in_carry += in.outside_cohorts[0] * share;
+      const auto want = static_cast<std::int64_t>(std::floor(in.moving_in_carry));
+      in.moving_in_carry -= static_cast<double>(want);
+      Municipality& mu = municipalities[in.zone];
+      const std::int64_t n = std::min(want, mu.free_dwellings());
+      mu.in_migration_capped += want - n;
+      for (std::int64_t s = 0; s < n; ++s) admit_student(*this, static_cast<int>(k), now_);
+      in.outside_cohorts[0] -= static_cast<double>(n);
+    }
+  }
+
+  // Households move in where dwellings are free.
+  double mean_size = 0.0;
+  for (const auto& t : scenario_.in_migrant_types) mean_size += t.share * t.mean_size();
+  for (size_t z = 0; z < municipalities.size(); ++z) {
+    Municipality& mu = municipalities[z];
+    mu.in_migration_carry += municipalities::in_migration_demand(*this, static_cast<int>(z)) / mean_size;
+    const auto want = static_cast<std::int64_t>(std::floor(mu.in_migration_carry));
+    mu.in_migration_carry -= static_cast<double>(want);
+    const std::int64_t n = std::min(want, mu.free_dwellings());
+    // Households that find no dwelling do not wait: they settle elsewhere.
+    mu.in_migration_capped += want - n;
+    for (std::int64_t k = 0; k < n; ++k) admit_household(*this, static_cast<int>(z), now_);
+  }
+}
+
+void Model::phase_observe() {
+  observer::record_month(*this);
+  if (now_ % 12 == 11) {
+    observer::record_year_end(*this);
+    persons.compact();
+    households.compact();
+    rebuild_indices();
+  }
+}
+
+void Model::check_accounting() const {
+  std::vector<std::int64_t> people(municipalities.size(), 0), homes(municipalities.size(), 0);
+  for (size_t i = 0; i < persons.size(); ++i)
+    if (persons.alive[i]) ++people[persons.zone[i]];
+  for (size_t h = 0; h < households.id.size(); ++h)
+    if (households.alive[h]) ++homes[households.zone[h]];
+  for (size_t z = 0; z < municipalities.size(); ++z) {
+    const Municipality& mu = municipalities[z];
+    if (people[z] != mu.persons)
+      throw InvariantError(fmt::format("{} in {}: {} persons in the store, {} by accounting",
+                                       Month{now_}.str(), mu.name, people[z], mu.persons));
+    if (homes[z] != mu.households)
+      throw InvariantError(fmt::format("{} in {}: {} households in the store, {} by accounting",
+                                       Month{now_}.str(), mu.name, homes[z], mu.households));
+  }
+  observer::check_flows(*this);
+}
+
+}  // namespace regio

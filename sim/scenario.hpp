@@ -1,0 +1,157 @@
+// The immutable, validated scenario: everything a run needs to know before any agent
+// exists. Built by load_scenario() (sim/scenario_loader.cpp); the model never reads YAML.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/calendar.hpp"
+#include "sim/types.hpp"
+
+namespace regio {
+
+/// A behavioural parameter: its value, the plausible range for sweeps, and its source
+/// (a citation or the word "estimate").
+struct Param {
+  double value = 0.0;
+  double lo = 0.0;
+  double hi = 0.0;
+  std::string source;
+  operator double() const { return value; }
+};
+
+/// One simulated municipality (internal zone), as in the zones table.
+struct ZoneSpec {
+  std::string code;
+  std::string name;
+  std::int64_t inhabitants = 0;
+  std::int64_t men = 0;
+  std::int64_t women = 0;
+  std::int64_t dwellings = 0;
+  double area_land_ha = 0.0;
+  double lat = 0.0;
+  double lon = 0.0;
+  std::string source;
+  /// Age structure: share of inhabitants per five-year band (k_age_bands bands, sums to 1).
+  std::array<double, k_age_bands> age_shares{};
+  std::string age_source;
+  /// Education of residents aged 25-64: shares of basic, mbo, hbo, wo (sums to 1).
+  std::array<double, k_education_levels> education_shares{};
+  std::string education_source;
+  /// Gross in-migration, households per 1,000 inhabitants per year (before the dwelling cap).
+  double in_migration_per_1000 = 0.0;
+  /// Homes completed per year on top of the plan table (regular construction).
+  double construction_per_year = 0.0;
+};
+
+/// Planned dwellings: `homes` completed spread evenly over [first_year, last_year].
+struct ConstructionPlan {
+  std::string zone;  ///< zone code
+  std::string name;  ///< e.g. "Valkenburg"
+  int first_year = 0;
+  int last_year = 0;
+  std::int64_t homes = 0;
+  std::string source;
+};
+
+/// A knowledge institution (default: Leiden University, LUMC, Hogeschool Leiden, ...).
+struct InstitutionSpec {
+  std::string name;
+  std::string zone;  ///< zone code
+  Education level = Education::wo;  ///< level of its programmes (students); research-only: none
+  bool teaches = true;
+  double students = 0.0;          ///< enrolled students at the start
+  double programme_years = 0.0;   ///< nominal programme length
+  double staff = 0.0;             ///< staff (all levels) at the start
+  std::array<double, k_education_levels> staff_education{};  ///< staff shares by level
+  std::array<double, k_fields> field_shares{};               ///< students by field, sums to 1
+  std::string cluster;            ///< "bio science", "space tech and data", ... or ""
+  std::string source;
+};
+
+/// A kind of household moving into the region (the in-migration mix).
+struct InMigrantType {
+  std::string name;
+  double share = 0.0;  ///< of in-migrant households
+  int adults = 1;
+  int children_min = 0;
+  int children_max = 0;
+  int age_min = 18;  ///< adults' age range (years)
+  int age_max = 30;
+  std::array<double, k_education_levels> education{};  ///< adults' highest level
+  std::string source;
+  double mean_size() const { return adults + 0.5 * (children_min + children_max); }
+};
+
+/// Year-dependent state pension age.
+struct PensionStep {
+  int from_year = 0;
+  int age_months = 0;
+};
+
+struct DemographyParams {
+  Param life_expectancy_at_birth;  ///< years; the Gompertz level is solved to match it
+  Param gompertz_slope;            ///< per year of age
+  Param total_fertility;           ///< children per woman
+  Param mean_age_at_birth;         ///< years
+  Param sd_age_at_birth;           ///< years
+  Param share_boys;                ///< of births
+  Param leave_home_median_age;     ///< years
+  Param leave_home_spread;         ///< years (logistic scale)
+  Param leave_home_out_of_region;  ///< share of home-leavers who leave the region
+  Param out_migration_young;       ///< households per year, reference person 18-29
+  Param out_migration_mid;         ///< per year, 30-64
+  Param out_migration_old;         ///< per year, 65+
+  Param occupancy;                 ///< households per dwelling at the start
+  Param frictional_vacancy;        ///< share of dwellings never filled (moves, repairs)
+  std::vector<PensionStep> pension;  ///< state pension age by year (sorted)
+};
+
+struct EducationParams {
+  /// Track choice at 16 by parents' highest level: [parent level][track basic,mbo,hbo,wo].
+  std::array<std::array<double, k_education_levels>, k_education_levels> track_by_parent{};
+  Param completion_mbo;
+  Param completion_hbo;
+  Param completion_wo;
+  Param enrolled_in_region_mbo;   ///< share of resident students studying at a regional institution
+  Param enrolled_in_region_hbo;
+  Param enrolled_in_region_wo;
+  Param outside_students_moving_in;  ///< share of outside intake that moves into the region
+  Param graduate_leave_hbo;  ///< probability that a new graduate leaves the region
+  Param graduate_leave_wo;
+};
+
+struct LabourParams {
+  /// Participation (labour force / persons) by education, for adults not in school or retired.
+  std::array<Param, k_education_levels> participation;
+  Param unemployment_rate;   ///< target rate until the labour market exists
+  Param separation_rate;     ///< per month, employed -> unemployed
+  Param inactivity_exit;     ///< per month, inactive -> labour force (re-entry)
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 0;
+  Month start;
+  Month end;  ///< last simulated month (inclusive)
+  std::vector<ZoneSpec> zones;
+  std::vector<ConstructionPlan> construction;
+  std::vector<InstitutionSpec> institutions;
+  std::vector<InMigrantType> in_migrant_types;
+  DemographyParams demography;
+  EducationParams education;
+  LabourParams labour;
+  /// Field mix of adults by education level (estimate): [level][field].
+  std::array<std::array<double, k_fields>, k_education_levels> field_by_education{};
+
+  std::string text;  ///< every file the scenario was read from, concatenated
+  std::string hash;  ///< SHA-256 of text, hex
+
+  int months() const { return end.index - start.index + 1; }
+  int zone_index(const std::string& code) const;
+};
+
+}  // namespace regio

@@ -1,0 +1,353 @@
+#include "sim/synthetic_population.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "sim/model.hpp"
+
+namespace regio {
+
+template <class W>
+void apportion(const W& weights, long long total, long long* out, int n) {
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += weights[i];
+  std::vector<std::pair<double, int>> rem;
+  long long given = 0;
+  for (int i = 0; i < n; ++i) {
+    const double exact = sum > 0 ? total * weights[i] / sum : 0.0;
+    out[i] = static_cast<long long>(std::floor(exact));
+    given += out[i];
+    rem.emplace_back(exact - std::floor(exact), i);
+  }
+  // Largest remainders first; ties by index so the result is deterministic.
+  std::stable_sort(rem.begin(), rem.end(), [](auto a, auto b) { return a.first > b.first; });
+  for (long long k = 0; k < total - given; ++k) ++out[rem[static_cast<size_t>(k % n)].second];
+}
+template void apportion(const std::array<double, k_age_bands>&, long long, long long*, int);
+template void apportion(const std::vector<double>&, long long, long long*, int);
+
+namespace {
+
+// Share of women by five-year band (estimate after the CBS sex ratio by age): women
+// outlive men, so the oldest bands are mostly female.
+constexpr std::array<double, k_age_bands> k_female_share{
+    0.488, 0.488, 0.488, 0.490, 0.495, 0.500, 0.500, 0.500, 0.500, 0.500,
+    0.500, 0.500, 0.505, 0.510, 0.520, 0.545, 0.580, 0.640, 0.720};
+
+// Share of persons of each age enrolled in mbo/hbo/wo (estimate after CBS enrolment by age).
+double enrolment_by_age(int age) {
+  static constexpr std::array<double, 14> by_age{0.35, 0.35, 0.70, 0.68, 0.62, 0.55, 0.45,
+                                                 0.33, 0.22, 0.14, 0.09, 0.06, 0.03, 0.03};
+  return age >= 16 && age < 30 ? by_age[static_cast<size_t>(age - 16)] : 0.0;
+}
+// Level of students aged 18+ (estimate): mbo, hbo, wo.
+constexpr std::array<double, 3> k_student_level{0.28, 0.37, 0.35};
+// Education of persons aged 65+ mixes the zone profile with this older-cohort profile
+// (estimate: older cohorts left school earlier).
+constexpr std::array<double, k_education_levels> k_older_education{0.35, 0.38, 0.17, 0.10};
+// Participation falls in the years before the pension age (estimate).
+double participation_age_factor(int age) { return age >= 60 ? 0.8 : age < 20 ? 0.7 : 1.0; }
+// University and hbo students who live away from their parents (estimate, Nibud/CBS).
+constexpr double k_students_living_away = 0.6;
+constexpr int k_max_dependents = 4;
+
+template <class A>
+int pick(const A& shares, double u) {
+  for (int k = 0; k < static_cast<int>(shares.size()); ++k) {
+    if (u < shares[k]) return k;
+    u -= shares[k];
+  }
+  return static_cast<int>(shares.size()) - 1;
+}
+
+int start_age(Education level) {
+  return level == Education::mbo ? 16 : level == Education::hbo ? 17 : 18;
+}
+
+void add_member(Model& m, size_t h, size_t p, Role role) {
+  auto& hh = m.households;
+  auto& ps = m.persons;
+  ps.household[p] = hh.id[h];
+  ps.role[p] = idx(role);
+  ps.next_member[p] = hh.first_member[h];
+  hh.first_member[h] = ps.id[p];
+  if (hh.size[h] == 0 || ps.birth_month[p] < hh.ref_birth[h]) hh.ref_birth[h] = ps.birth_month[p];
+  ++hh.size[h];
+}
+
+/// Creates one person's individual state (age, sex, education, status) at `now`.
+void init_person(Model& m, size_t i, int zone, std::int32_t now) {
+  auto& p = m.persons;
+  const Scenario& sc = m.scenario();
+  Rng rng = m.rng(Stream::population_init, p.id[i], 0);
+  const int age = (now - p.birth_month[i]) / 12;
+  const ZoneSpec& z = sc.zones[static_cast<size_t>(zone)];
+  p.zone[i] = static_cast<std::uint16_t>(zone);
+
+  // Completed education of adults.
+  std::array<double, k_education_levels> edu = z.education_shares;
+  if (age >= 65)
+    for (int e = 0; e < k_education_levels; ++e) edu[e] = 0.5 * edu[e] + 0.5 * k_older_education[e];
+  const double u_edu = rng.uniform(), u_student = rng.uniform(), u_level = rng.uniform();
+  const double u_inst = rng.uniform(), u_region = rng.uniform(), u_field = rng.uniform();
+  const double u_active = rng.uniform(), u_unemployed = rng.uniform();
+
+  if (age < 16) {
+    p.status[i] = idx(Status::child);
+    p.next_life[i] = p.birth_month[i] + 16 * 12;
+    p.life_event[i] = idx(LifeEvent::choose_track);
+    return;
+  }
+  if (u_student < enrolment_by_age(age)) {
+    const Education level = age < 18 ? Education::mbo
+                                     : static_cast<Education>(1 + pick(k_student_level, u_level));
+    p.track[i] = idx(level);
+    p.education[i] = idx(level == Education::mbo || age < 20 ? Education::basic
+                                                              : static_cast<Education>(std::min(
+                                                                    1, pick(edu, u_edu))));
+    const auto& e = sc.education;
+    const double in_region = level == Education::mbo   ? e.enrolled_in_region_mbo.value
+                             : level == Education::hbo ? e.enrolled_in_region_hbo.value
+                                                       : e.enrolled_in_region_wo.value;
+    const int inst = u_region < in_region ? institutions::choose(m, level, u_inst) : -1;
+    int years = level == Education::mbo ? 3 : level == Education::hbo ? 4 : 5;
+    if (inst >= 0) {
+      const Institution& in = m.institutions[static_cast<size_t>(inst)];
+      years = in.programme_years;
+      p.institution[i] = static_cast<std::uint16_t>(inst);
+      p.field[i] = static_cast<std::uint8_t>(pick(in.field_shares, u_field));
+    } else {
+      p.field[i] = static_cast<std::uint8_t>(pick(sc.field_by_education[idx(level)], u_field));
+    }
+    // Year of study from age, then graduation in the July after the final year.
+    const int year_of_study = std::clamp(age - start_age(level), 0, years - 1);
+    const std::int32_t last_september = now - ((now % 12 - 8 + 12) % 12);
+    p.status[i] = idx(Status::student);
+    p.status_since[i] = last_september - 12 * year_of_study;
+    p.next_life[i] = std::max(now, last_september + 12 * (years - year_of_study) - 2);
+    p.life_event[i] = idx(LifeEvent::graduate);
+    return;
+  }
+  if (age < 18) {
+    // A pupil in havo/vwo or still choosing: the track is drawn in the first month.
+    p.status[i] = idx(Status::child);
+    p.next_life[i] = now;
+    p.life_event[i] = idx(LifeEvent::choose_track);
+    return;
+  }
+  p.education[i] = static_cast<std::uint8_t>(pick(edu, u_edu));
+  p.field[i] = static_cast<std::uint8_t>(pick(sc.field_by_education[p.education[i]], u_field));
+  const std::int32_t retire = persons::retirement_month(m, p.birth_month[i]);
+  if (retire <= now) {
+    p.status[i] = idx(Status::retired);
+    p.status_since[i] = retire;
+    return;
+  }
+  const double part = sc.labour.participation[p.education[i]] * participation_age_factor(age);
+  Status s = Status::inactive;
+  if (u_active < part)
+    s = u_unemployed < sc.labour.unemployment_rate ? Status::unemployed : Status::employed;
+  p.status[i] = idx(s);
+  p.status_since[i] = now;
+  p.next_life[i] = retire;
+  p.life_event[i] = idx(LifeEvent::retire);
+}
+
+void build_zone(Model& m, int zone, std::int32_t now) {
+  const Scenario& sc = m.scenario();
+  const ZoneSpec& z = sc.zones[static_cast<size_t>(zone)];
+  const double scale = m.config().scale;
+  auto& ps = m.persons;
+  auto& hh = m.households;
+
+  const long long total = std::llround(static_cast<double>(z.inhabitants) * scale);
+  const long long women = std::llround(static_cast<double>(z.women) * scale);
+  std::array<long long, k_age_bands> band{};
+  apportion(z.age_shares, total, band.data(), k_age_bands);
+  std::array<double, k_age_bands> female_weight{};
+  for (int b = 0; b < k_age_bands; ++b) female_weight[b] = band[b] * k_female_share[b];
+  std::array<long long, k_age_bands> band_women{};
+  apportion(female_weight, women, band_women.data(), k_age_bands);
+  // Keep each band's women within its total (only matters for tiny samples).
+  long long excess = 0;
+  for (int b = 0; b < k_age_bands; ++b)
+    if (band_women[b] > band[b]) excess += band_women[b] - band[b], band_women[b] = band[b];
+  for (int b = 0; b < k_age_bands && excess > 0; ++b) {
+    const long long room = std::min(excess, band[b] - band_women[b]);
+    band_women[b] += room, excess -= room;
+  }
+
+  const size_t first = ps.size();
+  for (int b = 0; b < k_age_bands; ++b) {
+    for (long long k = 0; k < band[b]; ++k) {
+      const std::uint32_t id = m.next_person_id++;
+      const size_t i = ps.append(id);
+      m.index_person(id, i);
+      Rng rng = m.rng(Stream::population_init, id, 1);
+      const int span = b == k_age_bands - 1 ? 120 : 60;  // 90+: ages 90-99
+      const auto age_months = static_cast<std::int32_t>(60 * b + rng.below(span));
+      ps.birth_month[i] = now - age_months;
+      ps.sex[i] = idx(k < band_women[b] ? Sex::female : Sex::male);
+      init_person(m, i, zone, now);
+    }
+  }
+  const size_t last = ps.size();
+
+  // Who lives with parents: all under 18; young adults by the leave-home schedule
+  // (students living away more often).
+  const double med = sc.demography.leave_home_median_age, spread = sc.demography.leave_home_spread;
+  std::vector<size_t> dependents, independents;
+  for (size_t i = first; i < last; ++i) {
+    const int age = (now - ps.birth_month[i]) / 12;
+    Rng rng = m.rng(Stream::household_init, ps.id[i], 0);
+    bool at_home = age < 18;
+    if (!at_home && age < 35) {
+      double left = 1.0 / (1.0 + std::exp(-((age + 0.5) - med) / spread));
+      if (ps.status[i] == idx(Status::student) && ps.track[i] != idx(Education::mbo))
+        left = left + (1.0 - left) * k_students_living_away;
+      at_home = rng.uniform() > left;
+    }
+    (at_home ? dependents : independents).push_back(i);
+  }
+
+  // Households: one per occupied dwelling; adults beyond one per household form couples.
+  long long target = std::llround(static_cast<double>(z.dwellings) * scale * sc.demography.occupancy);
+  const long long adults = static_cast<long long>(independents.size());
+  target = std::clamp<long long>(target, adults > 0 ? 1 : 0, adults);
+  long long couples = std::min(adults - target, adults / 2);
+  long long extras = adults - target - couples;
+
+  // Couples are drawn among adults aged 20+ by random key, paired by age rank.
+  std::vector<std::pair<double, size_t>> men, women_pool;
+  for (size_t i : independents) {
+    if ((now - ps.birth_month[i]) / 12 < 20) continue;
+    Rng rng = m.rng(Stream::household_init, ps.id[i], 1);
+    (ps.sex[i] == idx(Sex::female) ? women_pool : men).emplace_back(rng.uniform(), i);
+  }
+  std::sort(men.begin(), men.end());
+  std::sort(women_pool.begin(), women_pool.end());
+  const long long pairs = std::min<long long>({couples, static_cast<long long>(men.size()),
+                                              static_cast<long long>(women_pool.size())});
+  std::vector<size_t> he, she;
+  for (long long k = 0; k < pairs; ++k) he.push_back(men[k].second), she.push_back(women_pool[k].second);
+  auto by_age = [&](size_t a, size_t b) {
+    return ps.birth_month[a] != ps.birth_month[b] ? ps.birth_month[a] < ps.birth_month[b] : a < b;
+  };
+  std::sort(he.begin(), he.end(), by_age);
+  std::sort(she.begin(), she.end(), by_age);
+  std::vector<std::uint8_t> placed(last - first, 0);
+  std::vector<size_t> zone_households;
+  auto new_household = [&]() {
+    const std::uint32_t hid = m.next_household_id++;
+    const size_t h = hh.append(hid, static_cast<std::uint16_t>(zone));
+    m.index_household(hid, h);
+    zone_households.push_back(h);
+    return h;
+  };
+  for (size_t k = 0; k < he.size(); ++k) {
+    const size_t h = new_household();
+    const bool he_older = ps.birth_month[he[k]] <= ps.birth_month[she[k]];
+    add_member(m, h, he_older ? he[k] : she[k], Role::head);
+    add_member(m, h, he_older ? she[k] : he[k], Role::partner);
+    placed[he[k] - first] = placed[she[k] - first] = 1;
+  }
+  // Couples that could not be formed from opposite sexes stay as extra adults.
+  extras += couples - pairs;
+  std::vector<size_t> rest;
+  for (size_t i : independents)
+    if (!placed[i - first]) rest.push_back(i);
+  // The youngest unplaced adults share with others (students, young adults); the rest
+  // live alone.
+  std::sort(rest.begin(), rest.end(), by_age);
+  const size_t singles = rest.size() - static_cast<size_t>(std::max<long long>(0, extras));
+  for (size_t k = 0; k < singles; ++k) add_member(m, new_household(), rest[k], Role::head);
+  for (size_t k = singles; k < rest.size(); ++k) {
+    Rng rng = m.rng(Stream::household_init, ps.id[rest[k]], 2);
+    const size_t h = zone_households[rng.below(static_cast<std::uint32_t>(zone_households.size()))];
+    add_member(m, h, rest[k], Role::other);
+  }
+
+  // Dependents join a household whose oldest member is a plausible parent's age.
+  std::vector<std::vector<size_t>> by_ref_age(111);
+  for (size_t h : zone_households)
+    by_ref_age[static_cast<size_t>(std::clamp((now - hh.ref_birth[h]) / 12, 0, 110))].push_back(h);
+  std::vector<int> dependents_of(hh.id.size() - zone_households.front() + 1, 0);
+  const size_t h0 = zone_households.empty() ? 0 : zone_households.front();
+  for (size_t i : dependents) {
+    const int age = (now - ps.birth_month[i]) / 12;
+    Rng rng = m.rng(Stream::household_init, ps.id[i], 3);
+    const int want = std::clamp(static_cast<int>(std::lround(rng.normal(age + 31.0, 5.0))),
+                                age + 18, std::min(age + 50, 110));
+    size_t chosen = k_none;
+    for (int d = 0; d <= 110 && chosen == k_none; ++d) {
+      for (int sign : {1, -1}) {
+        const int a = want + sign * d;
+        if (a < 18 || a > 110 || (d == 0 && sign < 0)) continue;
+        const auto& cand = by_ref_age[static_cast<size_t>(a)];
+        if (cand.empty()) continue;
+        const size_t start = rng.below(static_cast<std::uint32_t>(cand.size()));
+        for (size_t k = 0; k < cand.size(); ++k) {
+          const size_t h = cand[(start + k) % cand.size()];
+          if (dependents_of[h - h0] < k_max_dependents) {
+            chosen = h;
+            break;
+          }
+        }
+        if (chosen != k_none) break;
+      }
+    }
+    if (chosen == k_none)  // every household is full: any household takes the dependent
+      chosen = zone_households[rng.below(static_cast<std::uint32_t>(zone_households.size()))];
+    ++dependents_of[chosen - h0];
+    add_member(m, chosen, i, Role::child);
+  }
+
+  // Parents' education, then every schedule.
+  for (size_t i = first; i < last; ++i) {
+    if (ps.role[i] != idx(Role::child)) continue;
+    const size_t h = m.household_index(ps.household[i]);
+    std::uint8_t best = 0;
+    for (std::uint32_t q = hh.first_member[h]; q != k_none; q = ps.next_member[m.person_index(q)]) {
+      const size_t qi = m.person_index(q);
+      if (ps.role[qi] != idx(Role::child)) best = std::max(best, ps.education[qi]);
+    }
+    ps.parent_education[i] = best;
+  }
+  for (size_t i = first; i < last; ++i) {
+    persons::schedule_person(m, i, now);
+    const auto s = static_cast<Status>(ps.status[i]);
+    if (s == Status::employed || s == Status::unemployed || s == Status::inactive) {
+      Rng rng = m.rng(Stream::labour, ps.id[i], now - 1);
+      persons::schedule_labour(m, i, now, rng);
+    }
+    if (ps.institution[i] != PersonStore::k_outside)
+      ++m.institutions[ps.institution[i]].resident_students;
+  }
+  for (size_t h : zone_households) households::schedule_move(m, h, now);
+
+  Municipality& mu = m.municipalities[static_cast<size_t>(zone)];
+  mu.persons = static_cast<std::int64_t>(last - first);
+  mu.households = static_cast<std::int64_t>(zone_households.size());
+}
+
+}  // namespace
+
+void build_population(Model& m) {
+  const std::int32_t now = m.first_month();
+  for (int z = 0; z < static_cast<int>(m.scenario().zones.size()); ++z) build_zone(m, z, now);
+  // Students living outside the region fill the rest of each institution's enrolment,
+  // spread evenly over the years of study.
+  const double scale = m.config().scale;
+  for (size_t k = 0; k < m.institutions.size(); ++k) {
+    Institution& in = m.institutions[k];
+    if (!in.teaches) continue;
+    const double total = m.scenario().institutions[k].students * scale;
+    const double outside = std::max(0.0, total - static_cast<double>(in.resident_students));
+    for (auto& c : in.outside_cohorts) c = outside / in.programme_years;
+  }
+}
+
+}  // namespace regio

@@ -1,0 +1,13 @@
+// The initial synthetic population: persons in households per zone, matching the
+// zone table's inhabitants, men, women and (times occupancy) dwellings exactly, with the
+// estimated age, education, school and labour structure. See README "Initial population".
+#pragma once
+
+namespace regio {
+class Model;
+/// Creates every person and household of the starting month.
+void build_population(Model& m);
+/// Integer counts summing exactly to `total`, proportional to `weights` (largest remainder).
+template <class W>
+void apportion(const W& weights, long long total, long long* out, int n);
+}  // namespace regio
