@@ -1,18 +1,9 @@
 #include "agents/households.hpp"
 
+#include "sim/compaction.hpp"
 #include "sim/model.hpp"
 
 namespace regio {
-
-namespace {
-template <class T>
-void keep_alive(std::vector<T>& v, const std::vector<std::uint8_t>& alive) {
-  size_t w = 0;
-  for (size_t r = 0; r < v.size(); ++r)
-    if (alive[r]) v[w++] = v[r];
-  v.resize(w);
-}
-}  // namespace
 
 size_t HouseholdStore::append(std::uint32_t new_id, std::uint16_t zone_index) {
   id.push_back(new_id);
@@ -26,10 +17,11 @@ size_t HouseholdStore::append(std::uint32_t new_id, std::uint16_t zone_index) {
 }
 
 void HouseholdStore::compact() {
-  const std::vector<std::uint8_t> keep = alive;
-  keep_alive(id, keep), keep_alive(zone, keep), keep_alive(first_member, keep);
-  keep_alive(size, keep), keep_alive(ref_birth, keep), keep_alive(next_move, keep);
-  keep_alive(alive, keep);
+  const std::vector<std::uint32_t> keep = kept_rows(alive);
+  if (keep.size() == alive.size()) return;
+  gather_rows(id, keep), gather_rows(zone, keep), gather_rows(first_member, keep);
+  gather_rows(size, keep), gather_rows(ref_birth, keep), gather_rows(next_move, keep);
+  gather_rows(alive, keep);
 }
 
 size_t HouseholdStore::bytes() const {

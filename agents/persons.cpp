@@ -3,18 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/compaction.hpp"
 #include "sim/model.hpp"
+#include "sim/sampling.hpp"
 
 namespace regio {
 
 namespace {
-template <class T>
-void keep_alive(std::vector<T>& v, const std::vector<std::uint8_t>& alive) {
-  size_t w = 0;
-  for (size_t r = 0; r < v.size(); ++r)
-    if (alive[r]) v[w++] = v[r];
-  v.resize(w);
-}
 template <class T>
 size_t vbytes(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
@@ -42,21 +37,24 @@ size_t PersonStore::append(std::uint32_t new_id) {
   life_event.push_back(idx(LifeEvent::none));
   next_labour.push_back(k_never);
   leave_home.push_back(k_never);
+  next_union.push_back(k_never);
+  partnered.push_back(0);
   next_due.push_back(k_never);
   alive.push_back(1);
   return id.size() - 1;
 }
 
 void PersonStore::compact() {
-  const std::vector<std::uint8_t> keep = alive;
-  keep_alive(id, keep), keep_alive(household, keep), keep_alive(next_member, keep);
-  keep_alive(birth_month, keep), keep_alive(sex, keep), keep_alive(role, keep);
-  keep_alive(zone, keep), keep_alive(education, keep), keep_alive(track, keep);
-  keep_alive(parent_education, keep), keep_alive(field, keep), keep_alive(status, keep);
-  keep_alive(status_since, keep), keep_alive(institution, keep), keep_alive(death, keep);
-  keep_alive(next_birth, keep), keep_alive(next_life, keep), keep_alive(life_event, keep);
-  keep_alive(next_labour, keep), keep_alive(leave_home, keep), keep_alive(next_due, keep);
-  keep_alive(alive, keep);
+  const std::vector<std::uint32_t> keep = kept_rows(alive);
+  if (keep.size() == alive.size()) return;
+  gather_rows(id, keep), gather_rows(household, keep), gather_rows(next_member, keep);
+  gather_rows(birth_month, keep), gather_rows(sex, keep), gather_rows(role, keep);
+  gather_rows(zone, keep), gather_rows(education, keep), gather_rows(track, keep);
+  gather_rows(parent_education, keep), gather_rows(field, keep), gather_rows(status, keep);
+  gather_rows(status_since, keep), gather_rows(institution, keep), gather_rows(death, keep);
+  gather_rows(next_birth, keep), gather_rows(next_life, keep), gather_rows(life_event, keep);
+  gather_rows(next_labour, keep), gather_rows(leave_home, keep), gather_rows(next_due, keep);
+  gather_rows(next_union, keep), gather_rows(partnered, keep), gather_rows(alive, keep);
 }
 
 size_t PersonStore::bytes() const {
@@ -64,44 +62,26 @@ size_t PersonStore::bytes() const {
          vbytes(sex) + vbytes(role) + vbytes(zone) + vbytes(education) + vbytes(track) +
          vbytes(parent_education) + vbytes(field) + vbytes(status) + vbytes(status_since) +
          vbytes(institution) + vbytes(death) + vbytes(next_birth) + vbytes(next_life) +
-         vbytes(life_event) + vbytes(next_labour) + vbytes(leave_home) + vbytes(next_due) +
+         vbytes(life_event) + vbytes(next_labour) + vbytes(leave_home) + vbytes(next_due) + vbytes(next_union) + vbytes(partnered) +
          vbytes(alive);
 }
 
 void PersonEvents::clear() {
   deaths.clear(), births.clear(), leavers.clear(), emigrants.clear();
-  study_starts.clear(), graduations.clear();
+  study_starts.clear(), graduations.clear(), unions.clear();
 }
 
 void PersonEvents::append(const PersonEvents& o) {
   auto add = [](auto& a, const auto& b) { a.insert(a.end(), b.begin(), b.end()); };
   add(deaths, o.deaths), add(births, o.births), add(leavers, o.leavers);
   add(emigrants, o.emigrants), add(study_starts, o.study_starts), add(graduations, o.graduations);
+  add(unions, o.unions);
 }
 
 namespace persons {
 
 namespace {
 
-/// Index drawn from shares (summing to about 1) with the uniform draw u.
-template <class A>
-int pick(const A& shares, double u) {
-  for (int k = 0; k < static_cast<int>(shares.size()); ++k) {
-    if (u < shares[k]) return k;
-    u -= shares[k];
-  }
-  return static_cast<int>(shares.size()) - 1;
-}
-
-/// Nominal programme length for students at institutions outside the region.
-int outside_programme_years(Education level) {
-  switch (level) {
-    case Education::mbo: return 3;
-    case Education::hbo: return 4;
-    case Education::wo: return 5;  // bachelor plus master
-    default: return 0;
-  }
-}
 
 double participation(const Model& m, size_t i) {
   return m.scenario().labour.participation[m.persons.education[i]];
@@ -233,6 +213,15 @@ void labour_transition(Model& m, size_t i, std::int32_t now) {
 
 }  // namespace
 
+int outside_programme_years(Education level) {
+  switch (level) {
+    case Education::mbo: return 3;
+    case Education::hbo: return 4;
+    case Education::wo: return 5;  // bachelor plus master
+    default: return 0;
+  }
+}
+
 std::int32_t september_at_age(std::int32_t birth, int age_years) {
   const std::int32_t reach = birth + 12 * age_years;
   const int month_of_year = ((reach % 12) + 12) % 12;  // 0 = January
@@ -277,6 +266,17 @@ void enter_labour_market(Model& m, size_t i, std::int32_t now) {
   schedule_labour(m, i, now, rng);
 }
 
+void schedule_union(Model& m, size_t i, std::int32_t now) {
+  auto& p = m.persons;
+  p.next_union[i] = k_never;
+  if (!p.partnered[i]) {
+    Rng rng = m.rng(Stream::unions, p.id[i], now);
+    const std::int32_t b = p.birth_month[i];
+    const std::int32_t at = m.schedules.union_formation.sample(std::max(now - b, 18 * 12), rng.uniform());
+    if (at != k_never) p.next_union[i] = std::max(b + at, now);
+  }
+}
+
 void schedule_person(Model& m, size_t i, std::int32_t now) {
   auto& p = m.persons;
   const std::int32_t b = p.birth_month[i];
@@ -292,6 +292,7 @@ void schedule_person(Model& m, size_t i, std::int32_t now) {
     const std::int32_t lh = m.schedules.leave_home.sample(std::max(age, 16 * 12), rng.uniform());
     p.leave_home[i] = lh == k_never ? k_never : b + lh;
   }
+  schedule_union(m, i, now);
   p.refresh_due(i);
 }
 
@@ -321,6 +322,10 @@ void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEven
         else
           out.leavers.push_back(p.id[i]);
       }
+    }
+    if (p.next_union[i] == now) {
+      p.next_union[i] = k_never;
+      if (!p.partnered[i]) out.unions.push_back(p.id[i]);
     }
     if (p.next_life[i] == now) {
       const auto ev = static_cast<LifeEvent>(p.life_event[i]);

@@ -51,6 +51,8 @@ struct PersonStore {
   std::vector<std::uint8_t> life_event;
   std::vector<std::int32_t> next_labour;
   std::vector<std::int32_t> leave_home;
+  std::vector<std::int32_t> next_union;    ///< month of looking for a partner
+  std::vector<std::uint8_t> partnered;     ///< 1 while living with a partner
   std::vector<std::int32_t> next_due;      ///< min of the above: the only field the scan reads
   std::vector<std::uint8_t> alive;         ///< 0 once dead or moved out (removed at compaction)
 
@@ -68,6 +70,7 @@ struct PersonStore {
     if (next_life[i] < d) d = next_life[i];
     if (next_labour[i] < d) d = next_labour[i];
     if (leave_home[i] < d) d = leave_home[i];
+    if (next_union[i] < d) d = next_union[i];
     next_due[i] = d;
   }
 };
@@ -78,6 +81,7 @@ struct Schedules {
   AgeHazard fertility;
   AgeHazard leave_home;
   AgeHazard out_migration;
+  AgeHazard union_formation;
 };
 
 /// Cross-agent effects of one month's person events, gathered per chunk in index order
@@ -89,6 +93,7 @@ struct PersonEvents {
   std::vector<std::uint32_t> emigrants;       ///< person ids leaving the region alone
   std::vector<std::uint32_t> study_starts;    ///< person ids that enrolled this month
   std::vector<std::uint32_t> graduations;     ///< person ids that finished (or dropped out)
+  std::vector<std::uint32_t> unions;          ///< person ids looking for a partner this month
   void clear();
   void append(const PersonEvents& other);
 };
@@ -97,6 +102,8 @@ namespace persons {
 
 /// Month in which someone born at `birth` reaches the state pension age.
 std::int32_t retirement_month(const Model& m, std::int32_t birth);
+/// Nominal programme length (years) at institutions outside the region.
+int outside_programme_years(Education level);
 /// First September at or after the month in which someone born at `birth` turns `age`.
 std::int32_t september_at_age(std::int32_t birth, int age_years);
 
@@ -106,6 +113,8 @@ void schedule_person(Model& m, size_t i, std::int32_t now);
 /// Schedules the next labour-market transition for someone in the labour force or inactive,
 /// drawing from `rng` (the caller's labour stream for this person and month).
 void schedule_labour(Model& m, size_t i, std::int32_t now, Rng& rng);
+/// Draws when an unpartnered adult next looks for a partner (k_never when partnered).
+void schedule_union(Model& m, size_t i, std::int32_t now);
 /// Decides the labour status of someone entering the labour market now.
 void enter_labour_market(Model& m, size_t i, std::int32_t now);
 

@@ -104,6 +104,15 @@ AgeHazard leave_home_schedule(double median_age, double spread) {
   return AgeHazard(std::move(h), 0.3 / 12.0);
 }
 
+AgeHazard union_schedule(double peak_rate, double peak_age, double spread) {
+  std::vector<double> h(70 * 12, 0.0);
+  for (int m = 18 * 12; m < 70 * 12; ++m) {
+    const double z = ((m + 0.5) / 12.0 - peak_age) / spread;
+    h[m] = -std::log(1.0 - std::min(peak_rate, 0.999) * std::exp(-0.5 * z * z)) / 12.0;
+  }
+  return AgeHazard(std::move(h));
+}
+
 AgeHazard out_migration_schedule(double young, double mid, double old) {
   auto monthly = [](double yearly) { return -std::log(1.0 - std::min(yearly, 0.999)) / 12.0; };
   std::vector<double> h(65 * 12, 0.0);

@@ -46,6 +46,9 @@ AgeHazard fertility_schedule(double total_fertility, double mean_age, double sd_
 /// Leaving the parental home: logistic in age (median, scale in years), from 16.
 AgeHazard leave_home_schedule(double median_age, double spread);
 
+/// Looking for a partner: a bell-shaped yearly rate peaking at `peak_age`, from 18 to 70.
+AgeHazard union_schedule(double peak_rate, double peak_age, double spread);
+
 /// Piecewise-constant yearly probabilities by age (18-29, 30-64, 65+) as monthly hazards.
 AgeHazard out_migration_schedule(double young, double mid, double old);
 

@@ -1,4 +1,5 @@
 #include "sim/model.hpp"
+#include "sim/sampling.hpp"
 
 #include <oneapi/tbb/parallel_for.h>
 
@@ -33,6 +34,8 @@ Model::Model(const Scenario& scenario, const RunConfig& config)
   schedules.mortality = gompertz_mortality(d.life_expectancy_at_birth, d.gompertz_slope);
   schedules.fertility = fertility_schedule(d.total_fertility, d.mean_age_at_birth, d.sd_age_at_birth);
   schedules.leave_home = leave_home_schedule(d.leave_home_median_age, d.leave_home_spread);
+  schedules.union_formation =
+      union_schedule(d.union_peak_rate, d.union_peak_age, d.union_age_spread);
   schedules.out_migration =
       out_migration_schedule(d.out_migration_young, d.out_migration_mid, d.out_migration_old);
 
@@ -169,6 +172,20 @@ void join_household(Model& m, size_t h, size_t p, Role role) {
 /// Removes a person from the model (death or moving out of the region).
 void remove_person(Model& m, size_t p) {
   auto& ps = m.persons;
+  if (ps.partnered[p]) {
+    // The partner stays single in the household and may look for a new partner.
+    const size_t h = m.household_index(ps.household[p]);
+    for (std::uint32_t q = m.households.first_member[h]; q != k_none;) {
+      const size_t qi = m.person_index(q);
+      q = ps.next_member[qi];
+      if (qi != p && ps.partnered[qi]) {
+        ps.partnered[qi] = 0;
+        persons::schedule_union(m, qi, m.now() + 1);
+        ps.refresh_due(qi);
+      }
+    }
+    ps.partnered[p] = 0;
+  }
   if (ps.institution[p] != PersonStore::k_outside && ps.status[p] == idx(Status::student))
     --m.institutions[ps.institution[p]].resident_students;
   leave_household(m, p);
@@ -197,14 +214,6 @@ size_t new_person(Model& m, int zone, std::int32_t birth, Sex sex) {
   return p;
 }
 
-template <class A>
-int pick(const A& shares, double u) {
-  for (int k = 0; k < static_cast<int>(shares.size()); ++k) {
-    if (u < shares[k]) return k;
-    u -= shares[k];
-  }
-  return static_cast<int>(shares.size()) - 1;
-}
 
 /// A household of the in-migration mix moves into zone z; returns its index.
 void admit_household(Model& m, int z, std::int32_t now) {
@@ -212,9 +221,10 @@ void admit_household(Model& m, int z, std::int32_t now) {
   const std::uint32_t hid = m.households.id[h];
   Rng rng = m.rng(Stream::in_migration, hid, now);
   const auto& types = m.scenario().in_migrant_types;
-  std::vector<double> shares;
-  for (const auto& t : types) shares.push_back(t.share);
-  const InMigrantType& t = types[static_cast<size_t>(rng.categorical(shares, static_cast<int>(shares.size())))];
+  double u = rng.uniform();
+  size_t type = 0;
+  while (type + 1 < types.size() && u >= types[type].share) u -= types[type++].share;
+  const InMigrantType& t = types[type];
   const int kids = t.children_min + static_cast<int>(rng.below(static_cast<std::uint32_t>(t.children_max - t.children_min + 1)));
   const int head_age = t.age_min + static_cast<int>(rng.below(static_cast<std::uint32_t>(t.age_max - t.age_min + 1)));
   for (int a = 0; a < t.adults; ++a) {
@@ -226,6 +236,7 @@ void admit_household(Model& m, int z, std::int32_t now) {
     ps.education[p] = static_cast<std::uint8_t>(pick(t.education, rng.uniform()));
     ps.field[p] = static_cast<std::uint8_t>(pick(m.scenario().field_by_education[ps.education[p]], rng.uniform()));
     join_household(m, h, p, a == 0 ? Role::head : Role::partner);
+    ps.partnered[p] = t.adults == 2 ? 1 : 0;
     persons::schedule_person(m, p, now);
     if (persons::retirement_month(m, ps.birth_month[p]) <= now) {
       ps.status[p] = idx(Status::retired);
@@ -254,30 +265,121 @@ void admit_household(Model& m, int z, std::int32_t now) {
   m.municipalities[static_cast<size_t>(z)].in_migrants += t.adults + kids;
 }
 
-/// A first-year student from outside the region moves into a student home.
-void admit_student(Model& m, int inst, std::int32_t now) {
+/// First-year students from outside the region who move in share student houses of
+/// k_students_per_house (estimate: typical Leiden student house), each needing a free
+/// dwelling; returns how many moved in.
+constexpr int k_students_per_house = 3;
+
+std::int64_t admit_students(Model& m, int inst, std::int64_t wanted, std::int32_t now) {
   Institution& in = m.institutions[static_cast<size_t>(inst)];
   const int z = in.zone;
-  const size_t h = new_household(m, z);
-  Rng rng = m.rng(Stream::institutions, m.households.id[h], now);
-  const int age = in.level == Education::mbo ? 16 : 18;
-  const size_t p = new_person(m, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)),
-                              rng.bernoulli(0.5) ? Sex::female : Sex::male);
+  Municipality& mu = m.municipalities[static_cast<size_t>(z)];
+  std::int64_t admitted = 0;
+  size_t h = 0;
+  for (std::int64_t k = 0; k < wanted; ++k) {
+    if (k % k_students_per_house == 0) {
+      if (mu.free_dwellings() <= 0) break;
+      h = new_household(m, z);
+      households::schedule_move(m, h, now);
+    }
+    const std::uint32_t id = m.next_person_id;
+    Rng rng = m.rng(Stream::institutions, id, now);
+    const int age = in.level == Education::mbo ? 16 : 18;
+    const size_t p = new_person(m, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)),
+                                rng.bernoulli(0.5) ? Sex::female : Sex::male);
+    auto& ps = m.persons;
+    ps.track[p] = idx(in.level);
+    ps.parent_education[p] = static_cast<std::uint8_t>(rng.below(k_education_levels));
+    ps.institution[p] = static_cast<std::uint16_t>(inst);
+    ps.field[p] = static_cast<std::uint8_t>(pick(in.field_shares, rng.uniform()));
+    ps.status[p] = idx(Status::student);
+    ps.status_since[p] = now;
+    ps.next_life[p] = now + 12 * in.programme_years - 2;
+    ps.life_event[p] = idx(LifeEvent::graduate);
+    join_household(m, h, p, k % k_students_per_house == 0 ? Role::head : Role::other);
+    persons::schedule_person(m, p, now);
+    ++in.resident_students;
+    ++in.in_migrant_students_year;
+    ++mu.in_migrants;
+    ++admitted;
+  }
+  mu.in_migration_capped += (wanted - admitted + k_students_per_house - 1) / k_students_per_house;
+  return admitted;
+}
+
+/// Couples form within each zone: this month's seekers are paired man to woman by age
+/// rank. The partner with the smaller household moves in with the other (bringing the
+/// whole household when heading it); two young adults still living with their parents
+/// start a new household if a dwelling is free. Unpaired seekers try again next month.
+void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32_t now) {
   auto& ps = m.persons;
-  ps.track[p] = idx(in.level);
-  ps.parent_education[p] = static_cast<std::uint8_t>(rng.below(k_education_levels));
-  ps.institution[p] = static_cast<std::uint16_t>(inst);
-  ps.field[p] = static_cast<std::uint8_t>(pick(in.field_shares, rng.uniform()));
-  ps.status[p] = idx(Status::student);
-  ps.status_since[p] = now;
-  ps.next_life[p] = now + 12 * in.programme_years - 2;
-  ps.life_event[p] = idx(LifeEvent::graduate);
-  join_household(m, h, p, Role::head);
-  persons::schedule_person(m, p, now);
-  households::schedule_move(m, h, now);
-  ++in.resident_students;
-  ++in.in_migrant_students_year;
-  ++m.municipalities[static_cast<size_t>(z)].in_migrants;
+  const size_t zones = m.municipalities.size();
+  std::vector<std::vector<std::pair<std::int32_t, std::uint32_t>>> men(zones), women(zones);
+  for (std::uint32_t id : seekers) {
+    const size_t p = m.person_index(id);
+    if (!ps.alive[p] || ps.partnered[p]) continue;
+    (ps.sex[p] == idx(Sex::female) ? women : men)[ps.zone[p]].emplace_back(ps.birth_month[p], id);
+  }
+  auto retry = [&](size_t p, std::int32_t when) {
+    ps.next_union[p] = when;
+    ps.refresh_due(p);
+  };
+  for (size_t z = 0; z < zones; ++z) {
+    std::sort(men[z].begin(), men[z].end());
+    std::sort(women[z].begin(), women[z].end());
+    const size_t pairs = std::min(men[z].size(), women[z].size());
+    for (size_t k = pairs; k < men[z].size(); ++k) retry(m.person_index(men[z][k].second), now + 1);
+    for (size_t k = pairs; k < women[z].size(); ++k) retry(m.person_index(women[z][k].second), now + 1);
+    for (size_t k = 0; k < pairs; ++k) {
+      size_t a = m.person_index(men[z][k].second), b = m.person_index(women[z][k].second);
+      const size_t ha = m.household_index(ps.household[a]), hb = m.household_index(ps.household[b]);
+      const bool a_home = ps.role[a] == idx(Role::child), b_home = ps.role[b] == idx(Role::child);
+      if (a_home && b_home) {
+        if (m.municipalities[z].free_dwellings() <= 0) {
+          ++m.municipalities[z].blocked_leavers;
+          retry(a, now + 3), retry(b, now + 3);
+          continue;
+        }
+        leave_household(m, a);
+        leave_household(m, b);
+        const size_t h = new_household(m, static_cast<int>(z));
+        join_household(m, h, a, Role::head);
+        join_household(m, h, b, Role::partner);
+        households::schedule_move(m, h, now);
+      } else {
+        // The stayer: not living with parents, then the larger household, then the man.
+        bool b_stays = a_home || (!b_home && m.households.size[hb] > m.households.size[ha]);
+        if (b_stays) std::swap(a, b);
+        const size_t stay_h = m.household_index(ps.household[a]);
+        const size_t move_h = m.household_index(ps.household[b]);
+        if (stay_h != move_h) {
+          if (ps.role[b] == idx(Role::head)) {
+            // The mover brings the household they head (children, housemates).
+            while (m.households.alive[move_h]) {
+              const size_t q = m.person_index(m.households.first_member[move_h]);
+              const auto role = static_cast<Role>(ps.role[q]);
+              leave_household(m, q);
+              join_household(m, stay_h, q, q == b ? Role::partner : role == Role::child ? Role::child : Role::other);
+            }
+          } else {
+            leave_household(m, b);
+            join_household(m, stay_h, b, Role::partner);
+          }
+        } else {
+          ps.role[b] = idx(Role::partner);
+        }
+        if (ps.role[a] == idx(Role::child)) ps.role[a] = idx(Role::other);
+        // A partnered adult no longer leaves the parental home on the leaving schedule.
+        ps.leave_home[b] = k_never;
+      }
+      for (size_t q : {a, b}) {
+        ps.partnered[q] = 1;
+        ps.next_union[q] = k_never;
+        ps.leave_home[q] = ps.role[q] == idx(Role::child) ? ps.leave_home[q] : k_never;
+        ps.refresh_due(q);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -359,6 +461,7 @@ void Model::phase_commit() {
     join_household(*this, h, p, Role::head);
     households::schedule_move(*this, h, now_);
   }
+  form_unions(*this, ev.unions, now_);
   for (std::uint32_t hid : moves) {
     const size_t h = household_index(hid);
     if (!households.alive[h]) continue;
@@ -382,10 +485,7 @@ void Model::phase_commit() {
       in.moving_in_carry += in.outside_cohorts[0] * share;
       const auto want = static_cast<std::int64_t>(std::floor(in.moving_in_carry));
       in.moving_in_carry -= static_cast<double>(want);
-      Municipality& mu = municipalities[in.zone];
-      const std::int64_t n = std::min(want, mu.free_dwellings());
-      mu.in_migration_capped += want - n;
-      for (std::int64_t s = 0; s < n; ++s) admit_student(*this, static_cast<int>(k), now_);
+      const std::int64_t n = admit_students(*this, static_cast<int>(k), want, now_);
       in.outside_cohorts[0] -= static_cast<double>(n);
     }
   }

@@ -22,6 +22,7 @@ enum class Stream : std::uint32_t {
   out_migration,
   in_migration,
   institutions,
+  unions,
 };
 
 class Rng {

@@ -101,6 +101,9 @@ struct DemographyParams {
   Param leave_home_median_age;     ///< years
   Param leave_home_spread;         ///< years (logistic scale)
   Param leave_home_out_of_region;  ///< share of home-leavers who leave the region
+  Param union_peak_rate;           ///< yearly probability of forming a couple at the peak age
+  Param union_peak_age;            ///< years
+  Param union_age_spread;          ///< years
   Param out_migration_young;       ///< households per year, reference person 18-29
   Param out_migration_mid;         ///< per year, 30-64
   Param out_migration_old;         ///< per year, 65+

@@ -508,6 +508,9 @@ void read_demography(Scenario& s, MapReader& root) {
   d.leave_home_median_age = r.param("leave_home_median_age", 16.0, 40.0);
   d.leave_home_spread = r.param("leave_home_spread", 0.1, 10.0);
   d.leave_home_out_of_region = r.param("leave_home_out_of_region", 0.0, 1.0);
+  d.union_peak_rate = r.param("union_peak_rate", 0.0, 1.0);
+  d.union_peak_age = r.param("union_peak_age", 16.0, 60.0);
+  d.union_age_spread = r.param("union_age_spread", 1.0, 30.0);
   d.out_migration_young = r.param("out_migration_young", 0.0, 1.0);
   d.out_migration_mid = r.param("out_migration_mid", 0.0, 1.0);
   d.out_migration_old = r.param("out_migration_old", 0.0, 1.0);

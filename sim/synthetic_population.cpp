@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/model.hpp"
+#include "sim/sampling.hpp"
 
 namespace regio {
 
@@ -37,14 +38,6 @@ constexpr std::array<double, k_age_bands> k_female_share{
     0.488, 0.488, 0.488, 0.490, 0.495, 0.500, 0.500, 0.500, 0.500, 0.500,
     0.500, 0.500, 0.505, 0.510, 0.520, 0.545, 0.580, 0.640, 0.720};
 
-// Share of persons of each age enrolled in mbo/hbo/wo (estimate after CBS enrolment by age).
-double enrolment_by_age(int age) {
-  static constexpr std::array<double, 14> by_age{0.35, 0.35, 0.70, 0.68, 0.62, 0.55, 0.45,
-                                                 0.33, 0.22, 0.14, 0.09, 0.06, 0.03, 0.03};
-  return age >= 16 && age < 30 ? by_age[static_cast<size_t>(age - 16)] : 0.0;
-}
-// Level of students aged 18+ (estimate): mbo, hbo, wo.
-constexpr std::array<double, 3> k_student_level{0.28, 0.37, 0.35};
 // Education of persons aged 65+ mixes the zone profile with this older-cohort profile
 // (estimate: older cohorts left school earlier).
 constexpr std::array<double, k_education_levels> k_older_education{0.35, 0.38, 0.17, 0.10};
@@ -54,14 +47,6 @@ double participation_age_factor(int age) { return age >= 60 ? 0.8 : age < 20 ? 0
 constexpr double k_students_living_away = 0.6;
 constexpr int k_max_dependents = 4;
 
-template <class A>
-int pick(const A& shares, double u) {
-  for (int k = 0; k < static_cast<int>(shares.size()); ++k) {
-    if (u < shares[k]) return k;
-    u -= shares[k];
-  }
-  return static_cast<int>(shares.size()) - 1;
-}
 
 int start_age(Education level) {
   return level == Education::mbo ? 16 : level == Education::hbo ? 17 : 18;
@@ -91,7 +76,8 @@ void init_person(Model& m, size_t i, int zone, std::int32_t now) {
   std::array<double, k_education_levels> edu = z.education_shares;
   if (age >= 65)
     for (int e = 0; e < k_education_levels; ++e) edu[e] = 0.5 * edu[e] + 0.5 * k_older_education[e];
-  const double u_edu = rng.uniform(), u_student = rng.uniform(), u_level = rng.uniform();
+  const double u_edu = rng.uniform(), u_parent = rng.uniform(), u_track = rng.uniform();
+  const double u_complete = rng.uniform();
   const double u_inst = rng.uniform(), u_region = rng.uniform(), u_field = rng.uniform();
   const double u_active = rng.uniform(), u_unemployed = rng.uniform();
 
@@ -101,45 +87,61 @@ void init_person(Model& m, size_t i, int zone, std::int32_t now) {
     p.life_event[i] = idx(LifeEvent::choose_track);
     return;
   }
-  if (u_student < enrolment_by_age(age)) {
-    const Education level = age < 18 ? Education::mbo
-                                     : static_cast<Education>(1 + pick(k_student_level, u_level));
+  bool schooled = false;  // education and field already set by the school-career replay
+  if (age < 30) {
+    // Replay the school career the model's own rules would have produced, so that the
+    // initial stocks of pupils, students and young graduates match the flows that follow.
+    const auto parent = static_cast<Education>(pick(z.education_shares, u_parent));
+    const auto level = static_cast<Education>(pick(sc.education.track_by_parent[idx(parent)], u_track));
+    p.parent_education[i] = idx(parent);
     p.track[i] = idx(level);
-    p.education[i] = idx(level == Education::mbo || age < 20 ? Education::basic
-                                                              : static_cast<Education>(std::min(
-                                                                    1, pick(edu, u_edu))));
-    const auto& e = sc.education;
-    const double in_region = level == Education::mbo   ? e.enrolled_in_region_mbo.value
-                             : level == Education::hbo ? e.enrolled_in_region_hbo.value
-                                                       : e.enrolled_in_region_wo.value;
-    const int inst = u_region < in_region ? institutions::choose(m, level, u_inst) : -1;
-    int years = level == Education::mbo ? 3 : level == Education::hbo ? 4 : 5;
-    if (inst >= 0) {
-      const Institution& in = m.institutions[static_cast<size_t>(inst)];
-      years = in.programme_years;
-      p.institution[i] = static_cast<std::uint16_t>(inst);
-      p.field[i] = static_cast<std::uint8_t>(pick(in.field_shares, u_field));
+    if (level == Education::basic) {
+      if (age < 18) {
+        p.status[i] = idx(Status::child);
+        p.next_life[i] = std::max(now, persons::september_at_age(p.birth_month[i], 18));
+        p.life_event[i] = idx(LifeEvent::enter_labour);
+        return;
+      }
     } else {
-      p.field[i] = static_cast<std::uint8_t>(pick(sc.field_by_education[idx(level)], u_field));
+      const std::int32_t start = persons::september_at_age(p.birth_month[i], start_age(level));
+      if (now < start) {  // a pupil in secondary school who will start in September
+        p.status[i] = idx(Status::child);
+        p.next_life[i] = start;
+        p.life_event[i] = idx(LifeEvent::start_study);
+        return;
+      }
+      const auto& e = sc.education;
+      const double in_region = level == Education::mbo   ? e.enrolled_in_region_mbo.value
+                               : level == Education::hbo ? e.enrolled_in_region_hbo.value
+                                                         : e.enrolled_in_region_wo.value;
+      const int inst = u_region < in_region ? institutions::choose(m, level, u_inst) : -1;
+      int years = persons::outside_programme_years(level);
+      if (inst >= 0) {
+        const Institution& in = m.institutions[static_cast<size_t>(inst)];
+        years = in.programme_years;
+        p.field[i] = static_cast<std::uint8_t>(pick(in.field_shares, u_field));
+      } else {
+        p.field[i] = static_cast<std::uint8_t>(pick(sc.field_by_education[idx(level)], u_field));
+      }
+      const std::int32_t graduation = start + 12 * years - 2;  // July of the final year
+      if (now < graduation) {
+        if (inst >= 0) p.institution[i] = static_cast<std::uint16_t>(inst);
+        p.status[i] = idx(Status::student);
+        p.status_since[i] = start;
+        p.next_life[i] = graduation;
+        p.life_event[i] = idx(LifeEvent::graduate);
+        return;
+      }
+      const bool completed = u_complete < institutions::completion_rate(m, level);
+      p.education[i] = idx(completed ? level : Education::basic);
+      schooled = true;
     }
-    // Year of study from age, then graduation in the July after the final year.
-    const int year_of_study = std::clamp(age - start_age(level), 0, years - 1);
-    const std::int32_t last_september = now - ((now % 12 - 8 + 12) % 12);
-    p.status[i] = idx(Status::student);
-    p.status_since[i] = last_september - 12 * year_of_study;
-    p.next_life[i] = std::max(now, last_september + 12 * (years - year_of_study) - 2);
-    p.life_event[i] = idx(LifeEvent::graduate);
-    return;
   }
-  if (age < 18) {
-    // A pupil in havo/vwo or still choosing: the track is drawn in the first month.
-    p.status[i] = idx(Status::child);
-    p.next_life[i] = now;
-    p.life_event[i] = idx(LifeEvent::choose_track);
-    return;
+  if (!schooled) {
+    p.education[i] = static_cast<std::uint8_t>(pick(edu, u_edu));
+    p.field[i] = static_cast<std::uint8_t>(pick(sc.field_by_education[p.education[i]], u_field));
   }
-  p.education[i] = static_cast<std::uint8_t>(pick(edu, u_edu));
-  p.field[i] = static_cast<std::uint8_t>(pick(sc.field_by_education[p.education[i]], u_field));
+
   const std::int32_t retire = persons::retirement_month(m, p.birth_month[i]);
   if (retire <= now) {
     p.status[i] = idx(Status::retired);
@@ -191,10 +193,13 @@ void build_zone(Model& m, int zone, std::int32_t now) {
       const auto age_months = static_cast<std::int32_t>(60 * b + rng.below(span));
       ps.birth_month[i] = now - age_months;
       ps.sex[i] = idx(k < band_women[b] ? Sex::female : Sex::male);
-      init_person(m, i, zone, now);
     }
   }
   const size_t last = ps.size();
+  // Each person's own state depends only on its id's random numbers: parallel.
+  m.for_chunks(last - first, [&](size_t, size_t b, size_t e) {
+    for (size_t i = first + b; i < first + e; ++i) init_person(m, i, zone, now);
+  });
 
   // Who lives with parents: all under 18; young adults by the leave-home schedule
   // (students living away more often).
@@ -252,6 +257,7 @@ void build_zone(Model& m, int zone, std::int32_t now) {
     const bool he_older = ps.birth_month[he[k]] <= ps.birth_month[she[k]];
     add_member(m, h, he_older ? he[k] : she[k], Role::head);
     add_member(m, h, he_older ? she[k] : he[k], Role::partner);
+    ps.partnered[he[k]] = ps.partnered[she[k]] = 1;
     placed[he[k] - first] = placed[she[k] - first] = 1;
   }
   // Couples that could not be formed from opposite sexes stay as extra adults.
@@ -316,16 +322,19 @@ void build_zone(Model& m, int zone, std::int32_t now) {
     }
     ps.parent_education[i] = best;
   }
-  for (size_t i = first; i < last; ++i) {
-    persons::schedule_person(m, i, now);
-    const auto s = static_cast<Status>(ps.status[i]);
-    if (s == Status::employed || s == Status::unemployed || s == Status::inactive) {
-      Rng rng = m.rng(Stream::labour, ps.id[i], now - 1);
-      persons::schedule_labour(m, i, now, rng);
+  m.for_chunks(last - first, [&](size_t, size_t b, size_t e) {
+    for (size_t i = first + b; i < first + e; ++i) {
+      persons::schedule_person(m, i, now);
+      const auto s = static_cast<Status>(ps.status[i]);
+      if (s == Status::employed || s == Status::unemployed || s == Status::inactive) {
+        Rng rng = m.rng(Stream::labour, ps.id[i], now - 1);
+        persons::schedule_labour(m, i, now, rng);
+      }
     }
+  });
+  for (size_t i = first; i < last; ++i)
     if (ps.institution[i] != PersonStore::k_outside)
       ++m.institutions[ps.institution[i]].resident_students;
-  }
   for (size_t h : zone_households) households::schedule_move(m, h, now);
 
   Municipality& mu = m.municipalities[static_cast<size_t>(zone)];

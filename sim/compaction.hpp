@@ -1,0 +1,25 @@
+// Removing dead agents from struct-of-arrays storage while keeping id order: the kept
+// indices are computed once, then every field is gathered in place (branch-free).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace regio {
+
+/// Indices of the rows whose `alive` flag is set, in increasing order.
+inline std::vector<std::uint32_t> kept_rows(const std::vector<std::uint8_t>& alive) {
+  std::vector<std::uint32_t> keep;
+  keep.reserve(alive.size());
+  for (size_t r = 0; r < alive.size(); ++r)
+    if (alive[r]) keep.push_back(static_cast<std::uint32_t>(r));
+  return keep;
+}
+
+/// Moves rows `keep[k]` to position k (safe in place because keep[k] >= k).
+template <class T>
+void gather_rows(std::vector<T>& v, const std::vector<std::uint32_t>& keep) {
+  for (size_t k = 0; k < keep.size(); ++k) v[k] = v[keep[k]];
+  v.resize(keep.size());
+}
+
+}  // namespace regio
