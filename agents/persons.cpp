@@ -39,6 +39,7 @@ size_t PersonStore::append(std::uint32_t new_id) {
   leave_home.push_back(k_never);
   next_union.push_back(k_never);
   partnered.push_back(0);
+  side_job.push_back(0);
   next_due.push_back(k_never);
   alive.push_back(1);
   return id.size() - 1;
@@ -54,7 +55,8 @@ void PersonStore::compact() {
   gather_rows(status_since, keep), gather_rows(institution, keep), gather_rows(death, keep);
   gather_rows(next_birth, keep), gather_rows(next_life, keep), gather_rows(life_event, keep);
   gather_rows(next_labour, keep), gather_rows(leave_home, keep), gather_rows(next_due, keep);
-  gather_rows(next_union, keep), gather_rows(partnered, keep), gather_rows(alive, keep);
+  gather_rows(next_union, keep), gather_rows(partnered, keep), gather_rows(side_job, keep);
+  gather_rows(alive, keep);
 }
 
 size_t PersonStore::bytes() const {
@@ -62,7 +64,7 @@ size_t PersonStore::bytes() const {
          vbytes(sex) + vbytes(role) + vbytes(zone) + vbytes(education) + vbytes(track) +
          vbytes(parent_education) + vbytes(field) + vbytes(status) + vbytes(status_since) +
          vbytes(institution) + vbytes(death) + vbytes(next_birth) + vbytes(next_life) +
-         vbytes(life_event) + vbytes(next_labour) + vbytes(leave_home) + vbytes(next_due) + vbytes(next_union) + vbytes(partnered) +
+         vbytes(life_event) + vbytes(next_labour) + vbytes(leave_home) + vbytes(next_due) + vbytes(next_union) + vbytes(partnered) + vbytes(side_job) +
          vbytes(alive);
 }
 
@@ -163,6 +165,7 @@ void start_study(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
   }
   p.status[i] = idx(Status::student);
   p.status_since[i] = now;
+  p.side_job[i] = rng.bernoulli(m.scenario().labour.student_job_share) ? 1 : 0;
   p.next_labour[i] = k_never;
   // September start, July graduation `years` later.
   p.next_life[i] = now + 12 * years - 2;
@@ -262,6 +265,7 @@ void enter_labour_market(Model& m, size_t i, std::int32_t now) {
                                                              : Status::employed;
   p.status[i] = idx(s);
   p.status_since[i] = now;
+  p.side_job[i] = 0;
   set_retirement(m, i, now);
   schedule_labour(m, i, now, rng);
 }

@@ -53,6 +53,7 @@ struct PersonStore {
   std::vector<std::int32_t> leave_home;
   std::vector<std::int32_t> next_union;    ///< month of looking for a partner
   std::vector<std::uint8_t> partnered;     ///< 1 while living with a partner
+  std::vector<std::uint8_t> side_job;      ///< 1 for a student with a paid side job
   std::vector<std::int32_t> next_due;      ///< min of the above: the only field the scan reads
   std::vector<std::uint8_t> alive;         ///< 0 once dead or moved out (removed at compaction)
 

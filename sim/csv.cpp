@@ -68,6 +68,7 @@ CsvTable::CsvTable(const std::string& text, std::string file) : file_(std::move(
     }
     if (!have_header) {
       header_ = std::move(fields);
+      header_line_ = row_line;
       have_header = true;
       continue;
     }
@@ -96,17 +97,17 @@ void CsvTable::require_columns(const std::vector<std::string>& required,
   for (const auto& h : header_) {
     if (std::find(known.begin(), known.end(), h) != known.end()) continue;
     std::string hint = nearest_name(h, known);
-    throw InputError(file_, 1, 0, h,
+    throw InputError(file_, header_line_, 0, h,
                      hint.empty() ? "unknown column"
                                   : fmt::format("unknown column; did you mean '{}'?", hint));
   }
   for (const auto& r : required)
-    if (!has_column(r)) throw InputError(file_, 1, 0, r, "missing required column");
+    if (!has_column(r)) throw InputError(file_, header_line_, 0, r, "missing required column");
 }
 
 const std::string& CsvTable::text(size_t row, const std::string& column) const {
   int c = column_index(column);
-  if (c < 0) throw InputError(file_, 1, 0, column, "missing required column");
+  if (c < 0) throw InputError(file_, header_line_, 0, column, "missing required column");
   return cells_[row][static_cast<size_t>(c)];
 }
 

@@ -30,6 +30,7 @@ class CsvTable {
   int column_index(const std::string& name) const;
   std::string file_;
   std::vector<std::string> header_;
+  int header_line_ = 1;
   std::vector<std::vector<std::string>> cells_;
   std::vector<int> lines_;
 };

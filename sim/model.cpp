@@ -293,6 +293,7 @@ std::int64_t admit_students(Model& m, int inst, std::int64_t wanted, std::int32_
     ps.institution[p] = static_cast<std::uint16_t>(inst);
     ps.field[p] = static_cast<std::uint8_t>(pick(in.field_shares, rng.uniform()));
     ps.status[p] = idx(Status::student);
+    ps.side_job[p] = rng.bernoulli(m.scenario().labour.student_job_share) ? 1 : 0;
     ps.status_since[p] = now;
     ps.next_life[p] = now + 12 * in.programme_years - 2;
     ps.life_event[p] = idx(LifeEvent::graduate);

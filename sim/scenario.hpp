@@ -132,6 +132,7 @@ struct LabourParams {
   Param unemployment_rate;   ///< target rate until the labour market exists
   Param separation_rate;     ///< per month, employed -> unemployed
   Param inactivity_exit;     ///< per month, inactive -> labour force (re-entry)
+  Param student_job_share;   ///< students with a paid side job (counted as employed by CBS)
 };
 
 struct Scenario {

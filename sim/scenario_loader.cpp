@@ -221,10 +221,12 @@ void apply_override(DocNode& root, const std::string& key, const std::string& va
     size_t dot = key.find('.', start);
     std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     walked += (walked.empty() ? "" : ".") + part;
+    if (node->kind == DocNode::Kind::null) node->kind = DocNode::Kind::map;
     if (node->kind != DocNode::Kind::map)
-      throw InputError("--set", 0, 0, key, fmt::format("'{}' is not a section", walked));
+      throw InputError("--set", 0, 0, key, fmt::format("'{}' is a value, not a section", walked.substr(0, walked.rfind('.'))));
     DocNode* next = node->find(part);
     if (!next) {
+      // Unknown names are added and then reported by validation with the nearest valid key.
       node->entries.emplace_back(part, DocNode{});
       node->key_locs.push_back(SourceLoc{"--set", 0, 0});
       next = &node->entries.back().second;
@@ -576,6 +578,7 @@ void read_labour(Scenario& s, MapReader& root) {
   l.unemployment_rate = r.param("unemployment_rate", 0.0, 0.5);
   l.separation_rate = r.param("separation_rate", 0.0, 1.0);
   l.inactivity_exit = r.param("inactivity_exit", 0.0, 1.0);
+  l.student_job_share = r.param("student_job_share", 0.0, 1.0);
   r.finish();
 }
 
@@ -622,6 +625,8 @@ Scenario load_scenario(const std::string& spec,
     std::string builtin = builtin_path_for(spec);
     if (builtin.empty()) {
       std::vector<std::string> names = builtin_scenarios();
+      for (const auto& n : builtin_scenarios())  // "region/baseline" is also known as "region"
+        if (n.size() > 9 && n.substr(n.size() - 9) == "/baseline") names.push_back(n.substr(0, n.size() - 9));
       std::string hint = nearest_name(spec, names);
       throw InputError(spec, 0, 0, "",
                        fmt::format("no such scenario file, and no built-in scenario of that name{}",
@@ -643,7 +648,7 @@ Scenario load_scenario(const std::string& spec,
     MapReader period(root.require("period"), "period");
     s.start = read_month(period, "start");
     s.end = read_month(period, "end");
-    if (s.end < s.start) fail(period.node().loc, "period.end", "the end is before the start");
+    if (s.end < s.start) fail(period.node().find("end")->loc, "period.end", "the end is before the start");
     period.finish();
   }
   MapReader tables(root.require("tables"), "tables");

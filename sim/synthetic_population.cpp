@@ -79,7 +79,7 @@ void init_person(Model& m, size_t i, int zone, std::int32_t now) {
   const double u_edu = rng.uniform(), u_parent = rng.uniform(), u_track = rng.uniform();
   const double u_complete = rng.uniform();
   const double u_inst = rng.uniform(), u_region = rng.uniform(), u_field = rng.uniform();
-  const double u_active = rng.uniform(), u_unemployed = rng.uniform();
+  const double u_active = rng.uniform(), u_unemployed = rng.uniform(), u_side_job = rng.uniform();
 
   if (age < 16) {
     p.status[i] = idx(Status::child);
@@ -127,6 +127,7 @@ void init_person(Model& m, size_t i, int zone, std::int32_t now) {
       if (now < graduation) {
         if (inst >= 0) p.institution[i] = static_cast<std::uint16_t>(inst);
         p.status[i] = idx(Status::student);
+        p.side_job[i] = u_side_job < sc.labour.student_job_share ? 1 : 0;
         p.status_since[i] = start;
         p.next_life[i] = graduation;
         p.life_event[i] = idx(LifeEvent::graduate);
@@ -280,8 +281,18 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   std::vector<std::vector<size_t>> by_ref_age(111);
   for (size_t h : zone_households)
     by_ref_age[static_cast<size_t>(std::clamp((now - hh.ref_birth[h]) / 12, 0, 110))].push_back(h);
-  std::vector<int> dependents_of(hh.id.size() - zone_households.front() + 1, 0);
+  // A tiny sample may leave a zone with dependents but no adult household: the eldest
+  // dependent then heads one, so that nobody is without a household.
+  if (zone_households.empty() && !dependents.empty()) {
+    auto eldest = std::min_element(dependents.begin(), dependents.end(), by_age);
+    add_member(m, new_household(), *eldest, Role::head);
+    dependents.erase(eldest);
+    for (auto& v : by_ref_age) v.clear();
+    by_ref_age[static_cast<size_t>(std::clamp((now - hh.ref_birth[zone_households[0]]) / 12, 0, 110))]
+        .push_back(zone_households[0]);
+  }
   const size_t h0 = zone_households.empty() ? 0 : zone_households.front();
+  std::vector<int> dependents_of(hh.id.size() - h0, 0);
   for (size_t i : dependents) {
     const int age = (now - ps.birth_month[i]) / 12;
     Rng rng = m.rng(Stream::household_init, ps.id[i], 3);

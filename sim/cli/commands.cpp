@@ -14,6 +14,7 @@
 #include "output/hdf5_file.hpp"
 #include "regio/version.hpp"
 #include "sim/cli/progress.hpp"
+#include "sim/calibration.hpp"
 #include "sim/cli/summary.hpp"
 #include "sim/errors.hpp"
 #include "sim/model.hpp"
@@ -168,6 +169,7 @@ int bench(const BenchOptions& opt) {
 
   struct Sample {
     double wall = 0, init = 0, steps = 0;
+    int months = 0;
     std::int64_t person_steps = 0;
     size_t persons = 0, state_bytes = 0;
     std::vector<double> phases;
@@ -189,6 +191,7 @@ int bench(const BenchOptions& opt) {
       s.steps = std::chrono::duration<double>(t2 - t1).count();
       s.wall = s.init + s.steps;
       s.person_steps = model.person_steps;
+      s.months = model.months_total();
       s.persons = persons0;
       s.state_bytes = model.persons.bytes() + model.households.bytes();
       s.phases = model.phase_times.seconds;
@@ -215,7 +218,7 @@ int bench(const BenchOptions& opt) {
     fmt::print("  wall time          {:8.3f} s (min {:.3f}, max {:.3f})\n", w,
                *std::min_element(wall.begin(), wall.end()), *std::max_element(wall.begin(), wall.end()));
     fmt::print("  initial population {:8.3f} s\n", median(init));
-    fmt::print("  {} monthly steps {:8.3f} s\n", samples[c][0].phases.empty() ? 0 : scenario.months(), median(steps));
+    fmt::print("  {:<18} {:8.3f} s\n", fmt::format("{} monthly steps", ss[0].months), median(steps));
     fmt::print("  person-steps/s     {:8.1f} million\n", median(rate) / 1e6);
     for (size_t p = 0; p < ss[0].phases.size(); ++p) {
       std::vector<double> ph;
@@ -237,6 +240,25 @@ int bench(const BenchOptions& opt) {
       return median(ratio);
     }());
   return 0;
+}
+
+int calibrate(const std::string& spec, double scale) {
+  const Scenario scenario = load_scenario(scenario_spec(spec));
+  check_run_arguments(scenario, scale, 0);
+  const Model model(scenario, config_for(scenario, std::nullopt, 0, scale, 0, false));
+  const auto rows = calibrate(model);
+  fmt::print("Calibration of {} (initial state {}, scale {})\n", scenario.name,
+             scenario.start.str(), scale);
+  fmt::print("{:<46} {:>12} {:>12} {:>10} {:>8}  {}\n", "target", "target", "model",
+             "difference", "ok", "source");
+  int missed = 0;
+  for (const auto& r : rows) {
+    fmt::print("{:<46} {:>12.2f} {:>12.2f} {:>+10.2f} {:>8}  {}\n", r.name, r.target, r.model,
+               r.model - r.target, r.ok() ? "yes" : "MISSED", r.source);
+    if (!r.ok()) ++missed;
+  }
+  fmt::print("{} targets, {} missed\n", rows.size(), missed);
+  return missed ? 3 : 0;
 }
 
 }  // namespace regio::cli

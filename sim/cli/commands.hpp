@@ -35,5 +35,8 @@ struct BenchOptions {
   int until = 0;
 };
 int bench(const BenchOptions& opt);
+/// Prints every calibration target with its source, the model's value and the
+/// difference; returns 3 when a target misses its tolerance.
+int calibrate(const std::string& scenario, double scale);
 
 }  // namespace regio::cli

@@ -20,6 +20,7 @@ constexpr const char* k_examples = R"(Examples:
   regio validate my-scenario.yaml            check a scenario without running it
   regio info key-region-leiden.h5            metadata and datasets of a result file
   regio export key-region-leiden.h5 --csv out/
+  regio calibrate                            the default region against its calibration targets
   regio bench                                speed of the full default region)";
 
 std::pair<std::string, std::string> split_override(const std::string& s) {
@@ -43,7 +44,8 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a scenario and write an HDF5 file of results");
   run->add_option("scenario", run_opt.scenario, "scenario file or built-in name (default: key-region-leiden)");
   run->add_option("-o,--output", run_opt.output, "output file (default: <scenario name>.h5)");
-  auto* seed_opt = run->add_option("--seed", seed, "random seed (default: the scenario's)");
+  auto* seed_opt = run->add_option("--seed", seed, "random seed (default: the scenario's)")
+                       ->check(CLI::NonNegativeNumber);
   run->add_option("--replication", run_opt.replication, "replication number (a separate random stream)");
   run->add_option("--threads", run_opt.threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   run->add_option("--until", run_opt.until, "last year to simulate (default: the scenario's end)");
@@ -73,6 +75,12 @@ int main(int argc, char** argv) {
   bench->add_option("--scale", bench_opt.scale, "population share (default 1)");
   bench->add_option("--until", bench_opt.until, "last year (default: the scenario's end)");
 
+  std::string calibrate_path;
+  double calibrate_scale = 1.0;
+  auto* cal = app.add_subcommand("calibrate", "Compare the model with the region's calibration targets");
+  cal->add_option("scenario", calibrate_path, "scenario (default: key-region-leiden)");
+  cal->add_option("--scale", calibrate_scale, "population share (default 1)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -90,6 +98,7 @@ int main(int argc, char** argv) {
     if (*info) return regio::cli::info(info_path);
     if (*exp) return regio::cli::export_csv(export_path, export_dir);
     if (*bench) return regio::cli::bench(bench_opt);
+    if (*cal) return regio::cli::calibrate(calibrate_path, calibrate_scale);
   } catch (const regio::InputError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;
