@@ -62,25 +62,25 @@ std::string summary_table(const output::Results& r) {
   std::string outtxt;
   outtxt += fmt::format("Population on 1 January {} and at the end of {} (scale {}):\n", first,
                         last, r.meta.scale);
-  outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>7} {:>6} {:>6} {:>9} {:>9} {:>6} {:>8}\n",
-                        "municipality", "pop " + first, "pop " + last, "change", "65+ %", "", "",
-                        "hh " + last, "dw " + last, "press", "students");
-  outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>7} {:>6} {:>6} {:>9} {:>9} {:>6} {:>8}\n", "",
-                        "", "", "%", first, last, "", "", "", "", last);
+  outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10} {:>9} {:>8} {:>8}\n",
+                        "municipality", "pop " + first, "pop " + last, "change", "65+ %", "65+ %",
+                        "households", "dwellings", "housing", "students");
+  outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10} {:>9} {:>8} {:>8}\n", "", "", "",
+                        "%", first, last, last, last, "pressure", last);
   double t0 = 0, t1 = 0, o0 = 0, o1 = 0, th = 0, td = 0, ts = 0;
   for (size_t z = 0; z < nz; ++z) {
     const Snap a = snap(0, z), b = snap(nd - 1, z);
     const double h = hh.values[(nm - 1) * nz + z], d = dw.values[(nm - 1) * nz + z];
     outtxt += fmt::format(
-        "{:<13} {:>9.0f} {:>9.0f} {:>+7.1f} {:>7.1f} {:>6.1f} {:>6} {:>9.0f} {:>9.0f} {:>6.3f} {:>8.0f}\n",
+        "{:<13} {:>9.0f} {:>9.0f} {:>+7.1f} {:>6.1f} {:>6.1f} {:>10.0f} {:>9.0f} {:>8.3f} {:>8.0f}\n",
         zones[z], a.pop, b.pop, 100.0 * (b.pop / a.pop - 1.0), 100.0 * a.old / a.pop,
-        100.0 * b.old / b.pop, "", h, d, h / d, b.students);
+        100.0 * b.old / b.pop, h, d, h / d, b.students);
     t0 += a.pop, t1 += b.pop, o0 += a.old, o1 += b.old, th += h, td += d, ts += b.students;
   }
   outtxt += fmt::format(
-      "{:<13} {:>9.0f} {:>9.0f} {:>+7.1f} {:>7.1f} {:>6.1f} {:>6} {:>9.0f} {:>9.0f} {:>6.3f} {:>8.0f}\n",
-      "region", t0, t1, 100.0 * (t1 / t0 - 1.0), 100.0 * o0 / t0, 100.0 * o1 / t1, "", th, td,
-      th / td, ts);
+      "{:<13} {:>9.0f} {:>9.0f} {:>+7.1f} {:>6.1f} {:>6.1f} {:>10.0f} {:>9.0f} {:>8.3f} {:>8.0f}\n",
+      "region", t0, t1, 100.0 * (t1 / t0 - 1.0), 100.0 * o0 / t0, 100.0 * o1 / t1, th, td, th / td,
+      ts);
 
   outtxt += fmt::format("\nFlows in the last simulated year ({}) and labour status at its end:\n", last);
   outtxt += fmt::format("{:<13} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9}\n", "municipality", "births",
