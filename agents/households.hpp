@@ -14,8 +14,8 @@ struct HouseholdStore {
   std::vector<std::uint16_t> zone;
   std::vector<std::uint32_t> first_member;  ///< person id heading the member list
   std::vector<std::uint16_t> size;
-  std::vector<std::int32_t> ref_birth;      ///< birth month of the oldest member
-  std::vector<std::int32_t> next_move;      ///< Month::index of moving out of the region
+  std::vector<std::int32_t> ref_birth;  ///< birth month of the oldest member
+  std::vector<std::int32_t> next_move;  ///< Month::index of moving out of the region
   std::vector<std::uint8_t> alive;
 
   size_t size_count() const { return id.size(); }

@@ -20,7 +20,8 @@ Institution make(const InstitutionSpec& spec, int zone, double scale) {
   in.teaches = spec.teaches && spec.students > 0;
   in.programme_years = in.teaches ? static_cast<int>(std::lround(spec.programme_years)) : 0;
   in.yearly_intake = in.teaches ? spec.students * scale / spec.programme_years : 0.0;
-  for (int e = 0; e < k_education_levels; ++e) in.staff[e] = spec.staff * scale * spec.staff_education[e];
+  for (int e = 0; e < k_education_levels; ++e)
+    in.staff[e] = spec.staff * scale * spec.staff_education[e];
   in.field_shares = spec.field_shares;
   in.outside_cohorts.assign(static_cast<size_t>(in.programme_years), 0.0);
   return in;
@@ -29,10 +30,14 @@ Institution make(const InstitutionSpec& spec, int zone, double scale) {
 double completion_rate(const Model& m, Education level) {
   const auto& e = m.scenario().education;
   switch (level) {
-    case Education::mbo: return e.completion_mbo;
-    case Education::hbo: return e.completion_hbo;
-    case Education::wo: return e.completion_wo;
-    default: return 1.0;
+    case Education::mbo:
+      return e.completion_mbo;
+    case Education::hbo:
+      return e.completion_hbo;
+    case Education::wo:
+      return e.completion_wo;
+    default:
+      return 1.0;
   }
 }
 
@@ -69,7 +74,8 @@ void admit_outside_students(Model& m, std::int32_t /*now*/) {
     // September go to students from outside the region.
     for (size_t y = in.outside_cohorts.size() - 1; y > 0; --y)
       in.outside_cohorts[y] = in.outside_cohorts[y - 1];
-    const double outside = std::max(0.0, in.yearly_intake - static_cast<double>(in.resident_intake_year));
+    const double outside =
+        std::max(0.0, in.yearly_intake - static_cast<double>(in.resident_intake_year));
     in.outside_cohorts[0] = outside;
     in.outside_intake_year += outside;
   }

@@ -18,12 +18,12 @@ struct Institution {
   Education level = Education::wo;
   bool teaches = false;
   int programme_years = 0;
-  double yearly_intake = 0.0;                       ///< first-year places
+  double yearly_intake = 0.0;                      ///< first-year places
   std::array<double, k_education_levels> staff{};  ///< employees by education level
   std::array<double, k_fields> field_shares{};
   std::vector<double> outside_cohorts;  ///< non-resident students by year of study
   // Counters of the current year (reset in January by the observer).
-  std::int64_t resident_students = 0;   ///< persons enrolled (kept current by the commit)
+  std::int64_t resident_students = 0;  ///< persons enrolled (kept current by the commit)
   std::int64_t resident_intake_year = 0;
   double outside_intake_year = 0.0;
   std::int64_t resident_graduates_year = 0;

@@ -12,17 +12,18 @@ class Model;
 struct Municipality {
   std::string code;
   std::string name;
-  double dwellings = 0.0;          ///< stock, fractional while construction accrues
-  std::int64_t households = 0;     ///< kept current by the commit phase
-  std::int64_t persons = 0;        ///< kept current by the commit phase
-  double in_migration_carry = 0.0; ///< expected in-migrant households not yet realised
+  double dwellings = 0.0;             ///< stock, fractional while construction accrues
+  std::int64_t households = 0;        ///< kept current by the commit phase
+  std::int64_t persons = 0;           ///< kept current by the commit phase
+  double in_migration_carry = 0.0;    ///< expected in-migrant households not yet realised
   double regular_construction = 0.0;  ///< homes per year
   double in_migration_per_1000 = 0.0;
   double frictional_vacancy = 0.0;
   // Flow counters of the current month (reset by the observer).
   std::int64_t births = 0, deaths = 0, in_migrants = 0, out_migrants = 0;
-  std::int64_t in_migration_capped = 0;  ///< households that wanted to move in but found no dwelling
-  std::int64_t blocked_leavers = 0;      ///< young adults who found no dwelling to leave home
+  std::int64_t in_migration_capped =
+      0;                             ///< households that wanted to move in but found no dwelling
+  std::int64_t blocked_leavers = 0;  ///< young adults who found no dwelling to leave home
   std::int64_t persons_at_month_start = 0;
   // Yearly counters (reset by the observer at the end of each year).
   std::array<std::int64_t, 4> graduates{};  ///< residents completing a programme, by level

@@ -60,12 +60,12 @@ void PersonStore::compact() {
 }
 
 size_t PersonStore::bytes() const {
-  return vbytes(id) + vbytes(household) + vbytes(next_member) + vbytes(birth_month) +
-         vbytes(sex) + vbytes(role) + vbytes(zone) + vbytes(education) + vbytes(track) +
+  return vbytes(id) + vbytes(household) + vbytes(next_member) + vbytes(birth_month) + vbytes(sex) +
+         vbytes(role) + vbytes(zone) + vbytes(education) + vbytes(track) +
          vbytes(parent_education) + vbytes(field) + vbytes(status) + vbytes(status_since) +
          vbytes(institution) + vbytes(death) + vbytes(next_birth) + vbytes(next_life) +
-         vbytes(life_event) + vbytes(next_labour) + vbytes(leave_home) + vbytes(next_due) + vbytes(next_union) + vbytes(partnered) + vbytes(side_job) +
-         vbytes(alive);
+         vbytes(life_event) + vbytes(next_labour) + vbytes(leave_home) + vbytes(next_due) +
+         vbytes(next_union) + vbytes(partnered) + vbytes(side_job) + vbytes(alive);
 }
 
 void PersonEvents::clear() {
@@ -83,7 +83,6 @@ void PersonEvents::append(const PersonEvents& o) {
 namespace persons {
 
 namespace {
-
 
 double participation(const Model& m, size_t i) {
   return m.scenario().labour.participation[m.persons.education[i]];
@@ -161,7 +160,8 @@ void start_study(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
     years = in.programme_years;
   } else {
     p.institution[i] = PersonStore::k_outside;
-    p.field[i] = static_cast<std::uint8_t>(pick(m.scenario().field_by_education[idx(level)], u_field));
+    p.field[i] =
+        static_cast<std::uint8_t>(pick(m.scenario().field_by_education[idx(level)], u_field));
   }
   p.status[i] = idx(Status::student);
   p.status_since[i] = now;
@@ -181,7 +181,7 @@ void graduate(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
   if (rng.bernoulli(institutions::completion_rate(m, level)))
     p.education[i] = std::max<std::uint8_t>(p.education[i], idx(level));
   out.graduations.push_back(p.id[i]);
-  const double leave = level == Education::hbo ? e.graduate_leave_hbo.value
+  const double leave = level == Education::hbo  ? e.graduate_leave_hbo.value
                        : level == Education::wo ? e.graduate_leave_wo.value
                                                 : 0.0;
   if (rng.bernoulli(leave)) {
@@ -218,17 +218,21 @@ void labour_transition(Model& m, size_t i, std::int32_t now) {
 
 int outside_programme_years(Education level) {
   switch (level) {
-    case Education::mbo: return 3;
-    case Education::hbo: return 4;
-    case Education::wo: return 5;  // bachelor plus master
-    default: return 0;
+    case Education::mbo:
+      return 3;
+    case Education::hbo:
+      return 4;
+    case Education::wo:
+      return 5;  // bachelor plus master
+    default:
+      return 0;
   }
 }
 
 std::int32_t september_at_age(std::int32_t birth, int age_years) {
   const std::int32_t reach = birth + 12 * age_years;
   const int month_of_year = ((reach % 12) + 12) % 12;  // 0 = January
-  return reach + ((8 - month_of_year) + 12) % 12;       // 8 = September
+  return reach + ((8 - month_of_year) + 12) % 12;      // 8 = September
 }
 
 std::int32_t retirement_month(const Model& m, std::int32_t birth) {
@@ -276,7 +280,8 @@ void schedule_union(Model& m, size_t i, std::int32_t now) {
   if (!p.partnered[i]) {
     Rng rng = m.rng(Stream::unions, p.id[i], now);
     const std::int32_t b = p.birth_month[i];
-    const std::int32_t at = m.schedules.union_formation.sample(std::max(now - b, 18 * 12), rng.uniform());
+    const std::int32_t at =
+        m.schedules.union_formation.sample(std::max(now - b, 18 * 12), rng.uniform());
     if (at != k_never) p.next_union[i] = std::max(b + at, now);
   }
 }
@@ -336,16 +341,25 @@ void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEven
       p.next_life[i] = k_never;
       p.life_event[i] = idx(LifeEvent::none);
       switch (ev) {
-        case LifeEvent::choose_track: choose_track(m, i, now); break;
-        case LifeEvent::start_study: start_study(m, i, now, out); break;
-        case LifeEvent::graduate: graduate(m, i, now, out); break;
-        case LifeEvent::enter_labour: enter_labour_market(m, i, now); break;
+        case LifeEvent::choose_track:
+          choose_track(m, i, now);
+          break;
+        case LifeEvent::start_study:
+          start_study(m, i, now, out);
+          break;
+        case LifeEvent::graduate:
+          graduate(m, i, now, out);
+          break;
+        case LifeEvent::enter_labour:
+          enter_labour_market(m, i, now);
+          break;
         case LifeEvent::retire:
           p.status[i] = idx(Status::retired);
           p.status_since[i] = now;
           p.next_labour[i] = k_never;
           break;
-        case LifeEvent::none: break;
+        case LifeEvent::none:
+          break;
       }
     }
     if (p.next_labour[i] == now) {

@@ -20,11 +20,11 @@ enum class Role : std::uint8_t { head = 0, partner, child, other };
 /// The next scheduled life-course event of a person (besides death, births, labour moves).
 enum class LifeEvent : std::uint8_t {
   none = 0,
-  choose_track,     ///< at 16: basic, mbo, hbo or wo track
-  start_study,      ///< in September: enrol at an institution
-  graduate,         ///< in July after the programme
-  enter_labour,     ///< school leavers without a programme
-  retire,           ///< at the state pension age
+  choose_track,  ///< at 16: basic, mbo, hbo or wo track
+  start_study,   ///< in September: enrol at an institution
+  graduate,      ///< in July after the programme
+  enter_labour,  ///< school leavers without a programme
+  retire,        ///< at the state pension age
 };
 
 struct PersonStore {
@@ -35,10 +35,10 @@ struct PersonStore {
   std::vector<std::int32_t> birth_month;   ///< Month::index of birth
   std::vector<std::uint8_t> sex;
   std::vector<std::uint8_t> role;
-  std::vector<std::uint16_t> zone;         ///< home zone
+  std::vector<std::uint16_t> zone;  ///< home zone
   // Education and work.
-  std::vector<std::uint8_t> education;     ///< highest completed level
-  std::vector<std::uint8_t> track;         ///< level being studied for (students)
+  std::vector<std::uint8_t> education;  ///< highest completed level
+  std::vector<std::uint8_t> track;      ///< level being studied for (students)
   std::vector<std::uint8_t> parent_education;
   std::vector<std::uint8_t> field;
   std::vector<std::uint8_t> status;
@@ -51,11 +51,11 @@ struct PersonStore {
   std::vector<std::uint8_t> life_event;
   std::vector<std::int32_t> next_labour;
   std::vector<std::int32_t> leave_home;
-  std::vector<std::int32_t> next_union;    ///< month of looking for a partner
-  std::vector<std::uint8_t> partnered;     ///< 1 while living with a partner
-  std::vector<std::uint8_t> side_job;      ///< 1 for a student with a paid side job
-  std::vector<std::int32_t> next_due;      ///< min of the above: the only field the scan reads
-  std::vector<std::uint8_t> alive;         ///< 0 once dead or moved out (removed at compaction)
+  std::vector<std::int32_t> next_union;  ///< month of looking for a partner
+  std::vector<std::uint8_t> partnered;   ///< 1 while living with a partner
+  std::vector<std::uint8_t> side_job;    ///< 1 for a student with a paid side job
+  std::vector<std::int32_t> next_due;    ///< min of the above: the only field the scan reads
+  std::vector<std::uint8_t> alive;       ///< 0 once dead or moved out (removed at compaction)
 
   static constexpr std::uint16_t k_outside = 0xFFFF;
 
@@ -88,13 +88,13 @@ struct Schedules {
 /// Cross-agent effects of one month's person events, gathered per chunk in index order
 /// and applied by the commit phase.
 struct PersonEvents {
-  std::vector<std::uint32_t> deaths;          ///< person ids
-  std::vector<std::uint32_t> births;          ///< mother ids
-  std::vector<std::uint32_t> leavers;         ///< person ids leaving the parental home
-  std::vector<std::uint32_t> emigrants;       ///< person ids leaving the region alone
-  std::vector<std::uint32_t> study_starts;    ///< person ids that enrolled this month
-  std::vector<std::uint32_t> graduations;     ///< person ids that finished (or dropped out)
-  std::vector<std::uint32_t> unions;          ///< person ids looking for a partner this month
+  std::vector<std::uint32_t> deaths;        ///< person ids
+  std::vector<std::uint32_t> births;        ///< mother ids
+  std::vector<std::uint32_t> leavers;       ///< person ids leaving the parental home
+  std::vector<std::uint32_t> emigrants;     ///< person ids leaving the region alone
+  std::vector<std::uint32_t> study_starts;  ///< person ids that enrolled this month
+  std::vector<std::uint32_t> graduations;   ///< person ids that finished (or dropped out)
+  std::vector<std::uint32_t> unions;        ///< person ids looking for a partner this month
   void clear();
   void append(const PersonEvents& other);
 };

@@ -20,8 +20,8 @@ struct Dataset {
   std::vector<std::string> dims;  ///< axis names, outermost first; each must exist in Results::axes
   std::string units;              ///< "persons", "persons/month", "dwellings", "1" (dimensionless)
   std::string description;
-  bool integer = false;           ///< true: stored as int64; false: float64
-  std::vector<double> values;     ///< size = product of the axes' lengths (integers stored exactly)
+  bool integer = false;        ///< true: stored as int64; false: float64
+  std::vector<double> values;  ///< size = product of the axes' lengths (integers stored exactly)
 };
 
 /// Root attributes describing how the file was made.

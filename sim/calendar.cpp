@@ -6,7 +6,9 @@
 
 namespace regio {
 
-std::string Month::str() const { return fmt::format("{:04d}-{:02d}", year(), month()); }
+std::string Month::str() const {
+  return fmt::format("{:04d}-{:02d}", year(), month());
+}
 
 bool Month::parse(const std::string& s, Month& out) {
   if (s.size() != 7 || s[4] != '-') return false;

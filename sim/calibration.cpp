@@ -45,7 +45,8 @@ std::vector<CalibrationRow> calibrate(const Model& m) {
   for (size_t z = 0; z < nz; ++z) {
     const ZoneSpec& zs = sc.zones[z];
     rows.push_back({fmt::format("inhabitants {}", zs.name), zs.source,
-                    std::round(static_cast<double>(zs.inhabitants) * scale), people[z], 0.0, "persons"});
+                    std::round(static_cast<double>(zs.inhabitants) * scale), people[z], 0.0,
+                    "persons"});
     rows.push_back({fmt::format("women {}", zs.name), zs.source,
                     std::round(static_cast<double>(zs.women) * scale), women[z], 0.0, "persons"});
     rows.push_back({fmt::format("households {}", zs.name),
@@ -60,16 +61,20 @@ std::vector<CalibrationRow> calibrate(const Model& m) {
     total += people[z];
     total_target += std::round(static_cast<double>(zs.inhabitants) * scale);
   }
-  rows.push_back({"inhabitants region", "CBS 2024 sum of the municipalities", total_target, total, 0.0, "persons"});
+  rows.push_back({"inhabitants region", "CBS 2024 sum of the municipalities", total_target, total,
+                  0.0, "persons"});
 
   double lf = 0, un = 0, a1574 = 0, act = 0;
-  for (size_t z = 0; z < nz; ++z) lf += labour[z], un += unemployed[z], a1574 += age15_74[z], act += active15_74[z];
-  rows.push_back({"unemployment rate", sc.labour.unemployment_rate.source, 100.0 * sc.labour.unemployment_rate,
-                  100.0 * un / lf, 0.5, "%"});
+  for (size_t z = 0; z < nz; ++z)
+    lf += labour[z], un += unemployed[z], a1574 += age15_74[z], act += active15_74[z];
+  rows.push_back({"unemployment rate", sc.labour.unemployment_rate.source,
+                  100.0 * sc.labour.unemployment_rate, 100.0 * un / lf, 0.5, "%"});
   rows.push_back({"participation 15-74 (labour force incl. working students / population)",
-                  "model.md target ~73 % (CBS net participation 2024: 72.8 %)", 73.0, 100.0 * act / a1574, 5.0, "%"});
+                  "model.md target ~73 % (CBS net participation 2024: 72.8 %)", 73.0,
+                  100.0 * act / a1574, 5.0, "%"});
   rows.push_back({"life expectancy at birth", sc.demography.life_expectancy_at_birth.source,
-                  sc.demography.life_expectancy_at_birth, life_expectancy(m.schedules.mortality), 1.0, "years"});
+                  sc.demography.life_expectancy_at_birth, life_expectancy(m.schedules.mortality),
+                  1.0, "years"});
   rows.push_back({"total fertility", sc.demography.total_fertility.source, 1.45,
                   [&] {
                     double tfr = 0;

@@ -82,7 +82,9 @@ CsvTable::CsvTable(const std::string& text, std::string file) : file_(std::move(
   if (!have_header) throw InputError(file_, 1, 0, "", "empty table: a header row is required");
 }
 
-bool CsvTable::has_column(const std::string& name) const { return column_index(name) >= 0; }
+bool CsvTable::has_column(const std::string& name) const {
+  return column_index(name) >= 0;
+}
 
 int CsvTable::column_index(const std::string& name) const {
   for (size_t i = 0; i < header_.size(); ++i)
@@ -97,9 +99,9 @@ void CsvTable::require_columns(const std::vector<std::string>& required,
   for (const auto& h : header_) {
     if (std::find(known.begin(), known.end(), h) != known.end()) continue;
     std::string hint = nearest_name(h, known);
-    throw InputError(file_, header_line_, 0, h,
-                     hint.empty() ? "unknown column"
-                                  : fmt::format("unknown column; did you mean '{}'?", hint));
+    throw InputError(
+        file_, header_line_, 0, h,
+        hint.empty() ? "unknown column" : fmt::format("unknown column; did you mean '{}'?", hint));
   }
   for (const auto& r : required)
     if (!has_column(r)) throw InputError(file_, header_line_, 0, r, "missing required column");
@@ -115,8 +117,7 @@ double CsvTable::number(size_t row, const std::string& column, double min, doubl
   const std::string& s = text(row, column);
   double v = 0;
   if (!parse_finite(s, v))
-    throw InputError(file_, lines_[row], 0, column,
-                     fmt::format("'{}' is not a finite number", s));
+    throw InputError(file_, lines_[row], 0, column, fmt::format("'{}' is not a finite number", s));
   if (v < min || v > max)
     throw InputError(file_, lines_[row], 0, column,
                      fmt::format("{} is outside the valid range [{}, {}]", s, min, max));

@@ -90,8 +90,7 @@ DocNode parse_yaml(const std::string& text, const std::string& file) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& ex) {
-    throw InputError(file, ex.mark.line + 1, ex.mark.column + 1, "",
-                     "malformed YAML: " + ex.msg);
+    throw InputError(file, ex.mark.line + 1, ex.mark.column + 1, "", "malformed YAML: " + ex.msg);
   }
   DocNode tree = convert(root, file);
   if (tree.kind != DocNode::Kind::map)
@@ -103,7 +102,8 @@ DocNode parse_yaml(const std::string& text, const std::string& file) {
 void merge_into(DocNode& base, const DocNode& child) {
   // A plain value overriding a parameter map ({value, range, source}) keeps the range
   // and records where the new value came from.
-  if (base.kind == DocNode::Kind::map && child.kind == DocNode::Kind::scalar && base.find("value")) {
+  if (base.kind == DocNode::Kind::map && child.kind == DocNode::Kind::scalar &&
+      base.find("value")) {
     *base.find("value") = child;
     DocNode src;
     src.kind = DocNode::Kind::scalar;

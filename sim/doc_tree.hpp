@@ -17,9 +17,9 @@ struct DocNode {
   enum class Kind { null, scalar, sequence, map };
   Kind kind = Kind::null;
   std::string scalar;
-  std::vector<DocNode> items;                          ///< sequence
+  std::vector<DocNode> items;                            ///< sequence
   std::vector<std::pair<std::string, DocNode>> entries;  ///< map, in file order
-  std::vector<SourceLoc> key_locs;                     ///< map: where each key was written
+  std::vector<SourceLoc> key_locs;                       ///< map: where each key was written
   SourceLoc loc;
 
   const DocNode* find(const std::string& key) const;

@@ -1,7 +1,8 @@
 #include "sim/errors.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace regio {
 
@@ -43,8 +44,7 @@ std::string nearest_name(const std::string& word, const std::vector<std::string>
   for (const auto& n : names) {
     int d = edit_distance(word, n);
     // A prefix or substring match is a strong hint even when the distance is large.
-    if (n.find(word) != std::string::npos || word.find(n) != std::string::npos)
-      d = std::min(d, 2);
+    if (n.find(word) != std::string::npos || word.find(n) != std::string::npos) d = std::min(d, 2);
     if (d < best_d) best_d = d, best = n;
   }
   const int limit = std::max<int>(2, static_cast<int>(word.size()) / 3);

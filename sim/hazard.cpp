@@ -32,8 +32,8 @@ double AgeHazard::survival(std::int32_t a0, std::int32_t a1) const {
 std::int32_t AgeHazard::sample(std::int32_t age, double u) const {
   age = std::max(age, 0);
   const double need = -std::log(u);  // cumulative hazard to accumulate from `age`
-  const double start = age < size() ? cum_[static_cast<size_t>(age)]
-                                    : cum_.back() + tail_ * (age - size());
+  const double start =
+      age < size() ? cum_[static_cast<size_t>(age)] : cum_.back() + tail_ * (age - size());
   const double target = start + need;
   if (target <= cum_.back()) {
     // First month m >= age with cum_[m+1] >= target.

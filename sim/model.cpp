@@ -1,16 +1,15 @@
 #include "sim/model.hpp"
-#include "sim/sampling.hpp"
 
+#include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fmt/format.h>
-
 #include <limits>
 
 #include "sim/observer.hpp"
+#include "sim/sampling.hpp"
 #include "sim/synthetic_population.hpp"
 
 namespace regio {
@@ -32,7 +31,8 @@ Model::Model(const Scenario& scenario, const RunConfig& config)
   now_ = first_;
   const auto& d = scenario_.demography;
   schedules.mortality = gompertz_mortality(d.life_expectancy_at_birth, d.gompertz_slope);
-  schedules.fertility = fertility_schedule(d.total_fertility, d.mean_age_at_birth, d.sd_age_at_birth);
+  schedules.fertility =
+      fertility_schedule(d.total_fertility, d.mean_age_at_birth, d.sd_age_at_birth);
   schedules.leave_home = leave_home_schedule(d.leave_home_median_age, d.leave_home_spread);
   schedules.union_formation =
       union_schedule(d.union_peak_rate, d.union_peak_age, d.union_age_spread);
@@ -50,7 +50,8 @@ Model::Model(const Scenario& scenario, const RunConfig& config)
     municipalities.push_back(mu);
   }
   for (const auto& spec : scenario_.institutions)
-    institutions.push_back(institutions::make(spec, scenario_.zone_index(spec.zone), config_.scale));
+    institutions.push_back(
+        institutions::make(spec, scenario_.zone_index(spec.zone), config_.scale));
 
   phase_times.names.assign(k_phase_names, k_phase_names + k_phases);
   phase_times.seconds.assign(k_phases, 0.0);
@@ -59,7 +60,8 @@ Model::Model(const Scenario& scenario, const RunConfig& config)
 }
 
 void Model::index_person(std::uint32_t id, size_t index) {
-  if (id >= person_index_.size()) person_index_.resize(std::max<size_t>(id + 1, person_index_.size() * 2), k_none);
+  if (id >= person_index_.size())
+    person_index_.resize(std::max<size_t>(id + 1, person_index_.size() * 2), k_none);
   person_index_[id] = static_cast<std::uint32_t>(index);
 }
 void Model::index_household(std::uint32_t id, size_t index) {
@@ -69,7 +71,8 @@ void Model::index_household(std::uint32_t id, size_t index) {
 }
 void Model::rebuild_indices() {
   std::fill(person_index_.begin(), person_index_.end(), k_none);
-  for (size_t i = 0; i < persons.size(); ++i) person_index_[persons.id[i]] = static_cast<std::uint32_t>(i);
+  for (size_t i = 0; i < persons.size(); ++i)
+    person_index_[persons.id[i]] = static_cast<std::uint32_t>(i);
   std::fill(household_index_.begin(), household_index_.end(), k_none);
   for (size_t h = 0; h < households.id.size(); ++h)
     household_index_[households.id[h]] = static_cast<std::uint32_t>(h);
@@ -108,7 +111,9 @@ void Model::run(const std::function<void(int, int)>& progress) {
   }
 }
 
-void Model::phase_housing() { municipalities::build_dwellings(*this, now_); }
+void Model::phase_housing() {
+  municipalities::build_dwellings(*this, now_);
+}
 
 void Model::phase_persons() {
   chunk_events_.resize(chunk_count(persons.size()));
@@ -214,7 +219,6 @@ size_t new_person(Model& m, int zone, std::int32_t birth, Sex sex) {
   return p;
 }
 
-
 /// A household of the in-migration mix moves into zone z; returns its index.
 void admit_household(Model& m, int z, std::int32_t now) {
   const size_t h = new_household(m, z);
@@ -225,16 +229,23 @@ void admit_household(Model& m, int z, std::int32_t now) {
   size_t type = 0;
   while (type + 1 < types.size() && u >= types[type].share) u -= types[type++].share;
   const InMigrantType& t = types[type];
-  const int kids = t.children_min + static_cast<int>(rng.below(static_cast<std::uint32_t>(t.children_max - t.children_min + 1)));
-  const int head_age = t.age_min + static_cast<int>(rng.below(static_cast<std::uint32_t>(t.age_max - t.age_min + 1)));
+  const int kids =
+      t.children_min +
+      static_cast<int>(rng.below(static_cast<std::uint32_t>(t.children_max - t.children_min + 1)));
+  const int head_age =
+      t.age_min +
+      static_cast<int>(rng.below(static_cast<std::uint32_t>(t.age_max - t.age_min + 1)));
   for (int a = 0; a < t.adults; ++a) {
-    const int age = std::clamp(head_age + (a == 0 ? 0 : static_cast<int>(rng.below(5)) - 2), 18, 100);
+    const int age =
+        std::clamp(head_age + (a == 0 ? 0 : static_cast<int>(rng.below(5)) - 2), 18, 100);
     const Sex sex = t.adults == 2 ? (a == 0 ? Sex::male : Sex::female)
                                   : (rng.bernoulli(0.5) ? Sex::female : Sex::male);
-    const size_t p = new_person(m, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)), sex);
+    const size_t p =
+        new_person(m, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)), sex);
     auto& ps = m.persons;
     ps.education[p] = static_cast<std::uint8_t>(pick(t.education, rng.uniform()));
-    ps.field[p] = static_cast<std::uint8_t>(pick(m.scenario().field_by_education[ps.education[p]], rng.uniform()));
+    ps.field[p] = static_cast<std::uint8_t>(
+        pick(m.scenario().field_by_education[ps.education[p]], rng.uniform()));
     join_household(m, h, p, a == 0 ? Role::head : Role::partner);
     ps.partnered[p] = t.adults == 2 ? 1 : 0;
     persons::schedule_person(m, p, now);
@@ -330,7 +341,8 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
     std::sort(women[z].begin(), women[z].end());
     const size_t pairs = std::min(men[z].size(), women[z].size());
     for (size_t k = pairs; k < men[z].size(); ++k) retry(m.person_index(men[z][k].second), now + 1);
-    for (size_t k = pairs; k < women[z].size(); ++k) retry(m.person_index(women[z][k].second), now + 1);
+    for (size_t k = pairs; k < women[z].size(); ++k)
+      retry(m.person_index(women[z][k].second), now + 1);
     for (size_t k = 0; k < pairs; ++k) {
       size_t a = m.person_index(men[z][k].second), b = m.person_index(women[z][k].second);
       const size_t ha = m.household_index(ps.household[a]), hb = m.household_index(ps.household[b]);
@@ -360,7 +372,10 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
               const size_t q = m.person_index(m.households.first_member[move_h]);
               const auto role = static_cast<Role>(ps.role[q]);
               leave_household(m, q);
-              join_household(m, stay_h, q, q == b ? Role::partner : role == Role::child ? Role::child : Role::other);
+              join_household(m, stay_h, q,
+                             q == b                ? Role::partner
+                             : role == Role::child ? Role::child
+                                                   : Role::other);
             }
           } else {
             leave_household(m, b);
@@ -427,9 +442,11 @@ void Model::phase_commit() {
     const size_t p = new_person(*this, z, now_, sex);
     // Parents' level: the highest among the adults of the mother's household.
     std::uint8_t edu = 0;
-    for (std::uint32_t q = households.first_member[h]; q != k_none; q = persons.next_member[person_index(q)]) {
+    for (std::uint32_t q = households.first_member[h]; q != k_none;
+         q = persons.next_member[person_index(q)]) {
       const size_t qi = person_index(q);
-      if (persons.role[qi] != idx(Role::child) || qi == mother) edu = std::max(edu, persons.education[qi]);
+      if (persons.role[qi] != idx(Role::child) || qi == mother)
+        edu = std::max(edu, persons.education[qi]);
     }
     persons.parent_education[p] = edu;
     persons.next_life[p] = now_ + 16 * 12;
@@ -442,7 +459,8 @@ void Model::phase_commit() {
     const size_t p = person_index(id);
     if (!persons.alive[p]) continue;
     // Graduates who leave are still students at this point (see persons::graduate).
-    if (persons.status[p] == idx(Status::student)) ++municipalities[persons.zone[p]].graduates_leaving;
+    if (persons.status[p] == idx(Status::student))
+      ++municipalities[persons.zone[p]].graduates_leaving;
     ++municipalities[persons.zone[p]].out_migrants;
     remove_person(*this, p);
   }
@@ -496,7 +514,8 @@ void Model::phase_commit() {
   for (const auto& t : scenario_.in_migrant_types) mean_size += t.share * t.mean_size();
   for (size_t z = 0; z < municipalities.size(); ++z) {
     Municipality& mu = municipalities[z];
-    mu.in_migration_carry += municipalities::in_migration_demand(*this, static_cast<int>(z)) / mean_size;
+    mu.in_migration_carry +=
+        municipalities::in_migration_demand(*this, static_cast<int>(z)) / mean_size;
     const auto want = static_cast<std::int64_t>(std::floor(mu.in_migration_carry));
     mu.in_migration_carry -= static_cast<double>(want);
     const std::int64_t n = std::min(want, mu.free_dwellings());

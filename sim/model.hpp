@@ -23,10 +23,10 @@ namespace regio {
 struct RunConfig {
   std::uint64_t seed = 0;
   std::uint32_t replication = 0;
-  double scale = 1.0;          ///< share of the population simulated (1 = every person)
-  int until_year = 0;          ///< 0: the scenario's end
+  double scale = 1.0;             ///< share of the population simulated (1 = every person)
+  int until_year = 0;             ///< 0: the scenario's end
   bool check_invariants = false;  ///< recount stocks every step (tests, debug builds)
-  size_t chunk_size = 8192;    ///< agents per parallel work item (results do not depend on it)
+  size_t chunk_size = 8192;       ///< agents per parallel work item (results do not depend on it)
 };
 
 /// Raised when an accounting invariant fails (a bug, not bad input).
@@ -93,9 +93,7 @@ class Model {
 
   /// Parallel loop over [0, n) in fixed-size chunks; fn(chunk, begin, end).
   void for_chunks(size_t n, const std::function<void(size_t, size_t, size_t)>& fn) const;
-  size_t chunk_count(size_t n) const {
-    return (n + config_.chunk_size - 1) / config_.chunk_size;
-  }
+  size_t chunk_count(size_t n) const { return (n + config_.chunk_size - 1) / config_.chunk_size; }
 
   /// Recounts persons and households per zone from the stores and compares them with
   /// the running stocks; throws InvariantError on a mismatch.

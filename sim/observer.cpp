@@ -41,9 +41,11 @@ void snapshot(Model& m, std::int32_t date) {
       if (!p.alive[i]) continue;
       const size_t z = p.zone[i];
       const int age = (date - p.birth_month[i]) / 12;
-      t.by_age_status[(z * k_age_groups + static_cast<size_t>(age_group_of(age))) * k_statuses + p.status[i]] += 1;
+      t.by_age_status[(z * k_age_groups + static_cast<size_t>(age_group_of(age))) * k_statuses +
+                      p.status[i]] += 1;
       t.by_sex[z * 2 + p.sex[i]] += 1;
-      if (age >= 25 && age < 65) t.adults_by_education[z * k_education_levels + p.education[i]] += 1;
+      if (age >= 25 && age < 65)
+        t.adults_by_education[z * k_education_levels + p.education[i]] += 1;
       if (p.status[i] == idx(Status::student)) {
         t.students_by_level[z * k_education_levels + p.track[i]] += 1;
         if (p.institution[i] != PersonStore::k_outside)
@@ -105,7 +107,8 @@ void record_year_end(Model& m) {
   Series& s = m.series;
   s.years.push_back(fmt::format("{}", m.now() / 12));
   for (auto& mu : m.municipalities) {
-    for (int l = 0; l < k_education_levels; ++l) s.graduates.push_back(static_cast<double>(mu.graduates[l]));
+    for (int l = 0; l < k_education_levels; ++l)
+      s.graduates.push_back(static_cast<double>(mu.graduates[l]));
     s.graduates_leaving.push_back(static_cast<double>(mu.graduates_leaving));
     mu.graduates.fill(0);
     mu.graduates_leaving = 0;
@@ -113,7 +116,8 @@ void record_year_end(Model& m) {
   for (auto& in : m.institutions) {
     // Outside intake includes those who then moved in (counted apart below).
     s.inst_intake.push_back(static_cast<double>(in.resident_intake_year) + in.outside_intake_year);
-    s.inst_graduates.push_back(static_cast<double>(in.resident_graduates_year) + in.outside_graduates_year);
+    s.inst_graduates.push_back(static_cast<double>(in.resident_graduates_year) +
+                               in.outside_graduates_year);
     s.inst_in_migrant_students.push_back(static_cast<double>(in.in_migrant_students_year));
     in.resident_intake_year = in.resident_graduates_year = in.in_migrant_students_year = 0;
     in.outside_intake_year = in.outside_graduates_year = 0.0;
@@ -126,10 +130,10 @@ void check_flows(const Model& m) {
     const std::int64_t expected =
         mu.persons_at_month_start + mu.births + mu.in_migrants - mu.deaths - mu.out_migrants;
     if (expected != mu.persons)
-      throw InvariantError(fmt::format(
-          "{} in {}: persons {} != start {} + births {} + in {} - deaths {} - out {}",
-          Month{m.now()}.str(), mu.name, mu.persons, mu.persons_at_month_start, mu.births,
-          mu.in_migrants, mu.deaths, mu.out_migrants));
+      throw InvariantError(
+          fmt::format("{} in {}: persons {} != start {} + births {} + in {} - deaths {} - out {}",
+                      Month{m.now()}.str(), mu.name, mu.persons, mu.persons_at_month_start,
+                      mu.births, mu.in_migrants, mu.deaths, mu.out_migrants));
   }
 }
 
@@ -157,29 +161,53 @@ output::Results to_results(const Model& m) {
     r.datasets.push_back(output::Dataset{std::move(path), std::move(dims), std::move(units),
                                          std::move(description), integer, values});
   };
-  add("/demography/population", {"month", "zone"}, "persons", "inhabitants at the end of the month", s.population, true);
+  add("/demography/population", {"month", "zone"}, "persons", "inhabitants at the end of the month",
+      s.population, true);
   add("/demography/births", {"month", "zone"}, "persons/month", "live births", s.births, true);
   add("/demography/deaths", {"month", "zone"}, "persons/month", "deaths", s.deaths, true);
-  add("/demography/in_migrants", {"month", "zone"}, "persons/month", "persons moving into the region (households and students)", s.in_migrants, true);
-  add("/demography/out_migrants", {"month", "zone"}, "persons/month", "persons moving out of the region", s.out_migrants, true);
-  add("/demography/population_by_age_status", {"date", "zone", "age_group", "status"}, "persons", "inhabitants on 1 January by age group and main activity", s.by_age_status, true);
-  add("/demography/population_by_sex", {"date", "zone", "sex"}, "persons", "inhabitants on 1 January by sex", s.by_sex, true);
-  add("/demography/adults_by_education", {"date", "zone", "level"}, "persons", "residents aged 25-64 on 1 January by highest completed level", s.adults_by_education, true);
-  add("/households/households", {"month", "zone"}, "households", "private households at the end of the month", s.households, true);
-  add("/households/blocked_leavers", {"month", "zone"}, "persons/month", "young adults who could not leave the parental home for lack of a free dwelling", s.blocked_leavers, true);
-  add("/housing/dwellings", {"month", "zone"}, "dwellings", "dwelling stock at the end of the month (fractional while construction accrues)", s.dwellings, false);
-  add("/housing/pressure", {"month", "zone"}, "1", "housing pressure: households per dwelling", s.pressure, false);
-  add("/housing/in_migration_capped", {"month", "zone"}, "households/month", "households that wanted to move in but found no free dwelling", s.capped, true);
-  add("/education/students", {"date", "zone", "level"}, "persons", "resident students on 1 January by level studied", s.students_by_level, true);
-  add("/education/graduates", {"year", "zone", "level"}, "persons/year", "residents completing a programme, by level", s.graduates, true);
-  add("/education/graduates_leaving", {"year", "zone"}, "persons/year", "graduates leaving the region on graduation", s.graduates_leaving, true);
-  add("/institutions/students", {"date", "institution"}, "persons", "enrolled students on 1 January (residents and students living outside the region)", s.inst_students, false);
-  add("/institutions/resident_students", {"date", "institution"}, "persons", "enrolled students living in the region on 1 January", s.inst_resident_students, true);
-  add("/institutions/students_by_field", {"date", "institution", "field"}, "persons", "enrolled students on 1 January by field", s.inst_students_by_field, false);
-  add("/institutions/staff", {"date", "institution"}, "persons", "employees on 1 January", s.inst_staff, false);
-  add("/institutions/intake", {"year", "institution"}, "persons/year", "first-year students", s.inst_intake, false);
-  add("/institutions/graduates", {"year", "institution"}, "persons/year", "students completing a programme", s.inst_graduates, false);
-  add("/institutions/in_migrant_students", {"year", "institution"}, "persons/year", "first-year students moving into the region", s.inst_in_migrant_students, true);
+  add("/demography/in_migrants", {"month", "zone"}, "persons/month",
+      "persons moving into the region (households and students)", s.in_migrants, true);
+  add("/demography/out_migrants", {"month", "zone"}, "persons/month",
+      "persons moving out of the region", s.out_migrants, true);
+  add("/demography/population_by_age_status", {"date", "zone", "age_group", "status"}, "persons",
+      "inhabitants on 1 January by age group and main activity", s.by_age_status, true);
+  add("/demography/population_by_sex", {"date", "zone", "sex"}, "persons",
+      "inhabitants on 1 January by sex", s.by_sex, true);
+  add("/demography/adults_by_education", {"date", "zone", "level"}, "persons",
+      "residents aged 25-64 on 1 January by highest completed level", s.adults_by_education, true);
+  add("/households/households", {"month", "zone"}, "households",
+      "private households at the end of the month", s.households, true);
+  add("/households/blocked_leavers", {"month", "zone"}, "persons/month",
+      "young adults who could not leave the parental home for lack of a free dwelling",
+      s.blocked_leavers, true);
+  add("/housing/dwellings", {"month", "zone"}, "dwellings",
+      "dwelling stock at the end of the month (fractional while construction accrues)", s.dwellings,
+      false);
+  add("/housing/pressure", {"month", "zone"}, "1", "housing pressure: households per dwelling",
+      s.pressure, false);
+  add("/housing/in_migration_capped", {"month", "zone"}, "households/month",
+      "households that wanted to move in but found no free dwelling", s.capped, true);
+  add("/education/students", {"date", "zone", "level"}, "persons",
+      "resident students on 1 January by level studied", s.students_by_level, true);
+  add("/education/graduates", {"year", "zone", "level"}, "persons/year",
+      "residents completing a programme, by level", s.graduates, true);
+  add("/education/graduates_leaving", {"year", "zone"}, "persons/year",
+      "graduates leaving the region on graduation", s.graduates_leaving, true);
+  add("/institutions/students", {"date", "institution"}, "persons",
+      "enrolled students on 1 January (residents and students living outside the region)",
+      s.inst_students, false);
+  add("/institutions/resident_students", {"date", "institution"}, "persons",
+      "enrolled students living in the region on 1 January", s.inst_resident_students, true);
+  add("/institutions/students_by_field", {"date", "institution", "field"}, "persons",
+      "enrolled students on 1 January by field", s.inst_students_by_field, false);
+  add("/institutions/staff", {"date", "institution"}, "persons", "employees on 1 January",
+      s.inst_staff, false);
+  add("/institutions/intake", {"year", "institution"}, "persons/year", "first-year students",
+      s.inst_intake, false);
+  add("/institutions/graduates", {"year", "institution"}, "persons/year",
+      "students completing a programme", s.inst_graduates, false);
+  add("/institutions/in_migrant_students", {"year", "institution"}, "persons/year",
+      "first-year students moving into the region", s.inst_in_migrant_students, true);
   return r;
 }
 

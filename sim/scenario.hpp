@@ -59,15 +59,15 @@ struct ConstructionPlan {
 /// A knowledge institution (default: Leiden University, LUMC, Hogeschool Leiden, ...).
 struct InstitutionSpec {
   std::string name;
-  std::string zone;  ///< zone code
+  std::string zone;                 ///< zone code
   Education level = Education::wo;  ///< level of its programmes (students); research-only: none
   bool teaches = true;
-  double students = 0.0;          ///< enrolled students at the start
-  double programme_years = 0.0;   ///< nominal programme length
-  double staff = 0.0;             ///< staff (all levels) at the start
+  double students = 0.0;                                     ///< enrolled students at the start
+  double programme_years = 0.0;                              ///< nominal programme length
+  double staff = 0.0;                                        ///< staff (all levels) at the start
   std::array<double, k_education_levels> staff_education{};  ///< staff shares by level
   std::array<double, k_fields> field_shares{};               ///< students by field, sums to 1
-  std::string cluster;            ///< "bio science", "space tech and data", ... or ""
+  std::string cluster;  ///< "bio science", "space tech and data", ... or ""
   std::string source;
 };
 
@@ -92,23 +92,23 @@ struct PensionStep {
 };
 
 struct DemographyParams {
-  Param life_expectancy_at_birth;  ///< years; the Gompertz level is solved to match it
-  Param gompertz_slope;            ///< per year of age
-  Param total_fertility;           ///< children per woman
-  Param mean_age_at_birth;         ///< years
-  Param sd_age_at_birth;           ///< years
-  Param share_boys;                ///< of births
-  Param leave_home_median_age;     ///< years
-  Param leave_home_spread;         ///< years (logistic scale)
-  Param leave_home_out_of_region;  ///< share of home-leavers who leave the region
-  Param union_peak_rate;           ///< yearly probability of forming a couple at the peak age
-  Param union_peak_age;            ///< years
-  Param union_age_spread;          ///< years
-  Param out_migration_young;       ///< households per year, reference person 18-29
-  Param out_migration_mid;         ///< per year, 30-64
-  Param out_migration_old;         ///< per year, 65+
-  Param occupancy;                 ///< households per dwelling at the start
-  Param frictional_vacancy;        ///< share of dwellings never filled (moves, repairs)
+  Param life_expectancy_at_birth;    ///< years; the Gompertz level is solved to match it
+  Param gompertz_slope;              ///< per year of age
+  Param total_fertility;             ///< children per woman
+  Param mean_age_at_birth;           ///< years
+  Param sd_age_at_birth;             ///< years
+  Param share_boys;                  ///< of births
+  Param leave_home_median_age;       ///< years
+  Param leave_home_spread;           ///< years (logistic scale)
+  Param leave_home_out_of_region;    ///< share of home-leavers who leave the region
+  Param union_peak_rate;             ///< yearly probability of forming a couple at the peak age
+  Param union_peak_age;              ///< years
+  Param union_age_spread;            ///< years
+  Param out_migration_young;         ///< households per year, reference person 18-29
+  Param out_migration_mid;           ///< per year, 30-64
+  Param out_migration_old;           ///< per year, 65+
+  Param occupancy;                   ///< households per dwelling at the start
+  Param frictional_vacancy;          ///< share of dwellings never filled (moves, repairs)
   std::vector<PensionStep> pension;  ///< state pension age by year (sorted)
 };
 
@@ -118,21 +118,21 @@ struct EducationParams {
   Param completion_mbo;
   Param completion_hbo;
   Param completion_wo;
-  Param enrolled_in_region_mbo;   ///< share of resident students studying at a regional institution
+  Param enrolled_in_region_mbo;  ///< share of resident students studying at a regional institution
   Param enrolled_in_region_hbo;
   Param enrolled_in_region_wo;
   Param outside_students_moving_in;  ///< share of outside intake that moves into the region
-  Param graduate_leave_hbo;  ///< probability that a new graduate leaves the region
+  Param graduate_leave_hbo;          ///< probability that a new graduate leaves the region
   Param graduate_leave_wo;
 };
 
 struct LabourParams {
   /// Participation (labour force / persons) by education, for adults not in school or retired.
   std::array<Param, k_education_levels> participation;
-  Param unemployment_rate;   ///< target rate until the labour market exists
-  Param separation_rate;     ///< per month, employed -> unemployed
-  Param inactivity_exit;     ///< per month, inactive -> labour force (re-entry)
-  Param student_job_share;   ///< students with a paid side job (counted as employed by CBS)
+  Param unemployment_rate;  ///< target rate until the labour market exists
+  Param separation_rate;    ///< per month, employed -> unemployed
+  Param inactivity_exit;    ///< per month, inactive -> labour force (re-entry)
+  Param student_job_share;  ///< students with a paid side job (counted as employed by CBS)
 };
 
 struct Scenario {

@@ -27,7 +27,9 @@ constexpr const char* k_builtin = "builtin:";
 constexpr double k_share_tolerance = 1e-3;  // shares are rounded to about 3-5 digits in tables
 constexpr double k_inf = std::numeric_limits<double>::infinity();
 
-bool is_builtin(const std::string& p) { return p.rfind(k_builtin, 0) == 0; }
+bool is_builtin(const std::string& p) {
+  return p.rfind(k_builtin, 0) == 0;
+}
 
 const EmbeddedFile* find_embedded(const std::string& rel) {
   for (const auto& f : embedded_files())
@@ -132,7 +134,8 @@ class MapReader {
     MapReader r(n, kp);
     p.value = r.number("value", min, max);
     p.source = r.string("source");
-    if (p.source.empty()) fail(n.loc, kp + ".source", "a source or the word 'estimate' is required");
+    if (p.source.empty())
+      fail(n.loc, kp + ".source", "a source or the word 'estimate' is required");
     if (const DocNode* range = r.optional("range")) {
       if (range->kind != DocNode::Kind::sequence || range->items.size() != 2)
         fail(range->loc, kp + ".range", "expected [low, high]");
@@ -196,7 +199,8 @@ DocNode load_tree(const std::string& path, FileLog& files, int depth) {
     base_path = builtin;
   } else if (is_builtin(base_path) && !find_embedded(base_path.substr(8))) {
     std::string builtin = builtin_path_for(ext->scalar);
-    if (builtin.empty()) fail(ext->loc, "extends", fmt::format("base scenario '{}' not found", ext->scalar));
+    if (builtin.empty())
+      fail(ext->loc, "extends", fmt::format("base scenario '{}' not found", ext->scalar));
     base_path = builtin;
   }
   DocNode merged = load_tree(base_path, files, depth + 1);
@@ -219,11 +223,14 @@ void apply_override(DocNode& root, const std::string& key, const std::string& va
   std::string walked;
   while (true) {
     size_t dot = key.find('.', start);
-    std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     walked += (walked.empty() ? "" : ".") + part;
     if (node->kind == DocNode::Kind::null) node->kind = DocNode::Kind::map;
     if (node->kind != DocNode::Kind::map)
-      throw InputError("--set", 0, 0, key, fmt::format("'{}' is a value, not a section", walked.substr(0, walked.rfind('.'))));
+      throw InputError(
+          "--set", 0, 0, key,
+          fmt::format("'{}' is a value, not a section", walked.substr(0, walked.rfind('.'))));
     DocNode* next = node->find(part);
     if (!next) {
       // Unknown names are added and then reported by validation with the nearest valid key.
@@ -316,9 +323,9 @@ void read_zones(Scenario& s, MapReader& tables, FileLog& files) {
     z.men = t.integer(r, "men", 0, 100'000'000);
     z.women = t.integer(r, "women", 0, 100'000'000);
     if (z.men + z.women != z.inhabitants)
-      throw InputError(t.file(), t.line(r), 0, "men+women",
-                       fmt::format("men + women = {} but inhabitants = {}", z.men + z.women,
-                                   z.inhabitants));
+      throw InputError(
+          t.file(), t.line(r), 0, "men+women",
+          fmt::format("men + women = {} but inhabitants = {}", z.men + z.women, z.inhabitants));
     z.dwellings = t.integer(r, "dwellings", 1, 100'000'000);
     z.area_land_ha = t.number(r, "area_land_ha", 0.0, 1e7);
     z.lat = t.number(r, "lat", -90.0, 90.0);
@@ -401,8 +408,9 @@ void read_institutions(Scenario& s, MapReader& tables, FileLog& files) {
   CsvTable t = load_table(tables, "institutions", files);
   std::vector<std::string> staff_cols = education_columns("staff_");
   std::vector<std::string> field_cols = field_columns("f_");
-  std::vector<std::string> cols = {"name",  "zone",    "level", "teaches", "students",
-                                   "programme_years", "staff", "cluster", "source"};
+  std::vector<std::string> cols = {"name",    "zone",     "level",
+                                   "teaches", "students", "programme_years",
+                                   "staff",   "cluster",  "source"};
   cols.insert(cols.end(), staff_cols.begin(), staff_cols.end());
   cols.insert(cols.end(), field_cols.begin(), field_cols.end());
   t.require_columns(cols);
@@ -436,7 +444,7 @@ void read_institutions(Scenario& s, MapReader& tables, FileLog& files) {
 void read_in_migrants(Scenario& s, MapReader& tables, FileLog& files) {
   CsvTable t = load_table(tables, "in_migrant_households", files);
   std::vector<std::string> ecols = education_columns("edu_");
-  std::vector<std::string> cols = {"type",         "share",   "adults", "children_min",
+  std::vector<std::string> cols = {"type",         "share",   "adults",  "children_min",
                                    "children_max", "age_min", "age_max", "source"};
   cols.insert(cols.end(), ecols.begin(), ecols.end());
   t.require_columns(cols);
@@ -493,7 +501,8 @@ int parse_age_months(const DocNode& n, const std::string& kp) {
   if (!(in >> y >> c1) || c1 != 'y' || y < 50 || y > 80)
     fail(n.loc, kp, fmt::format("'{}' is not an age like 67y3m (years 50-80)", n.scalar));
   if (in >> m >> c2) {
-    if (c2 != 'm' || m < 0 || m > 11) fail(n.loc, kp, fmt::format("'{}': months must be 0-11", n.scalar));
+    if (c2 != 'm' || m < 0 || m > 11)
+      fail(n.loc, kp, fmt::format("'{}': months must be 0-11", n.scalar));
   }
   return y * 12 + m;
 }
@@ -573,8 +582,7 @@ void read_labour(Scenario& s, MapReader& root) {
   MapReader r(root.require("labour"), "labour");
   LabourParams& l = s.labour;
   for (int e = 0; e < k_education_levels; ++e)
-    l.participation[e] =
-        r.param("participation_" + std::string(k_education_names[e]), 0.0, 1.0);
+    l.participation[e] = r.param("participation_" + std::string(k_education_names[e]), 0.0, 1.0);
   l.unemployment_rate = r.param("unemployment_rate", 0.0, 0.5);
   l.separation_rate = r.param("separation_rate", 0.0, 1.0);
   l.inactivity_exit = r.param("inactivity_exit", 0.0, 1.0);
@@ -626,7 +634,8 @@ Scenario load_scenario(const std::string& spec,
     if (builtin.empty()) {
       std::vector<std::string> names = builtin_scenarios();
       for (const auto& n : builtin_scenarios())  // "region/baseline" is also known as "region"
-        if (n.size() > 9 && n.substr(n.size() - 9) == "/baseline") names.push_back(n.substr(0, n.size() - 9));
+        if (n.size() > 9 && n.substr(n.size() - 9) == "/baseline")
+          names.push_back(n.substr(0, n.size() - 9));
       std::string hint = nearest_name(spec, names);
       throw InputError(spec, 0, 0, "",
                        fmt::format("no such scenario file, and no built-in scenario of that name{}",
@@ -648,7 +657,8 @@ Scenario load_scenario(const std::string& spec,
     MapReader period(root.require("period"), "period");
     s.start = read_month(period, "start");
     s.end = read_month(period, "end");
-    if (s.end < s.start) fail(period.node().find("end")->loc, "period.end", "the end is before the start");
+    if (s.end < s.start)
+      fail(period.node().find("end")->loc, "period.end", "the end is before the start");
     period.finish();
   }
   MapReader tables(root.require("tables"), "tables");

@@ -42,11 +42,12 @@ constexpr std::array<double, k_age_bands> k_female_share{
 // (estimate: older cohorts left school earlier).
 constexpr std::array<double, k_education_levels> k_older_education{0.35, 0.38, 0.17, 0.10};
 // Participation falls in the years before the pension age (estimate).
-double participation_age_factor(int age) { return age >= 60 ? 0.8 : age < 20 ? 0.7 : 1.0; }
+double participation_age_factor(int age) {
+  return age >= 60 ? 0.8 : age < 20 ? 0.7 : 1.0;
+}
 // University and hbo students who live away from their parents (estimate, Nibud/CBS).
 constexpr double k_students_living_away = 0.6;
 constexpr int k_max_dependents = 4;
-
 
 int start_age(Education level) {
   return level == Education::mbo ? 16 : level == Education::hbo ? 17 : 18;
@@ -92,7 +93,8 @@ void init_person(Model& m, size_t i, int zone, std::int32_t now) {
     // Replay the school career the model's own rules would have produced, so that the
     // initial stocks of pupils, students and young graduates match the flows that follow.
     const auto parent = static_cast<Education>(pick(z.education_shares, u_parent));
-    const auto level = static_cast<Education>(pick(sc.education.track_by_parent[idx(parent)], u_track));
+    const auto level =
+        static_cast<Education>(pick(sc.education.track_by_parent[idx(parent)], u_track));
     p.parent_education[i] = idx(parent);
     p.track[i] = idx(level);
     if (level == Education::basic) {
@@ -220,7 +222,8 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   }
 
   // Households: one per occupied dwelling; adults beyond one per household form couples.
-  long long target = std::llround(static_cast<double>(z.dwellings) * scale * sc.demography.occupancy);
+  long long target =
+      std::llround(static_cast<double>(z.dwellings) * scale * sc.demography.occupancy);
   const long long adults = static_cast<long long>(independents.size());
   target = std::clamp<long long>(target, adults > 0 ? 1 : 0, adults);
   long long couples = std::min(adults - target, adults / 2);
@@ -235,10 +238,11 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   }
   std::sort(men.begin(), men.end());
   std::sort(women_pool.begin(), women_pool.end());
-  const long long pairs = std::min<long long>({couples, static_cast<long long>(men.size()),
-                                              static_cast<long long>(women_pool.size())});
+  const long long pairs = std::min<long long>(
+      {couples, static_cast<long long>(men.size()), static_cast<long long>(women_pool.size())});
   std::vector<size_t> he, she;
-  for (long long k = 0; k < pairs; ++k) he.push_back(men[k].second), she.push_back(women_pool[k].second);
+  for (long long k = 0; k < pairs; ++k)
+    he.push_back(men[k].second), she.push_back(women_pool[k].second);
   auto by_age = [&](size_t a, size_t b) {
     return ps.birth_month[a] != ps.birth_month[b] ? ps.birth_month[a] < ps.birth_month[b] : a < b;
   };
@@ -288,7 +292,8 @@ void build_zone(Model& m, int zone, std::int32_t now) {
     add_member(m, new_household(), *eldest, Role::head);
     dependents.erase(eldest);
     for (auto& v : by_ref_age) v.clear();
-    by_ref_age[static_cast<size_t>(std::clamp((now - hh.ref_birth[zone_households[0]]) / 12, 0, 110))]
+    by_ref_age[static_cast<size_t>(
+                   std::clamp((now - hh.ref_birth[zone_households[0]]) / 12, 0, 110))]
         .push_back(zone_households[0]);
   }
   const size_t h0 = zone_households.empty() ? 0 : zone_households.front();

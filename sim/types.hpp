@@ -8,8 +8,8 @@ namespace regio {
 
 inline constexpr int k_education_levels = 4;
 enum class Education : std::uint8_t { basic = 0, mbo = 1, hbo = 2, wo = 3 };
-inline constexpr std::array<std::string_view, k_education_levels> k_education_names{
-    "basic", "mbo", "hbo", "wo"};
+inline constexpr std::array<std::string_view, k_education_levels> k_education_names{"basic", "mbo",
+                                                                                    "hbo", "wo"};
 
 inline constexpr int k_fields = 9;
 enum class Field : std::uint8_t {
@@ -24,9 +24,9 @@ enum class Field : std::uint8_t {
   other
 };
 inline constexpr std::array<std::string_view, k_fields> k_field_names{
-    "life_sciences",     "engineering_space",  "ict_data",
-    "care",              "education",          "business_services",
-    "trade_hospitality", "production_logistics", "other"};
+    "life_sciences", "engineering_space", "ict_data",          "care",
+    "education",     "business_services", "trade_hospitality", "production_logistics",
+    "other"};
 
 inline constexpr int k_statuses = 6;
 enum class Status : std::uint8_t { child = 0, student, employed, unemployed, inactive, retired };

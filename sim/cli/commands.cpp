@@ -13,8 +13,8 @@
 
 #include "output/hdf5_file.hpp"
 #include "regio/version.hpp"
-#include "sim/cli/progress.hpp"
 #include "sim/calibration.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/cli/summary.hpp"
 #include "sim/errors.hpp"
 #include "sim/model.hpp"
@@ -26,7 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string scenario_spec(const std::string& s) { return s.empty() ? k_default_scenario : s; }
+std::string scenario_spec(const std::string& s) {
+  return s.empty() ? k_default_scenario : s;
+}
 
 std::unique_ptr<tbb::global_control> limit_threads(int threads) {
   const int n = threads > 0 ? threads : tbb::info::default_concurrency();
@@ -73,8 +75,8 @@ void check_run_arguments(const Scenario& s, double scale, int until) {
     throw InputError("--scale", 0, 0, "scale", fmt::format("{} is not in (0, 1]", scale));
   if (until != 0 && (until < s.start.year() || until > s.end.year()))
     throw InputError("--until", 0, 0, "until",
-                     fmt::format("{} is outside the scenario period {}-{}", until,
-                                 s.start.year(), s.end.year()));
+                     fmt::format("{} is outside the scenario period {}-{}", until, s.start.year(),
+                                 s.end.year()));
 }
 
 }  // namespace
@@ -89,7 +91,8 @@ int run(const RunOptions& opt) {
   output::check_writable(out);
 
   auto threads = limit_threads(opt.threads);
-  Model model(scenario, config_for(scenario, opt.seed, opt.replication, opt.scale, opt.until, opt.check));
+  Model model(scenario,
+              config_for(scenario, opt.seed, opt.replication, opt.scale, opt.until, opt.check));
   {
     Progress bar("simulating", !opt.quiet);
     model.run([&](int done, int total) {
@@ -145,8 +148,10 @@ int info(const std::string& file) {
   fmt::print("datasets:\n");
   for (const auto& d : r.datasets) {
     std::vector<std::string> shape;
-    for (const auto& dim : d.dims) shape.push_back(fmt::format("{}={}", dim, r.axis(dim)->labels.size()));
-    fmt::print("  {:<44} [{}] {}\n      {}\n", d.path, fmt::join(shape, ", "), d.units, d.description);
+    for (const auto& dim : d.dims)
+      shape.push_back(fmt::format("{}={}", dim, r.axis(dim)->labels.size()));
+    fmt::print("  {:<44} [{}] {}\n      {}\n", d.path, fmt::join(shape, ", "), d.units,
+               d.description);
   }
   return 0;
 }
@@ -216,9 +221,11 @@ int bench(const BenchOptions& opt) {
     walls_by_config.push_back(w);
     fmt::print("\nthreads {}: median of {} runs\n", configs[c], ss.size());
     fmt::print("  wall time          {:8.3f} s (min {:.3f}, max {:.3f})\n", w,
-               *std::min_element(wall.begin(), wall.end()), *std::max_element(wall.begin(), wall.end()));
+               *std::min_element(wall.begin(), wall.end()),
+               *std::max_element(wall.begin(), wall.end()));
     fmt::print("  initial population {:8.3f} s\n", median(init));
-    fmt::print("  {:<18} {:8.3f} s\n", fmt::format("{} monthly steps", ss[0].months), median(steps));
+    fmt::print("  {:<18} {:8.3f} s\n", fmt::format("{} monthly steps", ss[0].months),
+               median(steps));
     fmt::print("  person-steps/s     {:8.1f} million\n", median(rate) / 1e6);
     for (size_t p = 0; p < ss[0].phases.size(); ++p) {
       std::vector<double> ph;
@@ -230,13 +237,15 @@ int bench(const BenchOptions& opt) {
   const double rss = peak_rss_mb();
   fmt::print("\npersons at start    {}\n", s0.persons);
   fmt::print("agent state         {:.1f} MB at the end ({:.0f} bytes per starting person)\n",
-             s0.state_bytes / 1e6, static_cast<double>(s0.state_bytes) / static_cast<double>(s0.persons));
+             s0.state_bytes / 1e6,
+             static_cast<double>(s0.state_bytes) / static_cast<double>(s0.persons));
   fmt::print("peak memory (RSS)   {:.1f} MB ({:.0f} bytes per person, whole process)\n", rss,
              rss * 1024 * 1024 / static_cast<double>(s0.persons));
   if (configs.size() == 2)
     fmt::print("speed-up {} vs 1 thread: {:.2f}x (median of per-run pairs)\n", configs[1], [&] {
       std::vector<double> ratio;
-      for (size_t r = 0; r < samples[0].size(); ++r) ratio.push_back(samples[0][r].wall / samples[1][r].wall);
+      for (size_t r = 0; r < samples[0].size(); ++r)
+        ratio.push_back(samples[0][r].wall / samples[1][r].wall);
       return median(ratio);
     }());
   return 0;
@@ -249,8 +258,8 @@ int calibrate(const std::string& spec, double scale) {
   const auto rows = calibrate(model);
   fmt::print("Calibration of {} (initial state {}, scale {})\n", scenario.name,
              scenario.start.str(), scale);
-  fmt::print("{:<46} {:>12} {:>12} {:>10} {:>8}  {}\n", "target", "target", "model",
-             "difference", "ok", "source");
+  fmt::print("{:<46} {:>12} {:>12} {:>10} {:>8}  {}\n", "target", "target", "model", "difference",
+             "ok", "source");
   int missed = 0;
   for (const auto& r : rows) {
     fmt::print("{:<46} {:>12.2f} {:>12.2f} {:>+10.2f} {:>8}  {}\n", r.name, r.target, r.model,

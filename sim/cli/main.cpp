@@ -1,7 +1,7 @@
 // `regio`: the command line of the simulator (CLI11).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <exception>
 
 #include "output/hdf5_file.hpp"
@@ -26,7 +26,8 @@ constexpr const char* k_examples = R"(Examples:
 std::pair<std::string, std::string> split_override(const std::string& s) {
   const auto eq = s.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw regio::InputError("--set", 0, 0, s, "expected key=value, e.g. demography.total_fertility=1.6");
+    throw regio::InputError("--set", 0, 0, s,
+                            "expected key=value, e.g. demography.total_fertility=1.6");
   return {s.substr(0, eq), s.substr(eq + 1)};
 }
 
@@ -35,27 +36,33 @@ std::pair<std::string, std::string> split_override(const std::string& s) {
 int main(int argc, char** argv) {
   CLI::App app{"Regio: an agent-based regional economy simulator"};
   app.footer(k_examples);
-  app.set_version_flag("--version", fmt::format("regio {} (commit {})", regio::k_version, regio::k_git_commit));
+  app.set_version_flag("--version",
+                       fmt::format("regio {} (commit {})", regio::k_version, regio::k_git_commit));
   app.require_subcommand(1);
 
   regio::cli::RunOptions run_opt;
   std::vector<std::string> sets;
   std::uint64_t seed = 0;
   auto* run = app.add_subcommand("run", "Run a scenario and write an HDF5 file of results");
-  run->add_option("scenario", run_opt.scenario, "scenario file or built-in name (default: key-region-leiden)");
+  run->add_option("scenario", run_opt.scenario,
+                  "scenario file or built-in name (default: key-region-leiden)");
   run->add_option("-o,--output", run_opt.output, "output file (default: <scenario name>.h5)");
   auto* seed_opt = run->add_option("--seed", seed, "random seed (default: the scenario's)")
                        ->check(CLI::NonNegativeNumber);
-  run->add_option("--replication", run_opt.replication, "replication number (a separate random stream)");
-  run->add_option("--threads", run_opt.threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  run->add_option("--replication", run_opt.replication,
+                  "replication number (a separate random stream)");
+  run->add_option("--threads", run_opt.threads, "worker threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
   run->add_option("--until", run_opt.until, "last year to simulate (default: the scenario's end)");
-  run->add_option("--scale", run_opt.scale, "share of the population to simulate, in (0, 1] (default 1)");
+  run->add_option("--scale", run_opt.scale,
+                  "share of the population to simulate, in (0, 1] (default 1)");
   run->add_option("--set", sets, "override a scenario value: section.key=value (repeatable)");
   run->add_flag("-q,--quiet", run_opt.quiet, "no progress bar and no table");
   run->add_flag("--check", run_opt.check, "check accounting invariants every step");
 
   std::string validate_path;
-  auto* validate = app.add_subcommand("validate", "Check a scenario (YAML and tables) without running it");
+  auto* validate =
+      app.add_subcommand("validate", "Check a scenario (YAML and tables) without running it");
   validate->add_option("scenario", validate_path, "scenario file or built-in name")->required();
 
   std::string info_path;
@@ -68,16 +75,20 @@ int main(int argc, char** argv) {
   exp->add_option("--csv", export_dir, "directory for the CSV files")->required();
 
   regio::cli::BenchOptions bench_opt;
-  auto* bench = app.add_subcommand("bench", "Time the full default region (medians of several runs)");
+  auto* bench =
+      app.add_subcommand("bench", "Time the full default region (medians of several runs)");
   bench->add_option("scenario", bench_opt.scenario, "scenario (default: key-region-leiden)");
-  bench->add_option("--runs", bench_opt.runs, "runs per thread count (default 5)")->check(CLI::PositiveNumber);
-  bench->add_option("--threads", bench_opt.threads, "threads of the parallel runs (default: all cores)");
+  bench->add_option("--runs", bench_opt.runs, "runs per thread count (default 5)")
+      ->check(CLI::PositiveNumber);
+  bench->add_option("--threads", bench_opt.threads,
+                    "threads of the parallel runs (default: all cores)");
   bench->add_option("--scale", bench_opt.scale, "population share (default 1)");
   bench->add_option("--until", bench_opt.until, "last year (default: the scenario's end)");
 
   std::string calibrate_path;
   double calibrate_scale = 1.0;
-  auto* cal = app.add_subcommand("calibrate", "Compare the model with the region's calibration targets");
+  auto* cal =
+      app.add_subcommand("calibrate", "Compare the model with the region's calibration targets");
   cal->add_option("scenario", calibrate_path, "scenario (default: key-region-leiden)");
   cal->add_option("--scale", calibrate_scale, "population share (default 1)");
 

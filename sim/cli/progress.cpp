@@ -10,7 +10,9 @@ namespace regio::cli {
 Progress::Progress(std::string label, bool enabled)
     : label_(std::move(label)), active_(enabled && isatty(STDERR_FILENO) == 1) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::update(int done, int total, const std::string& note) {
   if (!active_ || total <= 0) return;

@@ -65,14 +65,15 @@ std::string summary_table(const output::Results& r) {
   outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10} {:>9} {:>8} {:>8}\n",
                         "municipality", "pop " + first, "pop " + last, "change", "65+ %", "65+ %",
                         "households", "dwellings", "housing", "students");
-  outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10} {:>9} {:>8} {:>8}\n", "", "", "",
-                        "%", first, last, last, last, "pressure", last);
+  outtxt += fmt::format("{:<13} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10} {:>9} {:>8} {:>8}\n", "", "",
+                        "", "%", first, last, last, last, "pressure", last);
   double t0 = 0, t1 = 0, o0 = 0, o1 = 0, th = 0, td = 0, ts = 0;
   for (size_t z = 0; z < nz; ++z) {
     const Snap a = snap(0, z), b = snap(nd - 1, z);
     const double h = hh.values[(nm - 1) * nz + z], d = dw.values[(nm - 1) * nz + z];
     outtxt += fmt::format(
-        "{:<13} {:>9.0f} {:>9.0f} {:>+7.1f} {:>6.1f} {:>6.1f} {:>10.0f} {:>9.0f} {:>8.3f} {:>8.0f}\n",
+        "{:<13} {:>9.0f} {:>9.0f} {:>+7.1f} {:>6.1f} {:>6.1f} {:>10.0f} {:>9.0f} {:>8.3f} "
+        "{:>8.0f}\n",
         zones[z], a.pop, b.pop, 100.0 * (b.pop / a.pop - 1.0), 100.0 * a.old / a.pop,
         100.0 * b.old / b.pop, h, d, h / d, b.students);
     t0 += a.pop, t1 += b.pop, o0 += a.old, o1 += b.old, th += h, td += d, ts += b.students;
@@ -82,15 +83,16 @@ std::string summary_table(const output::Results& r) {
       "region", t0, t1, 100.0 * (t1 / t0 - 1.0), 100.0 * o0 / t0, 100.0 * o1 / t1, th, td, th / td,
       ts);
 
-  outtxt += fmt::format("\nFlows in the last simulated year ({}) and labour status at its end:\n", last);
+  outtxt +=
+      fmt::format("\nFlows in the last simulated year ({}) and labour status at its end:\n", last);
   outtxt += fmt::format("{:<13} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9}\n", "municipality", "births",
                         "deaths", "in-migr", "out-migr", "employed", "unempl %");
   for (size_t z = 0; z < nz; ++z) {
     const Snap b = snap(nd - 1, z);
-    outtxt += fmt::format("{:<13} {:>7.0f} {:>7.0f} {:>8.0f} {:>8.0f} {:>9.0f} {:>9.1f}\n",
-                          zones[z], last_year(births, z), last_year(deaths, z), last_year(in, z),
-                          last_year(out, z), b.employed,
-                          100.0 * b.unemployed / std::max(1.0, b.employed + b.unemployed));
+    outtxt +=
+        fmt::format("{:<13} {:>7.0f} {:>7.0f} {:>8.0f} {:>8.0f} {:>9.0f} {:>9.1f}\n", zones[z],
+                    last_year(births, z), last_year(deaths, z), last_year(in, z), last_year(out, z),
+                    b.employed, 100.0 * b.unemployed / std::max(1.0, b.employed + b.unemployed));
   }
   return outtxt;
 }

@@ -863,16 +863,14 @@ TEST_CASE("bad input: a misspelt built-in name gets a suggestion", "[scenario][b
   CHECK_THAT(t.message, Contains("did you mean 'key-region-leiden"));
 }
 
-TEST_CASE("bad input: 'end before start' names the line of period.end",
-          "[scenario][bad]") {
+TEST_CASE("bad input: 'end before start' names the line of period.end", "[scenario][bad]") {
   ScenarioCopy copy;
   const int line = copy.edit("baseline.yaml", "end: 2046-12", "end: 2025-12");
   const Thrown t = input_error(copy.yaml());
   check_names(t, copy.yaml(), line, "period.end");
 }
 
-TEST_CASE("bad input: a --set key with a misspelt section gets a suggestion",
-          "[scenario][bad]") {
+TEST_CASE("bad input: a --set key with a misspelt section gets a suggestion", "[scenario][bad]") {
   const Thrown t = input_error(regio::k_default_scenario, {{"demograpy.total_fertility", "1.6"}});
   INFO("message: " << t.message);
   CHECK_THAT(t.message, Contains("demograpy"));
