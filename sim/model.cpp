@@ -529,9 +529,15 @@ void Model::phase_observe() {
   observer::record_month(*this);
   if (now_ % 12 == 11) {
     observer::record_year_end(*this);
-    persons.compact();
-    households.compact();
-    rebuild_indices();
+    // Removed agents cost one comparison a month each while they stay; compacting costs a
+    // pass over every field. Compact once they are a tenth of the store.
+    const size_t dead = persons.size() - static_cast<size_t>(std::count(
+                                             persons.alive.begin(), persons.alive.end(), 1));
+    if (dead * 10 > persons.size()) {
+      persons.compact();
+      households.compact();
+      rebuild_indices();
+    }
   }
 }
 

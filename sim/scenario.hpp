@@ -60,6 +60,7 @@ struct ConstructionPlan {
 struct InstitutionSpec {
   std::string name;
   std::string zone;                 ///< zone code
+  int sector = 0;                   ///< sector its staff count in
   Education level = Education::wo;  ///< level of its programmes (students); research-only: none
   bool teaches = true;
   double students = 0.0;                                     ///< enrolled students at the start
@@ -69,6 +70,70 @@ struct InstitutionSpec {
   std::array<double, k_fields> field_shares{};               ///< students by field, sums to 1
   std::string cluster;  ///< "bio science", "space tech and data", ... or ""
   std::string source;
+};
+
+/// A sector of the economy (sectors table); money in euros at 2026 prices per worker-month.
+struct SectorSpec {
+  std::string key;   ///< short name used in tables ("lsh", "care", ...)
+  std::string name;
+  double va = 0.0;                 ///< value added per worker-month
+  double wage = 0.0;               ///< employer wage cost per worker-month
+  double input_share = 0.0;        ///< intermediate inputs / output
+  double regional_sourcing = 0.0;  ///< share of inputs bought from regional firms
+  double household_share = 0.0;    ///< share of household consumption spent on the sector
+  double public_share = 0.0;       ///< share of output bought by the public sector
+  double export_growth = 0.0;      ///< per year
+  double productivity_growth = 0.0;  ///< per year
+  std::array<double, k_education_levels> education{};  ///< education mix of its jobs
+  double mean_size = 1.0;          ///< jobs per establishment
+  double space_per_job = 0.0;      ///< m2 floor space
+  std::string source;
+};
+
+/// Jobs and their sector mix in one internal zone at the start.
+struct ZoneEconomy {
+  double jobs = 0.0;
+  std::vector<double> sector_shares;  ///< per sector, sums to 1
+  std::string source;
+};
+
+/// Companies of a knowledge cluster at a site.
+struct ClusterSite {
+  std::string cluster;
+  std::string zone;  ///< zone code
+  int sector = 0;
+  std::string site;
+  int companies = 0;
+  double jobs = 0.0;
+  std::string source;
+};
+
+/// An area outside the region exchanging commuters (not simulated agent by agent).
+struct ExternalZone {
+  std::string name;
+  double lat = 0.0, lon = 0.0;
+  double workers = 0.0;
+  double jobs = 0.0;
+  std::string source;
+};
+
+struct EconomyParams {
+  Param income_tax_rate, propensity_to_consume, consumption_leakage, consumption_in_job_zone;
+  Param unemployment_benefit, pension_income, student_income, inactive_income;
+  Param expectation_adjustment, layoff_threshold, layoff_notice, bankruptcy_months, cash_months;
+  Param startup_rate, spinoff_rate, inward_investment, spillover, digital_gain, digital_adoption,
+      succession_rate;
+};
+
+struct LabourMarketParams {
+  Param rounds, applications, time_sensitivity, overqualification_penalty, quit_rate,
+      on_the_job_search, wage_tightness, external_search, graduate_leave_base;
+};
+
+struct CommutingParams {
+  Param detour_factor, speed_car, speed_bike, speed_pt, wait_pt, speed_walk, cost_car, cost_pt,
+      value_of_time, share_car, share_bike, share_pt, share_walk, bpr_alpha, bpr_beta,
+      capacity_factor;
 };
 
 /// A kind of household moving into the region (the in-migration mix).
@@ -145,6 +210,15 @@ struct Scenario {
   std::vector<ConstructionPlan> construction;
   std::vector<InstitutionSpec> institutions;
   std::vector<InMigrantType> in_migrant_types;
+  std::vector<SectorSpec> sectors;
+  /// input_coefficients[customer][supplier]: composition of intermediate inputs (rows sum to 1).
+  std::vector<std::vector<double>> input_coefficients;
+  std::vector<ZoneEconomy> zone_economy;  ///< per internal zone, same order as zones
+  std::vector<ClusterSite> clusters;
+  std::vector<ExternalZone> external_zones;
+  EconomyParams economy;
+  LabourMarketParams labour_market;
+  CommutingParams commuting;
   DemographyParams demography;
   EducationParams education;
   LabourParams labour;
@@ -156,6 +230,7 @@ struct Scenario {
 
   int months() const { return end.index - start.index + 1; }
   int zone_index(const std::string& code) const;
+  int sector_index(const std::string& key) const;
 };
 
 }  // namespace regio

@@ -404,11 +404,13 @@ void read_construction(Scenario& s, MapReader& tables, FileLog& files) {
   }
 }
 
+int sector_cell(const Scenario& s, const CsvTable& t, size_t row, const std::string& column);
+
 void read_institutions(Scenario& s, MapReader& tables, FileLog& files) {
   CsvTable t = load_table(tables, "institutions", files);
   std::vector<std::string> staff_cols = education_columns("staff_");
   std::vector<std::string> field_cols = field_columns("f_");
-  std::vector<std::string> cols = {"name",    "zone",     "level",
+  std::vector<std::string> cols = {"name",    "zone",     "sector", "level",
                                    "teaches", "students", "programme_years",
                                    "staff",   "cluster",  "source"};
   cols.insert(cols.end(), staff_cols.begin(), staff_cols.end());
@@ -418,6 +420,7 @@ void read_institutions(Scenario& s, MapReader& tables, FileLog& files) {
     InstitutionSpec in;
     in.name = t.text(r, "name");
     in.zone = s.zones[zone_row(s, t, r, "zone")].code;
+    in.sector = sector_cell(s, t, r, "sector");
     const std::string& level = t.text(r, "level");
     auto it = std::find(k_education_names.begin(), k_education_names.end(), level);
     if (it == k_education_names.end() || it == k_education_names.begin())
@@ -466,6 +469,216 @@ void read_in_migrants(Scenario& s, MapReader& tables, FileLog& files) {
   if (t.rows() == 0 || std::abs(total - 1.0) > k_share_tolerance)
     throw InputError(t.file(), 0, 0, "share",
                      fmt::format("in-migrant household shares sum to {:.6f}, not 1", total));
+}
+
+std::vector<std::string> sector_keys(const Scenario& s) {
+  std::vector<std::string> keys;
+  for (const auto& sec : s.sectors) keys.push_back(sec.key);
+  return keys;
+}
+
+int sector_cell(const Scenario& s, const CsvTable& t, size_t row, const std::string& column) {
+  const std::string& key = t.text(row, column);
+  const int k = s.sector_index(key);
+  if (k >= 0) return k;
+  std::string hint = nearest_name(key, sector_keys(s));
+  throw InputError(t.file(), t.line(row), 0, column,
+                   fmt::format("unknown sector '{}'{}", key,
+                               hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+}
+
+void read_sectors(Scenario& s, MapReader& tables, FileLog& files) {
+  CsvTable t = load_table(tables, "sectors", files);
+  std::vector<std::string> ecols = education_columns("edu_");
+  std::vector<std::string> cols = {"sector", "name", "va", "wage", "input_share",
+                                   "regional_sourcing", "household_share", "public_share",
+                                   "export_growth", "productivity_growth", "mean_size",
+                                   "space_per_job", "source"};
+  cols.insert(cols.end(), ecols.begin(), ecols.end());
+  t.require_columns(cols);
+  if (t.rows() == 0) throw InputError(t.file(), 0, 0, "sector", "at least one sector is required");
+  double household = 0.0;
+  for (size_t r = 0; r < t.rows(); ++r) {
+    SectorSpec sec;
+    sec.key = t.text(r, "sector");
+    if (sec.key.empty() || s.sector_index(sec.key) >= 0)
+      throw InputError(t.file(), t.line(r), 0, "sector", "sector keys must be present and unique");
+    sec.name = t.text(r, "name");
+    sec.va = t.number(r, "va", 1.0, 1e7);
+    sec.wage = t.number(r, "wage", 0.0, 1e7);
+    if (sec.wage > sec.va)
+      throw InputError(t.file(), t.line(r), 0, "wage", "the wage exceeds value added per worker");
+    sec.input_share = t.number(r, "input_share", 0.0, 0.95);
+    sec.regional_sourcing = t.number(r, "regional_sourcing", 0.0, 1.0);
+    sec.household_share = t.number(r, "household_share", 0.0, 1.0);
+    sec.public_share = t.number(r, "public_share", 0.0, 1.0);
+    sec.export_growth = t.number(r, "export_growth", -0.5, 1.0);
+    sec.productivity_growth = t.number(r, "productivity_growth", -0.5, 0.5);
+    check_shares(t, r, ecols, sec.education.data());
+    sec.mean_size = t.number(r, "mean_size", 1.0, 1e5);
+    sec.space_per_job = t.number(r, "space_per_job", 0.0, 1e4);
+    sec.source = source_of(t, r);
+    household += sec.household_share;
+    s.sectors.push_back(sec);
+  }
+  if (household > 1.0 + k_share_tolerance)
+    throw InputError(t.file(), 0, 0, "household_share",
+                     fmt::format("household shares sum to {:.4f}, more than 1", household));
+
+  CsvTable io = load_table(tables, "input_coefficients", files);
+  std::vector<std::string> keys = sector_keys(s);
+  std::vector<std::string> iocols = {"customer", "source"};
+  iocols.insert(iocols.end(), keys.begin(), keys.end());
+  io.require_columns(iocols);
+  s.input_coefficients.assign(s.sectors.size(), std::vector<double>(s.sectors.size(), 0.0));
+  std::vector<bool> seen(s.sectors.size(), false);
+  for (size_t r = 0; r < io.rows(); ++r) {
+    const int c = sector_cell(s, io, r, "customer");
+    check_shares(io, r, keys, s.input_coefficients[static_cast<size_t>(c)].data());
+    source_of(io, r);
+    seen[static_cast<size_t>(c)] = true;
+  }
+  for (size_t c = 0; c < seen.size(); ++c)
+    if (!seen[c])
+      throw InputError(io.file(), 0, 0, "customer",
+                       fmt::format("no input coefficients for sector {}", s.sectors[c].key));
+}
+
+void read_zone_economy(Scenario& s, MapReader& tables, FileLog& files) {
+  CsvTable t = load_table(tables, "zone_economy", files);
+  std::vector<std::string> keys = sector_keys(s);
+  std::vector<std::string> cols = {"code", "jobs", "source"};
+  cols.insert(cols.end(), keys.begin(), keys.end());
+  t.require_columns(cols);
+  s.zone_economy.assign(s.zones.size(), ZoneEconomy{});
+  std::vector<bool> seen(s.zones.size(), false);
+  for (size_t r = 0; r < t.rows(); ++r) {
+    const size_t z = zone_row(s, t, r, "code");
+    ZoneEconomy& ze = s.zone_economy[z];
+    ze.jobs = t.number(r, "jobs", 0.0, 1e8);
+    ze.sector_shares.assign(keys.size(), 0.0);
+    check_shares(t, r, keys, ze.sector_shares.data());
+    ze.source = source_of(t, r);
+    seen[z] = true;
+  }
+  for (size_t z = 0; z < seen.size(); ++z)
+    if (!seen[z])
+      throw InputError(t.file(), 0, 0, "code", fmt::format("no jobs for zone {}", s.zones[z].code));
+}
+
+void read_clusters(Scenario& s, MapReader& tables, FileLog& files) {
+  CsvTable t = load_table(tables, "clusters", files);
+  t.require_columns({"cluster", "zone", "sector", "site", "companies", "jobs", "source"});
+  for (size_t r = 0; r < t.rows(); ++r) {
+    ClusterSite c;
+    c.cluster = t.text(r, "cluster");
+    c.zone = s.zones[zone_row(s, t, r, "zone")].code;
+    c.sector = sector_cell(s, t, r, "sector");
+    c.site = t.text(r, "site");
+    c.companies = static_cast<int>(t.integer(r, "companies", 1, 1'000'000));
+    c.jobs = t.number(r, "jobs", 1.0, 1e7);
+    c.source = source_of(t, r);
+    s.clusters.push_back(c);
+  }
+}
+
+void read_external_zones(Scenario& s, MapReader& tables, FileLog& files) {
+  CsvTable t = load_table(tables, "external_zones", files);
+  t.require_columns({"name", "lat", "lon", "workers", "jobs", "source"});
+  for (size_t r = 0; r < t.rows(); ++r) {
+    ExternalZone e;
+    e.name = t.text(r, "name");
+    e.lat = t.number(r, "lat", -90.0, 90.0);
+    e.lon = t.number(r, "lon", -180.0, 180.0);
+    e.workers = t.number(r, "workers", 0.0, 1e9);
+    e.jobs = t.number(r, "jobs", 0.0, 1e9);
+    e.source = source_of(t, r);
+    s.external_zones.push_back(e);
+  }
+}
+
+/// Every zone-sector must have room for the institutions' staff and the cluster companies.
+void check_jobs_room(const Scenario& s, const std::string& file) {
+  for (size_t z = 0; z < s.zones.size(); ++z)
+    for (size_t k = 0; k < s.sectors.size(); ++k) {
+      double fixed = 0.0;
+      for (const auto& in : s.institutions)
+        if (in.zone == s.zones[z].code && static_cast<size_t>(in.sector) == k) fixed += in.staff;
+      for (const auto& c : s.clusters)
+        if (c.zone == s.zones[z].code && static_cast<size_t>(c.sector) == k) fixed += c.jobs;
+      const double room = s.zone_economy[z].jobs * s.zone_economy[z].sector_shares[k];
+      if (fixed > room + 0.5)
+        throw InputError(file, 0, 0, s.sectors[k].key,
+                         fmt::format("{}: institutions and cluster companies employ {:.0f} in {} "
+                                     "but the zone has only {:.0f} such jobs",
+                                     s.zones[z].name, fixed, s.sectors[k].name, room));
+    }
+}
+
+void read_economy(Scenario& s, MapReader& root) {
+  {
+    MapReader r(root.require("economy"), "economy");
+    EconomyParams& e = s.economy;
+    e.income_tax_rate = r.param("income_tax_rate", 0.0, 0.9);
+    e.propensity_to_consume = r.param("propensity_to_consume", 0.0, 1.0);
+    e.consumption_leakage = r.param("consumption_leakage", 0.0, 1.0);
+    e.consumption_in_job_zone = r.param("consumption_in_job_zone", 0.0, 1.0);
+    e.unemployment_benefit = r.param("unemployment_benefit", 0.0, 1e5);
+    e.pension_income = r.param("pension_income", 0.0, 1e5);
+    e.student_income = r.param("student_income", 0.0, 1e5);
+    e.inactive_income = r.param("inactive_income", 0.0, 1e5);
+    e.expectation_adjustment = r.param("expectation_adjustment", 0.0, 1.0);
+    e.layoff_threshold = r.param("layoff_threshold", 0.0, 1.0);
+    e.layoff_notice = r.param("layoff_notice", 0.0, 24.0);
+    e.bankruptcy_months = r.param("bankruptcy_months", 1.0, 120.0);
+    e.cash_months = r.param("cash_months", 0.0, 60.0);
+    e.startup_rate = r.param("startup_rate", 0.0, 100.0);
+    e.spinoff_rate = r.param("spinoff_rate", 0.0, 100.0);
+    e.inward_investment = r.param("inward_investment", 0.0, 1000.0);
+    e.spillover = r.param("spillover", 0.0, 0.1);
+    e.digital_gain = r.param("digital_gain", 0.0, 0.1);
+    e.digital_adoption = r.param("digital_adoption", 0.0, 1.0);
+    e.succession_rate = r.param("succession_rate", 0.0, 1.0);
+    r.finish();
+  }
+  {
+    MapReader r(root.require("labour_market"), "labour_market");
+    LabourMarketParams& l = s.labour_market;
+    l.rounds = r.param("rounds", 1.0, 20.0);
+    l.applications = r.param("applications", 1.0, 50.0);
+    l.time_sensitivity = r.param("time_sensitivity", 0.0, 1.0);
+    l.overqualification_penalty = r.param("overqualification_penalty", 0.0, 1.0);
+    l.quit_rate = r.param("quit_rate", 0.0, 1.0);
+    l.on_the_job_search = r.param("on_the_job_search", 0.0, 1.0);
+    l.wage_tightness = r.param("wage_tightness", 0.0, 1.0);
+    l.external_search = r.param("external_search", 0.0, 1.0);
+    l.graduate_leave_base = r.param("graduate_leave_base", 0.0, 1.0);
+    r.finish();
+  }
+  {
+    MapReader r(root.require("commuting"), "commuting");
+    CommutingParams& c = s.commuting;
+    c.detour_factor = r.param("detour_factor", 1.0, 3.0);
+    c.speed_car = r.param("speed_car", 1.0, 200.0);
+    c.speed_bike = r.param("speed_bike", 1.0, 50.0);
+    c.speed_pt = r.param("speed_pt", 1.0, 200.0);
+    c.wait_pt = r.param("wait_pt", 0.0, 120.0);
+    c.speed_walk = r.param("speed_walk", 1.0, 10.0);
+    c.cost_car = r.param("cost_car", 0.0, 10.0);
+    c.cost_pt = r.param("cost_pt", 0.0, 10.0);
+    c.value_of_time = r.param("value_of_time", 0.0, 1000.0);
+    c.share_car = r.param("share_car", 0.0, 1.0);
+    c.share_bike = r.param("share_bike", 0.0, 1.0);
+    c.share_pt = r.param("share_pt", 0.0, 1.0);
+    c.share_walk = r.param("share_walk", 0.0, 1.0);
+    const double sum = c.share_car + c.share_bike + c.share_pt + c.share_walk;
+    if (std::abs(sum - 1.0) > k_share_tolerance)
+      fail(r.node().loc, "commuting.share_car", fmt::format("mode shares (car, bike, pt, walk) sum to {:.4f}, not 1", sum));
+    c.bpr_alpha = r.param("bpr_alpha", 0.0, 10.0);
+    c.bpr_beta = r.param("bpr_beta", 0.0, 10.0);
+    c.capacity_factor = r.param("capacity_factor", 0.01, 100.0);
+    r.finish();
+  }
 }
 
 void read_field_mix(Scenario& s, MapReader& tables, FileLog& files) {
@@ -664,13 +877,19 @@ Scenario load_scenario(const std::string& spec,
   MapReader tables(root.require("tables"), "tables");
   read_zones(s, tables, files);
   read_construction(s, tables, files);
+  read_sectors(s, tables, files);
   read_institutions(s, tables, files);
   read_field_mix(s, tables, files);
   read_in_migrants(s, tables, files);
+  read_zone_economy(s, tables, files);
+  read_clusters(s, tables, files);
+  read_external_zones(s, tables, files);
+  check_jobs_room(s, path);
   tables.finish();
   read_demography(s, root);
   read_education(s, root);
   read_labour(s, root);
+  read_economy(s, root);
   root.optional("extends");
   root.finish();
 
@@ -681,6 +900,12 @@ Scenario load_scenario(const std::string& spec,
   }
   s.hash = sha256_hex(s.text);
   return s;
+}
+
+int Scenario::sector_index(const std::string& key) const {
+  for (size_t k = 0; k < sectors.size(); ++k)
+    if (sectors[k].key == key) return static_cast<int>(k);
+  return -1;
 }
 
 int Scenario::zone_index(const std::string& code) const {
