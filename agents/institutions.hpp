@@ -30,6 +30,7 @@ struct Institution {
   double outside_graduates_year = 0.0;
   std::int64_t in_migrant_students_year = 0;
   double moving_in_carry = 0.0;  ///< fractional outside students due to move in
+  double spinoff_carry = 0.0;    ///< fractional spin-offs due
 
   double outside_students() const;
   double students() const { return static_cast<double>(resident_students) + outside_students(); }

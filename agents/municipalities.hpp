@@ -28,6 +28,17 @@ struct Municipality {
   // Yearly counters (reset by the observer at the end of each year).
   std::array<std::int64_t, 4> graduates{};  ///< residents completing a programme, by level
   std::int64_t graduates_leaving = 0;
+  // Residents' jobs, kept current by firms::hire / firms::release.
+  std::vector<std::int64_t> employed_by;        ///< [sector * levels + level] jobs in the region
+  std::array<std::int64_t, 4> out_commuters{};  ///< jobs outside the region, by level
+  std::vector<std::int64_t> jobs_by_zone;  ///< residents' jobs by job zone (internal, external)
+  // Counted every month from the persons (sim/model.cpp).
+  std::array<std::int64_t, 6> status_count{};
+  std::int64_t working_age = 0;  ///< residents aged 15-64
+  // Firm entry.
+  double startup_carry = 0.0;
+  std::int64_t startups_month = 0;
+  std::int64_t firm_entries = 0, firm_exits = 0;  ///< this month
 
   /// Dwellings that can take a new household now.
   std::int64_t free_dwellings() const;

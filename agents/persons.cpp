@@ -40,6 +40,11 @@ size_t PersonStore::append(std::uint32_t new_id) {
   next_union.push_back(k_never);
   partnered.push_back(0);
   side_job.push_back(0);
+  employer.push_back(k_none);
+  job_zone.push_back(PersonStore::k_no_job_zone);
+  job_level.push_back(0);
+  mode.push_back(0);
+  job_slot.push_back(0);
   next_due.push_back(k_never);
   alive.push_back(1);
   return id.size() - 1;
@@ -56,6 +61,8 @@ void PersonStore::compact() {
   gather_rows(next_birth, keep), gather_rows(next_life, keep), gather_rows(life_event, keep);
   gather_rows(next_labour, keep), gather_rows(leave_home, keep), gather_rows(next_due, keep);
   gather_rows(next_union, keep), gather_rows(partnered, keep), gather_rows(side_job, keep);
+  gather_rows(employer, keep), gather_rows(job_zone, keep), gather_rows(job_level, keep);
+  gather_rows(mode, keep), gather_rows(job_slot, keep);
   gather_rows(alive, keep);
 }
 
@@ -65,24 +72,29 @@ size_t PersonStore::bytes() const {
          vbytes(parent_education) + vbytes(field) + vbytes(status) + vbytes(status_since) +
          vbytes(institution) + vbytes(death) + vbytes(next_birth) + vbytes(next_life) +
          vbytes(life_event) + vbytes(next_labour) + vbytes(leave_home) + vbytes(next_due) +
-         vbytes(next_union) + vbytes(partnered) + vbytes(side_job) + vbytes(alive);
+         vbytes(next_union) + vbytes(partnered) + vbytes(side_job) + vbytes(employer) +
+         vbytes(job_zone) + vbytes(job_level) + vbytes(mode) + vbytes(job_slot) + vbytes(alive);
 }
 
 void PersonEvents::clear() {
   deaths.clear(), births.clear(), leavers.clear(), emigrants.clear();
-  study_starts.clear(), graduations.clear(), unions.clear();
+  study_starts.clear(), graduations.clear(), unions.clear(), job_leavers.clear();
 }
 
 void PersonEvents::append(const PersonEvents& o) {
   auto add = [](auto& a, const auto& b) { a.insert(a.end(), b.begin(), b.end()); };
   add(deaths, o.deaths), add(births, o.births), add(leavers, o.leavers);
   add(emigrants, o.emigrants), add(study_starts, o.study_starts), add(graduations, o.graduations);
-  add(unions, o.unions);
+  add(unions, o.unions), add(job_leavers, o.job_leavers);
 }
 
 namespace persons {
 
 namespace {
+
+/// Months a new hbo/wo graduate looks for a regional job before deciding to stay or go
+/// (estimate).
+constexpr std::int32_t k_graduate_search_months = 3;
 
 double participation(const Model& m, size_t i) {
   return m.scenario().labour.participation[m.persons.education[i]];
@@ -96,16 +108,12 @@ double labour_exit_rate(const Model& m, size_t i) {
   return p >= 1.0 ? 0.0 : in * (1.0 - p) / std::max(p, 1e-9);
 }
 
-double job_finding_rate(const Model& m) {
-  const double u = m.scenario().labour.unemployment_rate;
-  const double s = m.scenario().labour.separation_rate;
-  return u <= 0.0 ? 1.0 : s * (1.0 - u) / u;  // steady state u = s / (s + f)
-}
-
 std::int32_t after_waiting(std::int32_t now, double months) {
   if (!std::isfinite(months) || months > 1e6) return k_never;
   return now + std::max<std::int32_t>(1, static_cast<std::int32_t>(std::ceil(months)));
 }
+
+}  // namespace
 
 void set_retirement(Model& m, size_t i, std::int32_t now) {
   auto& p = m.persons;
@@ -113,6 +121,8 @@ void set_retirement(Model& m, size_t i, std::int32_t now) {
   p.next_life[i] = std::max(r, now);
   p.life_event[i] = idx(LifeEvent::retire);
 }
+
+namespace {
 
 void choose_track(Model& m, size_t i, std::int32_t now) {
   auto& p = m.persons;
@@ -189,25 +199,46 @@ void graduate(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
     return;
   }
   enter_labour_market(m, i, now);
+  // Higher-educated graduates without a regional job after a few months may leave.
+  if (level == Education::hbo || level == Education::wo) {
+    p.next_life[i] = now + k_graduate_search_months;
+    p.life_event[i] = idx(LifeEvent::graduate_decision);
+  }
 }
 
-void labour_transition(Model& m, size_t i, std::int32_t now) {
+/// A graduate still unemployed after the search months leaves the region with a
+/// probability that falls as the labour market tightens (more vacancies per seeker).
+void graduate_decision(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
+  auto& p = m.persons;
+  if (p.status[i] == idx(Status::unemployed)) {
+    Rng rng = m.rng(Stream::education, p.id[i], now);
+    const double leave = m.scenario().labour_market.graduate_leave_base / (1.0 + m.tightness);
+    if (rng.bernoulli(leave)) {
+      out.emigrants.push_back(p.id[i]);
+      return;
+    }
+  }
+  set_retirement(m, i, now);
+}
+
+/// Labour-force moves that are the person's own decision: inactive adults start
+/// looking for work; the unemployed may give up looking; the employed quit (into
+/// unemployment) or leave the labour force. Finding a job is the labour market's
+/// business (sim/labour_market.cpp), layoffs the firms'.
+void labour_transition(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
   auto& p = m.persons;
   Rng rng = m.rng(Stream::labour, p.id[i], now);
   const auto status = static_cast<Status>(p.status[i]);
   const double exit = labour_exit_rate(m, i);
-  const double u_target = m.scenario().labour.unemployment_rate;
   Status next = status;
   if (status == Status::inactive) {
-    next = rng.bernoulli(u_target) ? Status::unemployed : Status::employed;
+    next = Status::unemployed;
+  } else if (status == Status::unemployed) {
+    next = Status::inactive;
   } else {
-    const double move = status == Status::employed ? m.scenario().labour.separation_rate.value
-                                                   : job_finding_rate(m);
-    const bool leaves_labour_force = rng.uniform() * (move + exit) < exit;
-    if (leaves_labour_force)
-      next = Status::inactive;
-    else
-      next = status == Status::employed ? Status::unemployed : Status::employed;
+    const double quit = m.scenario().labour_market.quit_rate;
+    next = rng.uniform() * (quit + exit) < exit ? Status::inactive : Status::unemployed;
+    out.job_leavers.push_back(p.id[i]);
   }
   p.status[i] = idx(next);
   p.status_since[i] = now;
@@ -237,13 +268,18 @@ std::int32_t september_at_age(std::int32_t birth, int age_years) {
 
 std::int32_t retirement_month(const Model& m, std::int32_t birth) {
   const auto& steps = m.scenario().demography.pension;
-  // The pension age depends on the year it is reached: walk the steps in order.
-  std::int32_t month = birth + steps.front().age_months;
-  for (const auto& s : steps) {
-    const std::int32_t candidate = birth + s.age_months;
-    if (candidate / 12 >= s.from_year) month = candidate;
-  }
-  return month;
+  // The pension age in force in a year: the last step that has begun (the first before).
+  auto age_in_force = [&](int year) {
+    int age = steps.front().age_months;
+    for (const auto& s : steps)
+      if (year >= s.from_year) age = s.age_months;
+    return age;
+  };
+  int youngest = steps.front().age_months;
+  for (const auto& s : steps) youngest = std::min(youngest, s.age_months);
+  // The first month in which the person's age reaches the age in force that year.
+  for (std::int32_t t = birth + youngest;; ++t)
+    if (t - birth >= age_in_force(t / 12)) return t;
 }
 
 void schedule_labour(Model& m, size_t i, std::int32_t now, Rng& rng) {
@@ -251,22 +287,30 @@ void schedule_labour(Model& m, size_t i, std::int32_t now, Rng& rng) {
   const auto status = static_cast<Status>(p.status[i]);
   double rate = 0.0;
   if (status == Status::employed)
-    rate = m.scenario().labour.separation_rate + labour_exit_rate(m, i);
+    rate = m.scenario().labour_market.quit_rate + labour_exit_rate(m, i);
   else if (status == Status::unemployed)
-    rate = job_finding_rate(m) + labour_exit_rate(m, i);
+    rate = labour_exit_rate(m, i);
   else if (status == Status::inactive)
     rate = m.scenario().labour.inactivity_exit;
   p.next_labour[i] = rate > 0.0 ? after_waiting(now, rng.exponential(rate)) : k_never;
   p.refresh_due(i);
 }
 
+void on_hired(Model& m, size_t i, std::int32_t now) {
+  auto& p = m.persons;
+  if (p.status[i] != idx(Status::employed)) {
+    p.status[i] = idx(Status::employed);
+    p.status_since[i] = now;
+  }
+  Rng rng = m.rng(Stream::hiring, p.id[i], now);
+  schedule_labour(m, i, now, rng);
+}
+
 void enter_labour_market(Model& m, size_t i, std::int32_t now) {
   auto& p = m.persons;
   Rng rng = m.rng(Stream::labour, p.id[i], now);
-  Status s = Status::inactive;
-  if (rng.bernoulli(participation(m, i)))
-    s = rng.bernoulli(m.scenario().labour.unemployment_rate) ? Status::unemployed
-                                                             : Status::employed;
+  // Active entrants look for work: jobs come from the labour market.
+  const Status s = rng.bernoulli(participation(m, i)) ? Status::unemployed : Status::inactive;
   p.status[i] = idx(s);
   p.status_since[i] = now;
   p.side_job[i] = 0;
@@ -336,7 +380,7 @@ void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEven
       p.next_union[i] = k_never;
       if (!p.partnered[i]) out.unions.push_back(p.id[i]);
     }
-    if (p.next_life[i] == now) {
+    for (int guard = 0; guard < 4 && p.next_life[i] == now; ++guard) {
       const auto ev = static_cast<LifeEvent>(p.life_event[i]);
       p.next_life[i] = k_never;
       p.life_event[i] = idx(LifeEvent::none);
@@ -353,7 +397,11 @@ void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEven
         case LifeEvent::enter_labour:
           enter_labour_market(m, i, now);
           break;
+        case LifeEvent::graduate_decision:
+          graduate_decision(m, i, now, out);
+          break;
         case LifeEvent::retire:
+          if (p.status[i] == idx(Status::employed)) out.job_leavers.push_back(p.id[i]);
           p.status[i] = idx(Status::retired);
           p.status_since[i] = now;
           p.next_labour[i] = k_never;
@@ -365,7 +413,7 @@ void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEven
     if (p.next_labour[i] == now) {
       const auto s = static_cast<Status>(p.status[i]);
       if (s == Status::employed || s == Status::unemployed || s == Status::inactive)
-        labour_transition(m, i, now);
+        labour_transition(m, i, now, out);
       else
         p.next_labour[i] = k_never;
     }

@@ -20,11 +20,12 @@ enum class Role : std::uint8_t { head = 0, partner, child, other };
 /// The next scheduled life-course event of a person (besides death, births, labour moves).
 enum class LifeEvent : std::uint8_t {
   none = 0,
-  choose_track,  ///< at 16: basic, mbo, hbo or wo track
-  start_study,   ///< in September: enrol at an institution
-  graduate,      ///< in July after the programme
-  enter_labour,  ///< school leavers without a programme
-  retire,        ///< at the state pension age
+  choose_track,       ///< at 16: basic, mbo, hbo or wo track
+  start_study,        ///< in September: enrol at an institution
+  graduate,           ///< in July after the programme
+  enter_labour,       ///< school leavers without a programme
+  retire,             ///< at the state pension age
+  graduate_decision,  ///< a new graduate without a job decides whether to leave
 };
 
 struct PersonStore {
@@ -54,10 +55,18 @@ struct PersonStore {
   std::vector<std::int32_t> next_union;  ///< month of looking for a partner
   std::vector<std::uint8_t> partnered;   ///< 1 while living with a partner
   std::vector<std::uint8_t> side_job;    ///< 1 for a student with a paid side job
-  std::vector<std::int32_t> next_due;    ///< min of the above: the only field the scan reads
-  std::vector<std::uint8_t> alive;       ///< 0 once dead or moved out (removed at compaction)
+  // The job (employed persons): employer firm id (k_none for a job outside the region),
+  // job zone (internal zones first, then external zones), job level, commute mode.
+  std::vector<std::uint32_t> employer;
+  std::vector<std::uint16_t> job_zone;
+  std::vector<std::uint8_t> job_level;
+  std::vector<std::uint8_t> mode;
+  std::vector<std::uint32_t> job_slot;  ///< position in the employer's staff list
+  std::vector<std::int32_t> next_due;   ///< min of the above: the only field the scan reads
+  std::vector<std::uint8_t> alive;      ///< 0 once dead or moved out (removed at compaction)
 
   static constexpr std::uint16_t k_outside = 0xFFFF;
+  static constexpr std::uint16_t k_no_job_zone = 0xFFFF;  ///< job_zone of persons without a job
 
   size_t size() const { return id.size(); }
   /// Appends a person with every field defaulted; returns its index.
@@ -94,6 +103,7 @@ struct PersonEvents {
   std::vector<std::uint32_t> emigrants;     ///< person ids leaving the region alone
   std::vector<std::uint32_t> study_starts;  ///< person ids that enrolled this month
   std::vector<std::uint32_t> graduations;   ///< person ids that finished (or dropped out)
+  std::vector<std::uint32_t> job_leavers;   ///< person ids whose job ended (quit, exit, retirement)
   std::vector<std::uint32_t> unions;        ///< person ids looking for a partner this month
   void clear();
   void append(const PersonEvents& other);
@@ -116,6 +126,10 @@ void schedule_person(Model& m, size_t i, std::int32_t now);
 void schedule_labour(Model& m, size_t i, std::int32_t now, Rng& rng);
 /// Draws when an unpartnered adult next looks for a partner (k_never when partnered).
 void schedule_union(Model& m, size_t i, std::int32_t now);
+/// Sets the person's next life event to retirement at the state pension age.
+void set_retirement(Model& m, size_t i, std::int32_t now);
+/// A hired person: status employed since now, labour moves rescheduled.
+void on_hired(Model& m, size_t i, std::int32_t now);
 /// Decides the labour status of someone entering the labour market now.
 void enter_labour_market(Model& m, size_t i, std::int32_t now);
 

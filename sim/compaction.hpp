@@ -2,6 +2,7 @@
 // indices are computed once, then every field is gathered in place (branch-free).
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace regio {
@@ -19,6 +20,14 @@ inline std::vector<std::uint32_t> kept_rows(const std::vector<std::uint8_t>& ali
 template <class T>
 void gather_rows(std::vector<T>& v, const std::vector<std::uint32_t>& keep) {
   for (size_t k = 0; k < keep.size(); ++k) v[k] = v[keep[k]];
+  v.resize(keep.size());
+}
+
+/// gather_rows for fields that own memory (moves instead of copies).
+template <class T>
+void gather_rows_move(std::vector<T>& v, const std::vector<std::uint32_t>& keep) {
+  for (size_t k = 0; k < keep.size(); ++k)
+    if (keep[k] != k) v[k] = std::move(v[keep[k]]);
   v.resize(keep.size());
 }
 

@@ -35,12 +35,12 @@ std::int32_t AgeHazard::sample(std::int32_t age, double u) const {
   const double start =
       age < size() ? cum_[static_cast<size_t>(age)] : cum_.back() + tail_ * (age - size());
   const double target = start + need;
-  if (target <= cum_.back()) {
+  if (age < size() && target <= cum_.back()) {
     // First month m >= age with cum_[m+1] >= target.
     auto it = std::lower_bound(cum_.begin() + age + 1, cum_.end(), target);
     return static_cast<std::int32_t>(it - cum_.begin()) - 1;
   }
-  if (tail_ <= 0.0) return k_never;
+  if (tail_ <= 0.0) return k_never;  // past the table (or beyond its total) with no tail
   const double extra = (target - std::max(start, cum_.back())) / tail_;
   const double base = std::max<double>(age, size());
   const double month = base + std::floor(extra);

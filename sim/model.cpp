@@ -8,6 +8,8 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/goods_market.hpp"
+#include "sim/labour_market.hpp"
 #include "sim/observer.hpp"
 #include "sim/sampling.hpp"
 #include "sim/synthetic_population.hpp"
@@ -18,9 +20,23 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Phases of one step, in order. The names appear in `regio bench`.
-enum PhaseId { k_housing, k_persons, k_households, k_commit, k_check, k_observe, k_phases };
-constexpr const char* k_phase_names[k_phases] = {"housing", "persons", "households",
-                                                 "commit",  "check",   "observe"};
+enum PhaseId {
+  k_housing,
+  k_persons,
+  k_households,
+  k_commit,
+  k_firms_plan,
+  k_labour_market,
+  k_production,
+  k_finance,
+  k_goods_market,
+  k_check,
+  k_observe,
+  k_phases
+};
+constexpr const char* k_phase_names[k_phases] = {
+    "housing",    "persons", "households",   "commit", "firms_plan", "labour_market",
+    "production", "finance", "goods_market", "check",  "observe"};
 }  // namespace
 
 Model::Model(const Scenario& scenario, const RunConfig& config)
@@ -56,7 +72,122 @@ Model::Model(const Scenario& scenario, const RunConfig& config)
   phase_times.names.assign(k_phase_names, k_phase_names + k_phases);
   phase_times.seconds.assign(k_phases, 0.0);
   build_population(*this);
+  init_economy();
   observer::start(*this);
+}
+
+void Model::init_economy() {
+  const Scenario& sc = scenario_;
+  const size_t ns = sc.sectors.size(), nz = municipalities.size();
+  for (const auto& in : sc.institutions)
+    if (!in.cluster.empty() && cluster_index(in.cluster) == k_no_cluster)
+      cluster_names.push_back(in.cluster);
+  for (const auto& c : sc.clusters)
+    if (cluster_index(c.cluster) == k_no_cluster) cluster_names.push_back(c.cluster);
+  cluster_inward_carry.assign(sc.clusters.size(), 0.0);
+  wage_index.assign(ns, 1.0);
+  // Wage of a level relative to the sector average: the level factors, normalised so
+  // that the sector's job mix earns the sector's average wage.
+  const auto& lm = sc.labour_market;
+  const double factor[k_education_levels] = {lm.wage_factor_basic, lm.wage_factor_mbo,
+                                             lm.wage_factor_hbo, lm.wage_factor_wo};
+  wage_level_factor_.assign(ns * k_education_levels, 1.0);
+  for (size_t k = 0; k < ns; ++k) {
+    double norm = 0.0;
+    for (int l = 0; l < k_education_levels; ++l) norm += sc.sectors[k].education[l] * factor[l];
+    for (int l = 0; l < k_education_levels; ++l)
+      wage_level_factor_[k * k_education_levels + l] = factor[l] / norm;
+  }
+  const size_t zones_all = nz + sc.external_zones.size();
+  outside_employed_by.assign(2 * ns * k_education_levels, 0);
+  for (auto& mu : municipalities) {
+    mu.employed_by.assign(2 * ns * k_education_levels, 0);
+    mu.jobs_by_zone.assign(zones_all, 0);
+  }
+  count_statuses();
+  commuting.build(sc);
+  firms::build_firms(*this);
+  labour_market::initial_matching(*this);
+  commuting.update(*this);
+  supply_chain.build(*this);
+  goods_market::calibrate(*this);
+}
+
+double Model::wage(int sector, int level) const {
+  const size_t k = static_cast<size_t>(sector);
+  return scenario_.sectors[k].wage *
+         wage_level_factor_[k * k_education_levels + static_cast<size_t>(level)] * wage_index[k];
+}
+
+double Model::mean_wage(int level) const {
+  // Average over sectors weighted by their jobs at the start (sector jobs from the zones).
+  double num = 0.0, den = 0.0;
+  for (size_t k = 0; k < scenario_.sectors.size(); ++k) {
+    double jobs = 0.0;
+    for (const auto& ze : scenario_.zone_economy) jobs += ze.jobs * ze.sector_shares[k];
+    num += jobs * wage(static_cast<int>(k), level);
+    den += jobs;
+  }
+  return den > 0.0 ? num / den : 0.0;
+}
+
+std::uint8_t Model::cluster_index(const std::string& name) const {
+  if (name.empty()) return k_no_cluster;
+  for (size_t c = 0; c < cluster_names.size(); ++c)
+    if (cluster_names[c] == name) return static_cast<std::uint8_t>(c);
+  return k_no_cluster;
+}
+
+int Model::cluster_sector(size_t cluster) const {
+  for (const auto& c : scenario_.clusters)
+    if (c.cluster == cluster_names[cluster]) return c.sector;
+  for (const auto& in : scenario_.institutions)
+    if (in.cluster == cluster_names[cluster]) return in.sector;
+  return 0;
+}
+
+double Model::cluster_jobs_total(const std::string& name) const {
+  double jobs = 0.0;
+  for (const auto& c : scenario_.clusters)
+    if (c.cluster == name) jobs += c.jobs;
+  return jobs;
+}
+
+void Model::index_firm(std::uint32_t id, size_t index) {
+  if (id >= firm_index_.size())
+    firm_index_.resize(std::max<size_t>(id + 1, firm_index_.size() * 2), k_none);
+  firm_index_[id] = static_cast<std::uint32_t>(index);
+}
+
+void Model::index_outside(std::uint32_t id, size_t index) {
+  if (id >= outside_index_.size())
+    outside_index_.resize(std::max<size_t>(id + 1, outside_index_.size() * 2), k_none);
+  outside_index_[id] = static_cast<std::uint32_t>(index);
+}
+
+void Model::count_statuses() {
+  const size_t nz = municipalities.size();
+  // Integer counts per chunk: exact, so the sum does not depend on the chunking.
+  std::vector<std::array<std::int64_t, k_statuses + 1>> parts(chunk_count(persons.size()) * nz);
+  for_chunks(persons.size(), [&](size_t c, size_t b, size_t e) {
+    auto* mine = &parts[c * nz];
+    for (size_t i = b; i < e; ++i) {
+      if (!persons.alive[i]) continue;
+      auto& cell = mine[persons.zone[i]];
+      ++cell[persons.status[i]];
+      const int age = (now_ - persons.birth_month[i]) / 12;
+      if (age >= 15 && age < 65) ++cell[k_statuses];
+    }
+  });
+  for (size_t z = 0; z < nz; ++z) {
+    Municipality& mu = municipalities[z];
+    mu.status_count.fill(0);
+    mu.working_age = 0;
+    for (size_t c = 0; c < parts.size() / nz; ++c) {
+      for (int s = 0; s < k_statuses; ++s) mu.status_count[s] += parts[c * nz + z][s];
+      mu.working_age += parts[c * nz + z][k_statuses];
+    }
+  }
 }
 
 void Model::index_person(std::uint32_t id, size_t index) {
@@ -70,6 +201,12 @@ void Model::index_household(std::uint32_t id, size_t index) {
   household_index_[id] = static_cast<std::uint32_t>(index);
 }
 void Model::rebuild_indices() {
+  std::fill(firm_index_.begin(), firm_index_.end(), k_none);
+  for (size_t f = 0; f < firms.size(); ++f)
+    firm_index_[firms.id[f]] = static_cast<std::uint32_t>(f);
+  std::fill(outside_index_.begin(), outside_index_.end(), k_none);
+  for (size_t w = 0; w < outside_workers.size(); ++w)
+    outside_index_[outside_workers.id[w]] = static_cast<std::uint32_t>(w);
   std::fill(person_index_.begin(), person_index_.end(), k_none);
   for (size_t i = 0; i < persons.size(); ++i)
     person_index_[persons.id[i]] = static_cast<std::uint32_t>(i);
@@ -98,6 +235,11 @@ void Model::step() {
   run_phase(k_persons, [&] { phase_persons(); });
   run_phase(k_households, [&] { phase_households(); });
   run_phase(k_commit, [&] { phase_commit(); });
+  run_phase(k_firms_plan, [&] { phase_firms_plan(); });
+  run_phase(k_labour_market, [&] { phase_labour_market(); });
+  run_phase(k_production, [&] { phase_production(); });
+  run_phase(k_finance, [&] { phase_finance(); });
+  run_phase(k_goods_market, [&] { phase_goods_market(); });
   if (config_.check_invariants) run_phase(k_check, [&] { check_accounting(); });
   run_phase(k_observe, [&] { phase_observe(); });
   ++now_;
@@ -174,9 +316,12 @@ void join_household(Model& m, size_t h, size_t p, Role role) {
   ++hh.size[h];
 }
 
+void rehome_minors(Model& m, size_t h);
+
 /// Removes a person from the model (death or moving out of the region).
 void remove_person(Model& m, size_t p) {
   auto& ps = m.persons;
+  firms::release(m, p, false);
   if (ps.partnered[p]) {
     // The partner stays single in the household and may look for a new partner.
     const size_t h = m.household_index(ps.household[p]);
@@ -193,10 +338,27 @@ void remove_person(Model& m, size_t p) {
   }
   if (ps.institution[p] != PersonStore::k_outside && ps.status[p] == idx(Status::student))
     --m.institutions[ps.institution[p]].resident_students;
-  leave_household(m, p);
+  const size_t h = leave_household(m, p);
   --m.municipalities[ps.zone[p]].persons;
   ps.alive[p] = 0;
   ps.next_due[p] = k_never;
+  rehome_minors(m, h);
+}
+
+/// Minors left in a household without an adult (after a death, a move or a new
+/// couple) go to relatives outside the region: they are counted as out-migrants.
+void rehome_minors(Model& m, size_t h) {
+  auto& hh = m.households;
+  auto& ps = m.persons;
+  if (!hh.alive[h]) return;
+  for (std::uint32_t q = hh.first_member[h]; q != k_none; q = ps.next_member[m.person_index(q)])
+    if (m.now() - ps.birth_month[m.person_index(q)] >= 18 * 12) return;
+  Municipality& mu = m.municipalities[hh.zone[h]];
+  while (hh.alive[h]) {
+    const size_t q = m.person_index(hh.first_member[h]);
+    ++mu.out_migrants;
+    remove_person(m, q);
+  }
 }
 
 size_t new_household(Model& m, int zone) {
@@ -248,7 +410,7 @@ void admit_household(Model& m, int z, std::int32_t now) {
         pick(m.scenario().field_by_education[ps.education[p]], rng.uniform()));
     join_household(m, h, p, a == 0 ? Role::head : Role::partner);
     ps.partnered[p] = t.adults == 2 ? 1 : 0;
-    persons::schedule_person(m, p, now);
+    persons::schedule_person(m, p, now + 1);
     if (persons::retirement_month(m, ps.birth_month[p]) <= now) {
       ps.status[p] = idx(Status::retired);
       ps.status_since[p] = now;
@@ -270,9 +432,9 @@ void admit_household(Model& m, int z, std::int32_t now) {
     ps.next_life[p] = ps.birth_month[p] + 16 * 12;
     ps.life_event[p] = idx(LifeEvent::choose_track);
     join_household(m, h, p, Role::child);
-    persons::schedule_person(m, p, now);
+    persons::schedule_person(m, p, now + 1);
   }
-  households::schedule_move(m, h, now);
+  households::schedule_move(m, h, now + 1);
   m.municipalities[static_cast<size_t>(z)].in_migrants += t.adults + kids;
 }
 
@@ -291,7 +453,7 @@ std::int64_t admit_students(Model& m, int inst, std::int64_t wanted, std::int32_
     if (k % k_students_per_house == 0) {
       if (mu.free_dwellings() <= 0) break;
       h = new_household(m, z);
-      households::schedule_move(m, h, now);
+      households::schedule_move(m, h, now + 1);
     }
     const std::uint32_t id = m.next_person_id;
     Rng rng = m.rng(Stream::institutions, id, now);
@@ -309,7 +471,7 @@ std::int64_t admit_students(Model& m, int inst, std::int64_t wanted, std::int32_
     ps.next_life[p] = now + 12 * in.programme_years - 2;
     ps.life_event[p] = idx(LifeEvent::graduate);
     join_household(m, h, p, k % k_students_per_house == 0 ? Role::head : Role::other);
-    persons::schedule_person(m, p, now);
+    persons::schedule_person(m, p, now + 1);
     ++in.resident_students;
     ++in.in_migrant_students_year;
     ++mu.in_migrants;
@@ -358,7 +520,7 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
         const size_t h = new_household(m, static_cast<int>(z));
         join_household(m, h, a, Role::head);
         join_household(m, h, b, Role::partner);
-        households::schedule_move(m, h, now);
+        households::schedule_move(m, h, now + 1);
       } else {
         // The stayer: not living with parents, then the larger household, then the man.
         bool b_stays = a_home || (!b_home && m.households.size[hb] > m.households.size[ha]);
@@ -378,8 +540,9 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
                                                    : Role::other);
             }
           } else {
-            leave_household(m, b);
+            const size_t left = leave_household(m, b);
             join_household(m, stay_h, b, Role::partner);
+            rehome_minors(m, left);
           }
         } else {
           ps.role[b] = idx(Role::partner);
@@ -408,6 +571,7 @@ void Model::phase_commit() {
   std::vector<std::uint32_t> moves;
   for (const auto& c : chunk_moves_) moves.insert(moves.end(), c.begin(), c.end());
 
+  for (std::uint32_t id : ev.job_leavers) firms::release(*this, person_index(id), false);
   for (std::uint32_t id : ev.deaths) {
     const size_t p = person_index(id);
     ++municipalities[persons.zone[p]].deaths;
@@ -437,7 +601,7 @@ void Model::phase_commit() {
     const size_t mother = person_index(id);
     const int z = persons.zone[mother];
     const size_t h = household_index(persons.household[mother]);
-    Rng rng = this->rng(Stream::fertility, id, now_ + 1);
+    Rng rng = this->rng(Stream::birth_sex, id, now_);
     const Sex sex = rng.bernoulli(scenario_.demography.share_boys) ? Sex::male : Sex::female;
     const size_t p = new_person(*this, z, now_, sex);
     // Parents' level: the highest among the adults of the mother's household.
@@ -452,7 +616,7 @@ void Model::phase_commit() {
     persons.next_life[p] = now_ + 16 * 12;
     persons.life_event[p] = idx(LifeEvent::choose_track);
     join_household(*this, h, p, Role::child);
-    persons::schedule_person(*this, p, now_);
+    persons::schedule_person(*this, p, now_ + 1);
     ++municipalities[static_cast<size_t>(z)].births;
   }
   for (std::uint32_t id : ev.emigrants) {
@@ -478,7 +642,7 @@ void Model::phase_commit() {
     leave_household(*this, p);
     const size_t h = new_household(*this, persons.zone[p]);
     join_household(*this, h, p, Role::head);
-    households::schedule_move(*this, h, now_);
+    households::schedule_move(*this, h, now_ + 1);
   }
   form_unions(*this, ev.unions, now_);
   for (std::uint32_t hid : moves) {
@@ -525,19 +689,193 @@ void Model::phase_commit() {
   }
 }
 
+void Model::phase_firms_plan() {
+  for_chunks(firms.size(),
+             [&](size_t, size_t b, size_t e) { firms::plan_chunk(*this, b, e, now_); });
+  // Layoffs whose notice ends now: the firm lets go of randomly chosen staff.
+  for (size_t f = 0; f < firms.size(); ++f) {
+    if (!firms.alive[f] || firms.layoffs[f] <= 0 || firms.layoff_month[f] != now_) continue;
+    Rng rng = this->rng(Stream::layoffs, firms.id[f], now_);
+    std::int32_t n = std::min<std::int32_t>(firms.layoffs[f], firms.headcount(f) - 1);
+    for (; n > 0; --n) {
+      const std::uint32_t w =
+          firms.staff[f][rng.below(static_cast<std::uint32_t>(firms.staff[f].size()))];
+      if (w & FirmStore::k_outside_bit) {
+        const size_t o = outside_index(w & ~FirmStore::k_outside_bit);
+        firms::release(*this, o, true);
+        outside_workers.alive[o] = 0;
+      } else {
+        const size_t p = person_index(w);
+        firms::release(*this, p, false);
+        persons.status[p] = idx(Status::unemployed);
+        persons.status_since[p] = now_;
+        Rng own = this->rng(Stream::layoffs, persons.id[p], now_);
+        persons::schedule_labour(*this, p, now_, own);
+      }
+    }
+    firms.layoffs[f] = 0;
+  }
+  // Outside workers whose job ends this month (they quit or retire).
+  for (size_t o = 0; o < outside_workers.size(); ++o)
+    if (outside_workers.alive[o] && outside_workers.leave[o] == now_) {
+      firms::release(*this, o, true);
+      outside_workers.alive[o] = 0;
+    }
+}
+
+void Model::phase_labour_market() {
+  labour_market::match(*this, now_);
+}
+
+void Model::phase_production() {
+  for_chunks(firms.size(), [&](size_t, size_t b, size_t e) { firms::produce_chunk(*this, b, e); });
+}
+
+void Model::phase_finance() {
+  chunk_exits_.resize(chunk_count(firms.size()));
+  for (auto& v : chunk_exits_) v.clear();
+  for_chunks(firms.size(), [&](size_t c, size_t b, size_t e) {
+    firms::finance_chunk(*this, b, e, now_, chunk_exits_[c]);
+  });
+  record_accounts();
+  // Exits: the staff lose their jobs, the firm leaves the graph.
+  std::vector<std::uint32_t> exits, entrants;
+  for (const auto& c : chunk_exits_) exits.insert(exits.end(), c.begin(), c.end());
+  for (std::uint32_t id : exits) {
+    const size_t f = firm_index(id);
+    while (!firms.staff[f].empty()) {
+      const std::uint32_t w = firms.staff[f].back();
+      if (w & FirmStore::k_outside_bit) {
+        const size_t o = outside_index(w & ~FirmStore::k_outside_bit);
+        firms::release(*this, o, true);
+        outside_workers.alive[o] = 0;
+      } else {
+        const size_t p = person_index(w);
+        firms::release(*this, p, false);
+        persons.status[p] = idx(Status::unemployed);
+        persons.status_since[p] = now_;
+        Rng own = this->rng(Stream::layoffs, persons.id[p], now_);
+        persons::schedule_labour(*this, p, now_, own);
+      }
+    }
+    firms.alive[f] = 0;
+    firms.vacancies[f] = {0, 0, 0, 0};
+    ++municipalities[firms.zone[f]].firm_exits;
+  }
+  firms::create_entrants(*this, now_, entrants);
+  for (std::uint32_t id : entrants) ++municipalities[firms.zone[firm_index(id)]].firm_entries;
+  supply_chain.update(*this, exits, entrants, now_);
+  // Wages follow productivity and the tightness of the labour market, measured against
+  // its average over the first simulated year (the model's vacancies are those left
+  // after matching, so only changes in tightness carry information). The ratio is
+  // bounded: beyond 3x (a handful of unemployed) it says nothing more about pressure.
+  constexpr double k_max_relative_tightness = 3.0;
+  const int month = now_ - first_;
+  if (month < 12) tightness_sum_ += tightness;
+  if (month == 11) tightness_reference = std::max(1e-6, tightness_sum_ / 12.0);
+  const double relative = tightness_reference > 0.0
+                              ? std::min(tightness / tightness_reference, k_max_relative_tightness)
+                              : 1.0;
+  const double tight = scenario_.labour_market.wage_tightness * (relative - 1.0);
+  for (size_t k = 0; k < wage_index.size(); ++k)
+    wage_index[k] *= 1.0 + (scenario_.sectors[k].productivity_growth + tight) / 12.0;
+}
+
+void Model::record_accounts() {
+  accounts.clear();
+  const size_t ns = scenario_.sectors.size();
+  // Payers' records: every firm's wage bill, split by who it employs.
+  for (size_t f = 0; f < firms.size(); ++f) {
+    if (!firms.alive[f]) continue;
+    const Account payer = (firms.kind[f] & k_institution) ? Account::institutions : Account::firms;
+    double residents = 0.0, outsiders = 0.0;
+    for (int l = 0; l < k_education_levels; ++l) {
+      const double w = wage(firms.sector[f], l);
+      residents += (firms.employees[f][l] - firms.outside_staff[f][l]) * w;
+      outsiders += firms.outside_staff[f][l] * w;
+    }
+    accounts.pay(payer, Account::households, residents);
+    accounts.pay(payer, Account::rest_of_world, outsiders);
+    // Sales: households, exports and public buyers (paid from outside the region), firms.
+    accounts.pay(Account::households, payer, firms.sales_households[f]);
+    accounts.receive(Account::households, payer, firms.sales_households[f]);
+    accounts.pay(Account::rest_of_world, payer, firms.sales_exports[f] + firms.sales_public[f]);
+    accounts.receive(Account::rest_of_world, payer, firms.sales_exports[f] + firms.sales_public[f]);
+    // Intermediate purchases: from regional suppliers (their sales to firms) and imports.
+    accounts.pay(payer, Account::rest_of_world, firms.inputs[f]);
+    accounts.receive(payer, Account::rest_of_world, firms.inputs[f]);
+  }
+  // Regional deliveries replace imports: move the suppliers' sales to firms from the
+  // rest of the world to the supplying sector.
+  double to_firms = 0.0, to_institutions = 0.0;
+  for (size_t f = 0; f < firms.size(); ++f)
+    if (firms.alive[f])
+      ((firms.kind[f] & k_institution) ? to_institutions : to_firms) += firms.sales_firms[f];
+  for (auto [acct, amount] :
+       {std::pair{Account::firms, to_firms}, std::pair{Account::institutions, to_institutions}}) {
+    accounts.pay(Account::firms, Account::rest_of_world, -amount);
+    accounts.receive(Account::firms, Account::rest_of_world, -amount);
+    accounts.pay(Account::firms, acct, amount);
+    accounts.receive(Account::firms, acct, amount);
+  }
+  // Payees' records of wages: the residents' and outside workers' jobs as counted on
+  // the workers' side (sim/goods_market.cpp and the employment counters).
+  for (size_t inst = 0; inst < 2; ++inst) {
+    const Account payer = inst ? Account::institutions : Account::firms;
+    double residents = 0.0, outsiders = 0.0;
+    for (size_t k = 0; k < ns; ++k)
+      for (int l = 0; l < k_education_levels; ++l) {
+        const size_t cell = (inst * ns + k) * k_education_levels + static_cast<size_t>(l);
+        const double w = wage(static_cast<int>(k), l);
+        for (const auto& mu : municipalities)
+          residents += static_cast<double>(mu.employed_by[cell]) * w;
+        outsiders += static_cast<double>(outside_employed_by[cell]) * w;
+      }
+    accounts.receive(payer, Account::households, residents);
+    accounts.receive(payer, Account::rest_of_world, outsiders);
+  }
+  // Households and the rest of the world: benefits, pensions, wages earned outside,
+  // taxes, and the spending not done at regional firms.
+  const goods_market::Incomes in = goods_market::household_incomes(*this);
+  double benefits = 0.0, taxes = 0.0, disposable = 0.0;
+  for (size_t z = 0; z < in.disposable.size(); ++z)
+    benefits += in.benefits[z], taxes += in.taxes[z], disposable += in.disposable[z];
+  const double consumption = scenario_.economy.propensity_to_consume * disposable;
+  double at_firms = 0.0;
+  for (size_t f = 0; f < firms.size(); ++f)
+    if (firms.alive[f]) at_firms += firms.sales_households[f];
+  for (auto [from, to, amount] :
+       {std::tuple{Account::rest_of_world, Account::households, benefits + in.out_commuter_wages},
+        std::tuple{Account::households, Account::rest_of_world, taxes},
+        std::tuple{Account::households, Account::rest_of_world,
+                   std::max(0.0, consumption - at_firms)}}) {
+    accounts.pay(from, to, amount);
+    accounts.receive(from, to, amount);
+  }
+}
+
+void Model::phase_goods_market() {
+  count_statuses();
+  goods_market::compute_demand(*this);
+  if (now_ % 12 == 0) commuting.update(*this);
+}
+
 void Model::phase_observe() {
   observer::record_month(*this);
   if (now_ % 12 == 11) {
     observer::record_year_end(*this);
     // Removed agents cost one comparison a month each while they stay; compacting costs a
     // pass over every field. Compact once they are a tenth of the store.
-    const size_t dead = persons.size() - static_cast<size_t>(std::count(
-                                             persons.alive.begin(), persons.alive.end(), 1));
+    const size_t dead = persons.size() - static_cast<size_t>(std::count(persons.alive.begin(),
+                                                                        persons.alive.end(), 1));
     if (dead * 10 > persons.size()) {
       persons.compact();
       households.compact();
-      rebuild_indices();
     }
+    firms.compact();
+    outside_workers.compact();
+    rebuild_indices();
+    supply_chain.reindex(*this);
   }
 }
 
@@ -557,6 +895,36 @@ void Model::check_accounting() const {
                                        Month{now_}.str(), mu.name, homes[z], mu.households));
   }
   observer::check_flows(*this);
+  if (const std::string problems = accounts.check(1e-9); !problems.empty())
+    throw InvariantError(
+        fmt::format("{}: money flows inconsistent: {}", Month{now_}.str(), problems));
+  check_jobs();
+}
+
+void Model::check_jobs() const {
+  // Jobs identity: positions filled at regional firms = residents working in the region
+  // + in-commuters; every employee is on exactly one staff list.
+  std::int64_t filled = 0, on_lists = 0;
+  for (size_t f = 0; f < firms.size(); ++f) {
+    if (!firms.alive[f]) continue;
+    filled += firms.headcount(f);
+    on_lists += static_cast<std::int64_t>(firms.staff[f].size());
+  }
+  std::int64_t residents = 0, outsiders = 0;
+  for (size_t i = 0; i < persons.size(); ++i)
+    if (persons.alive[i] && persons.employer[i] != k_none) {
+      if (persons.status[i] != idx(Status::employed))
+        throw InvariantError(fmt::format("{}: person {} holds a job but is {}", Month{now_}.str(),
+                                         persons.id[i], k_status_names[persons.status[i]]));
+      ++residents;
+    }
+  for (size_t o = 0; o < outside_workers.size(); ++o)
+    if (outside_workers.alive[o] && outside_workers.employer[o] != k_none) ++outsiders;
+  if (filled != residents + outsiders || on_lists != filled)
+    throw InvariantError(fmt::format(
+        "{}: jobs identity fails: filled positions {} (staff lists {}) != employed residents {} "
+        "+ in-commuters {}",
+        Month{now_}.str(), filled, on_lists, residents, outsiders));
 }
 
 }  // namespace regio

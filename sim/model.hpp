@@ -9,14 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "agents/firms.hpp"
 #include "agents/households.hpp"
 #include "agents/institutions.hpp"
 #include "agents/municipalities.hpp"
+#include "agents/outside_workers.hpp"
 #include "agents/persons.hpp"
+#include "sim/accounts.hpp"
 #include "sim/calendar.hpp"
+#include "sim/commuting.hpp"
 #include "sim/observer.hpp"
 #include "sim/rng.hpp"
 #include "sim/scenario.hpp"
+#include "sim/supply_chain.hpp"
 
 namespace regio {
 
@@ -69,6 +74,30 @@ class Model {
   std::vector<Institution> institutions;
   std::vector<Municipality> municipalities;
   Schedules schedules;
+  // The economy.
+  FirmStore firms;
+  OutsideWorkerStore outside_workers;
+  SupplyChain supply_chain;
+  Commuting commuting;
+  Accounts accounts;
+  std::vector<std::string> cluster_names;    ///< distinct cluster names (institutions, sites)
+  std::vector<double> cluster_inward_carry;  ///< per clusters-table row
+  std::vector<double> wage_index;            ///< per sector, 1 at the start
+  std::vector<double> export_base;           ///< per sector: export demand at the start (EUR/month)
+  std::vector<double> export_intensity;      ///< per sector: export demand / capacity at the start
+  std::vector<double> public_base;           ///< per zone x sector: public demand at the start
+  std::vector<std::int64_t> population_base;  ///< per zone: inhabitants at the start
+  double tightness = 1.0;                     ///< vacancies / unemployed, last month
+  double tightness_reference = 0.0;           ///< average over the first year (0 before)
+  std::vector<double>
+      external_jobs_base;          ///< [external zone][level]: residents' jobs there at the start
+  bool household_feedback = true;  ///< false: consumption fixed (type I multipliers)
+  double extra_exports = 0.0;      ///< EUR/month added to one sector's exports
+  int extra_exports_sector = -1;
+  std::vector<double> household_base;  ///< per zone x sector: household demand at the start
+  std::vector<std::int64_t> outside_employed_by;  ///< outside workers by employment_cell
+  std::uint32_t next_firm_id = 0;
+  std::uint32_t next_outside_id = 0;
   Series series;
   PhaseTimes phase_times;
   std::uint32_t next_person_id = 0;
@@ -82,6 +111,37 @@ class Model {
   std::uint32_t household_index(std::uint32_t id) const {
     return id < household_index_.size() ? household_index_[id] : k_none;
   }
+  std::uint32_t firm_index(std::uint32_t id) const {
+    return id < firm_index_.size() ? firm_index_[id] : k_none;
+  }
+  void index_firm(std::uint32_t id, size_t index);
+  std::uint32_t outside_index(std::uint32_t id) const {
+    return id < outside_index_.size() ? outside_index_[id] : k_none;
+  }
+  void index_outside(std::uint32_t id, size_t index);
+  /// Cell of the employment counters for a job of `level` at firm index f:
+  /// [is institution][sector][level].
+  size_t employment_cell(size_t f, int level) const {
+    const size_t inst = (firms.kind[f] & k_institution) ? 1 : 0;
+    return (inst * scenario_.sectors.size() + firms.sector[f]) * k_education_levels +
+           static_cast<size_t>(level);
+  }
+  /// Average monthly wage of a job of `level` over all sectors, weighted by their jobs.
+  double mean_wage(int level) const;
+  /// Counts residents per zone by status and working age (parallel, exact).
+  void count_statuses();
+  /// Index of a cluster by name (k_no_cluster for "" or an unknown name).
+  std::uint8_t cluster_index(const std::string& name) const;
+  /// The sector of a cluster's company sites (the first site's sector).
+  int cluster_sector(size_t cluster) const;
+  /// Jobs of all sites of the named cluster (clusters table).
+  double cluster_jobs_total(const std::string& name) const;
+  /// Monthly wage of a job of `level` in `sector` now (EUR): the sector's average wage
+  /// shaped by the level's factor, times the sector's wage index.
+  double wage(int sector, int level) const;
+  /// Number of internal zones (external zones follow them in zone numbering).
+  int internal_zones() const { return static_cast<int>(municipalities.size()); }
+
   /// Registers an appended person/household in the id maps.
   void index_person(std::uint32_t id, size_t index);
   void index_household(std::uint32_t id, size_t index);
@@ -98,6 +158,8 @@ class Model {
   /// Recounts persons and households per zone from the stores and compares them with
   /// the running stocks; throws InvariantError on a mismatch.
   void check_accounting() const;
+  /// Jobs identity: filled positions = employed residents in the region + in-commuters.
+  void check_jobs() const;
 
  private:
   void run_phase(size_t index, const std::function<void()>& fn);
@@ -105,7 +167,14 @@ class Model {
   void phase_persons();
   void phase_households();
   void phase_institutions();
+  void init_economy();
+  void record_accounts();
   void phase_commit();
+  void phase_firms_plan();
+  void phase_labour_market();
+  void phase_production();
+  void phase_goods_market();
+  void phase_finance();
   void phase_observe();
 
   Scenario scenario_;
@@ -113,7 +182,10 @@ class Model {
   std::int32_t first_ = 0, last_ = 0, now_ = 0;
   std::vector<PersonEvents> chunk_events_;
   std::vector<std::vector<std::uint32_t>> chunk_moves_;
-  std::vector<std::uint32_t> person_index_, household_index_;
+  std::vector<std::uint32_t> person_index_, household_index_, firm_index_, outside_index_;
+  std::vector<double> wage_level_factor_;  ///< per sector x level, normalised
+  std::vector<std::vector<std::uint32_t>> chunk_exits_;
+  double tightness_sum_ = 0.0;
 };
 
 }  // namespace regio

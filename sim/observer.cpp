@@ -31,6 +31,118 @@ struct Tally {
   }
 };
 
+struct CommuteTally {
+  std::vector<double> matrix;   ///< [origin][destination], all zones
+  std::vector<double> minutes;  ///< per internal home zone, average one-way minutes
+  std::vector<double> km;       ///< per internal home zone, average one-way km
+  double car_km = 0.0;          ///< per month, both directions
+  double delay_minutes = 0.0;   ///< average one-way congestion delay per car commute
+};
+
+/// Working days per month and trips per working day used for car-km (estimate).
+constexpr double k_commute_days = 21.0, k_trips_per_day = 2.0;
+
+/// Commuting from the jobs held now: residents (home zone -> job zone) and outside
+/// workers (external home zone -> job zone). Sequential loops in index order.
+CommuteTally tally_commuting(const Model& m) {
+  const Commuting& c = m.commuting;
+  const int nzall = c.zones();
+  const size_t nz = m.municipalities.size();
+  CommuteTally t;
+  t.matrix.assign(static_cast<size_t>(nzall) * nzall, 0.0);
+  t.minutes.assign(nz, 0.0);
+  t.km.assign(nz, 0.0);
+  std::vector<double> workers(nz, 0.0);
+  double car_trips = 0.0, delay = 0.0;
+  auto add = [&](int o, int d, int mode, bool resident) {
+    t.matrix[static_cast<size_t>(o) * nzall + d] += 1.0;
+    const double km = c.km(o, d);
+    if (resident) {
+      t.minutes[o] += c.minutes(o, d, static_cast<Mode>(mode));
+      t.km[o] += km;
+      workers[o] += 1.0;
+    }
+    if (mode == static_cast<int>(Mode::car)) {
+      t.car_km += km * k_trips_per_day * k_commute_days;
+      car_trips += 1.0;
+      delay += c.car_delay(o, d);
+    }
+  };
+  const auto& p = m.persons;
+  for (size_t i = 0; i < p.size(); ++i)
+    if (p.alive[i] && p.job_zone[i] != PersonStore::k_no_job_zone)
+      add(p.zone[i], p.job_zone[i], p.mode[i], true);
+  const auto& w = m.outside_workers;
+  for (size_t o = 0; o < w.size(); ++o)
+    if (w.alive[o] && w.employer[o] != k_none)
+      add(static_cast<int>(nz) + w.home[o], w.job_zone[o], w.mode[o], false);
+  for (size_t z = 0; z < nz; ++z)
+    if (workers[z] > 0) t.minutes[z] /= workers[z], t.km[z] /= workers[z];
+  t.delay_minutes = car_trips > 0 ? delay / car_trips : 0.0;
+  return t;
+}
+
+/// Monthly economic figures per job zone and for the region.
+void record_economy(Model& m) {
+  Series& s = m.series;
+  const auto& fs = m.firms;
+  const auto& sc = m.scenario();
+  const size_t nz = m.municipalities.size(), ns = sc.sectors.size();
+  std::vector<double> jobs(nz), vac(nz), va(nz), out(nz), exp(nz), wages(nz);
+  double firm_sales = 0.0, inputs = 0.0;
+  std::int64_t outsiders = 0;
+  for (size_t f = 0; f < fs.size(); ++f) {
+    if (!fs.alive[f]) continue;
+    const size_t z = fs.zone[f];
+    jobs[z] += fs.headcount(f);
+    for (int l = 0; l < k_education_levels; ++l) {
+      vac[z] += fs.vacancies[f][l];
+      outsiders += fs.outside_staff[f][l];
+    }
+    va[z] += fs.output[f] * (1.0 - sc.sectors[fs.sector[f]].input_share);
+    out[z] += fs.output[f];
+    exp[z] += fs.sales_exports[f];
+    wages[z] += fs.wage_bill[f];
+    firm_sales += fs.sales_firms[f];
+    inputs += fs.inputs[f];
+  }
+  std::int64_t out_commuters = 0;
+  for (size_t z = 0; z < nz; ++z) {
+    Municipality& mu = m.municipalities[z];
+    s.jobs.push_back(jobs[z]);
+    s.vacancies.push_back(vac[z]);
+    s.value_added.push_back(va[z]);
+    s.output.push_back(out[z]);
+    s.exports.push_back(exp[z]);
+    s.wage_bill.push_back(wages[z]);
+    s.firm_entries.push_back(static_cast<double>(mu.firm_entries));
+    s.firm_exits.push_back(static_cast<double>(mu.firm_exits));
+    mu.firm_entries = mu.firm_exits = 0;
+    mu.startups_month = 0;
+    const double employed = static_cast<double>(mu.status_count[idx(Status::employed)]);
+    const double unemployed = static_cast<double>(mu.status_count[idx(Status::unemployed)]);
+    s.unemployed.push_back(unemployed);
+    s.employed_residents.push_back(employed);
+    s.unemployment_rate.push_back(employed + unemployed > 0 ? unemployed / (employed + unemployed)
+                                                            : 0.0);
+    for (auto v : mu.out_commuters) out_commuters += v;
+  }
+  s.tightness.push_back(m.tightness);
+  s.regional_sourcing.push_back(inputs > 0.0 ? firm_sales / inputs : 0.0);
+  s.in_commuters.push_back(static_cast<double>(outsiders));
+  s.out_commuters.push_back(static_cast<double>(out_commuters));
+  s.supply_links.push_back(static_cast<double>(m.supply_chain.edges()));
+  for (size_t k = 0; k < ns; ++k) {
+    // Average over the sector's jobs at the start's level mix.
+    double w = 0.0;
+    for (int l = 0; l < k_education_levels; ++l)
+      w += sc.sectors[k].education[l] * m.wage(static_cast<int>(k), l);
+    s.average_wage.push_back(w);
+  }
+  for (int a = 0; a < k_account_sectors; ++a)
+    s.net_lending.push_back(m.accounts.net_lending(static_cast<Account>(a)));
+}
+
 void snapshot(Model& m, std::int32_t date) {
   const size_t zones = m.municipalities.size(), insts = m.institutions.size();
   const auto& p = m.persons;
@@ -64,6 +176,25 @@ void snapshot(Model& m, std::int32_t date) {
   append(s.by_sex, total.by_sex);
   append(s.adults_by_education, total.adults_by_education);
   append(s.students_by_level, total.students_by_level);
+  // Jobs and establishments by zone and sector; commuting.
+  {
+    const size_t ns = m.scenario().sectors.size();
+    std::vector<double> jobs(zones * ns, 0.0), est(zones * ns, 0.0);
+    for (size_t f = 0; f < m.firms.size(); ++f) {
+      if (!m.firms.alive[f]) continue;
+      const size_t cell = m.firms.zone[f] * ns + m.firms.sector[f];
+      jobs[cell] += m.firms.headcount(f);
+      est[cell] += 1.0;
+    }
+    append(s.jobs_by_sector, jobs);
+    append(s.establishments, est);
+    const CommuteTally t = tally_commuting(m);
+    append(s.commuting_matrix, t.matrix);
+    append(s.commute_minutes, t.minutes);
+    append(s.commute_km, t.km);
+    s.car_km.push_back(t.car_km);
+    s.congestion_delay.push_back(t.delay_minutes);
+  }
   for (size_t k = 0; k < insts; ++k) {
     const Institution& in = m.institutions[k];
     s.inst_students.push_back(in.students());
@@ -101,6 +232,7 @@ void record_month(Model& m) {
     mu.in_migration_capped = mu.blocked_leavers = 0;
     mu.persons_at_month_start = mu.persons;
   }
+  record_economy(m);
 }
 
 void record_year_end(Model& m) {
@@ -144,6 +276,9 @@ output::Results to_results(const Model& m) {
   std::vector<std::string> zones, insts;
   for (const auto& mu : m.municipalities) zones.push_back(mu.name);
   for (const auto& in : m.scenario().institutions) insts.push_back(in.name);
+  std::vector<std::string> sectors, all_zones = zones;
+  for (const auto& sec : m.scenario().sectors) sectors.push_back(sec.key);
+  for (const auto& e : m.scenario().external_zones) all_zones.push_back(e.name);
   r.axes = {
       {"month", s.months, "simulated month (values are at the end of the month or over it)"},
       {"date", s.dates, "1 January snapshots: the start and the end of each simulated year"},
@@ -155,6 +290,10 @@ output::Results to_results(const Model& m) {
       {"level", names(k_education_names), "education level (basic = up to havo/vwo)"},
       {"institution", insts, "knowledge institution"},
       {"field", names(k_field_names), "field of study or education"},
+      {"sector", sectors, "sector of the economy"},
+      {"account", names(k_account_names), "institutional sector of the money-flow accounts"},
+      {"origin", all_zones, "home zone of commuters (internal zones, then external zones)"},
+      {"destination", all_zones, "job zone of commuters (internal zones, then external zones)"},
   };
   auto add = [&](std::string path, std::vector<std::string> dims, std::string units,
                  std::string description, const std::vector<double>& values, bool integer) {
@@ -208,6 +347,58 @@ output::Results to_results(const Model& m) {
       "students completing a programme", s.inst_graduates, false);
   add("/institutions/in_migrant_students", {"year", "institution"}, "persons/year",
       "first-year students moving into the region", s.inst_in_migrant_students, true);
+  add("/economy/jobs", {"month", "zone"}, "jobs",
+      "filled positions at regional firms and institutions, by job zone", s.jobs, true);
+  add("/economy/vacancies", {"month", "zone"}, "jobs",
+      "open positions after the month's matching, by job zone", s.vacancies, true);
+  add("/economy/value_added", {"month", "zone"}, "EUR/month",
+      "value added (output x (1 - input share)), 2026 prices", s.value_added, false);
+  add("/economy/output", {"month", "zone"}, "EUR/month", "gross output of firms and institutions",
+      s.output, false);
+  add("/economy/exports", {"month", "zone"}, "EUR/month",
+      "sales to buyers outside the region (exports)", s.exports, false);
+  add("/economy/wage_bill", {"month", "zone"}, "EUR/month",
+      "wages paid by firms and institutions in the zone", s.wage_bill, false);
+  add("/economy/firm_entries", {"month", "zone"}, "firms/month",
+      "start-ups, spin-offs and inward investors", s.firm_entries, true);
+  add("/economy/firm_exits", {"month", "zone"}, "firms/month",
+      "bankruptcies and closures without successor", s.firm_exits, true);
+  add("/economy/jobs_by_sector", {"date", "zone", "sector"}, "jobs",
+      "filled positions on 1 January", s.jobs_by_sector, true);
+  add("/economy/establishments", {"date", "zone", "sector"}, "firms",
+      "firms and institutions on 1 January", s.establishments, true);
+  add("/economy/average_wage", {"month", "sector"}, "EUR/month",
+      "average wage cost per job at the sector's level mix", s.average_wage, false);
+  add("/economy/regional_sourcing", {"month"}, "1",
+      "share of firms' intermediate inputs bought from regional firms", s.regional_sourcing, false);
+  add("/economy/supply_links", {"month"}, "links",
+      "supplier-customer links in the supply-chain graph", s.supply_links, true);
+  add("/economy/net_lending", {"month", "account"}, "EUR/month",
+      "receipts minus payments of each institutional sector (sums to zero)", s.net_lending, false);
+  add("/labour/unemployed", {"month", "zone"}, "persons", "unemployed residents, by home zone",
+      s.unemployed, true);
+  add("/labour/employed_residents", {"month", "zone"}, "persons",
+      "employed residents (jobs in and outside the region), by home zone", s.employed_residents,
+      true);
+  add("/labour/unemployment_rate", {"month", "zone"}, "1",
+      "unemployed / (employed + unemployed) residents", s.unemployment_rate, false);
+  add("/labour/tightness", {"month"}, "1", "regional vacancies / unemployed residents", s.tightness,
+      false);
+  add("/labour/in_commuters", {"month"}, "persons", "outside workers holding regional jobs",
+      s.in_commuters, true);
+  add("/labour/out_commuters", {"month"}, "persons", "residents holding jobs outside the region",
+      s.out_commuters, true);
+  add("/commuting/matrix", {"date", "origin", "destination"}, "persons",
+      "commuters by home and job zone on 1 January", s.commuting_matrix, true);
+  add("/commuting/minutes", {"date", "zone"}, "minutes",
+      "average one-way commute of employed residents, by home zone", s.commute_minutes, false);
+  add("/commuting/km", {"date", "zone"}, "km",
+      "average one-way home-work distance of employed residents, by home zone", s.commute_km,
+      false);
+  add("/commuting/car_km", {"date"}, "km/month",
+      "commuting car-km (residents and in-commuters, both directions)", s.car_km, false);
+  add("/commuting/congestion_delay", {"date"}, "minutes",
+      "average one-way congestion delay of a car commute", s.congestion_delay, false);
   return r;
 }
 

@@ -33,6 +33,25 @@ struct Series {
   std::vector<double> inst_students_by_field;
   // [year][institution]
   std::vector<double> inst_intake, inst_graduates, inst_in_migrant_students;
+  // The economy. [month][zone] by job zone unless said otherwise.
+  std::vector<double> jobs, vacancies, value_added, output, exports, wage_bill, firm_entries,
+      firm_exits;
+  // [month][zone] by home zone: unemployed residents and unemployment rate
+  std::vector<double> unemployed, unemployment_rate, employed_residents;
+  // [month]: region-wide
+  std::vector<double> tightness, regional_sourcing, in_commuters, out_commuters, supply_links;
+  // [month][sector]
+  std::vector<double> average_wage;
+  // [date][zone][sector]: jobs and establishments on 1 January
+  std::vector<double> jobs_by_sector, establishments;
+  // [month][account]: net lending
+  std::vector<double> net_lending;
+  // [date][origin][destination] (all zones): commuters on 1 January
+  std::vector<double> commuting_matrix;
+  // [date][zone] (home zone): average commute minutes and km of employed residents
+  std::vector<double> commute_minutes, commute_km;
+  // [date]: commuting car-km per month and average congestion delay per car commute
+  std::vector<double> car_km, congestion_delay;
 };
 
 namespace observer {

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 
 namespace regio {
 
@@ -23,26 +24,40 @@ enum class Stream : std::uint32_t {
   in_migration,
   institutions,
   unions,
+  firms,
+  labour_market,
+  commuting,
+  supply_chain,
+  hiring,
+  birth_sex,
+  layoffs,
 };
 
 class Rng {
  public:
+  /// Replications are numbered 0..k_max_replication (16 bits of the counter).
+  static constexpr std::uint32_t k_max_replication = 0xFFFF;
+
   /// `agent` is the agent's stable id (or a zone/institution index for aggregate draws);
   /// `step` the model month index (or any other fixed counter).
   Rng(std::uint64_t seed, std::uint32_t replication, Stream stream, std::uint64_t agent,
       std::uint32_t step)
       : key_{{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}},
         ctr_{{static_cast<std::uint32_t>(agent), static_cast<std::uint32_t>(agent >> 32),
-              (static_cast<std::uint32_t>(stream) << 24) ^ step, replication << 16}} {}
+              (static_cast<std::uint32_t>(stream) << 24) ^ step, replication << 16}} {
+    if (replication > k_max_replication)
+      throw std::invalid_argument("replication numbers go from 0 to 65535");
+  }
 
-  /// A uniform double in the open interval (0, 1), 53 random bits.
+  /// A uniform double in the open interval (0, 1), 52 random bits.
   double uniform() {
     if (used_ >= 4) refill();
     const std::uint64_t hi = block_[used_];
     const std::uint64_t lo = block_[used_ + 1];
     used_ += 2;
-    const std::uint64_t bits = ((hi << 32) | lo) >> 11;
-    return (static_cast<double>(bits) + 0.5) * 0x1.0p-53;
+    // 52 bits: (bits + 0.5) / 2^52 is exactly representable and strictly inside (0, 1).
+    const std::uint64_t bits = ((hi << 32) | lo) >> 12;
+    return (static_cast<double>(bits) + 0.5) * 0x1.0p-52;
   }
   bool bernoulli(double p) { return uniform() < p; }
   /// Uniform integer in [0, n).

@@ -1,5 +1,9 @@
 // Small helpers to draw from discrete distributions with a given uniform number.
 #pragma once
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
 
 namespace regio {
 
@@ -13,6 +17,25 @@ int pick(const A& shares, double u) {
     u -= shares[k];
   }
   return n - 1;
+}
+
+/// Integer counts summing exactly to `total`, proportional to `weights[0..n)`
+/// (largest remainder; ties by index, so the result is deterministic).
+template <class W>
+void apportion(const W& weights, long long total, long long* out, int n) {
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += weights[i];
+  std::vector<std::pair<double, int>> rem;
+  long long given = 0;
+  for (int i = 0; i < n; ++i) {
+    const double exact = sum > 0 ? static_cast<double>(total) * weights[i] / sum : 0.0;
+    out[i] = static_cast<long long>(std::floor(exact));
+    given += out[i];
+    rem.emplace_back(exact - std::floor(exact), i);
+  }
+  std::stable_sort(rem.begin(), rem.end(), [](auto a, auto b) { return a.first > b.first; });
+  for (long long k = 0; k < total - given && n > 0; ++k)
+    ++out[rem[static_cast<size_t>(k % n)].second];
 }
 
 }  // namespace regio

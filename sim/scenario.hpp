@@ -74,19 +74,19 @@ struct InstitutionSpec {
 
 /// A sector of the economy (sectors table); money in euros at 2026 prices per worker-month.
 struct SectorSpec {
-  std::string key;   ///< short name used in tables ("lsh", "care", ...)
+  std::string key;  ///< short name used in tables ("lsh", "care", ...)
   std::string name;
-  double va = 0.0;                 ///< value added per worker-month
-  double wage = 0.0;               ///< employer wage cost per worker-month
-  double input_share = 0.0;        ///< intermediate inputs / output
-  double regional_sourcing = 0.0;  ///< share of inputs bought from regional firms
-  double household_share = 0.0;    ///< share of household consumption spent on the sector
-  double public_share = 0.0;       ///< share of output bought by the public sector
-  double export_growth = 0.0;      ///< per year
+  double va = 0.0;                   ///< value added per worker-month
+  double wage = 0.0;                 ///< employer wage cost per worker-month
+  double input_share = 0.0;          ///< intermediate inputs / output
+  double regional_sourcing = 0.0;    ///< share of inputs bought from regional firms
+  double household_share = 0.0;      ///< share of household consumption spent on the sector
+  double public_share = 0.0;         ///< share of output bought by the public sector
+  double export_growth = 0.0;        ///< per year
   double productivity_growth = 0.0;  ///< per year
   std::array<double, k_education_levels> education{};  ///< education mix of its jobs
-  double mean_size = 1.0;          ///< jobs per establishment
-  double space_per_job = 0.0;      ///< m2 floor space
+  double mean_size = 1.0;                              ///< jobs per establishment
+  double space_per_job = 0.0;                          ///< m2 floor space
   std::string source;
 };
 
@@ -128,6 +128,8 @@ struct EconomyParams {
 struct LabourMarketParams {
   Param rounds, applications, time_sensitivity, overqualification_penalty, quit_rate,
       on_the_job_search, wage_tightness, external_search, graduate_leave_base;
+  Param wage_factor_basic, wage_factor_mbo, wage_factor_hbo, wage_factor_wo;
+  Param screening_pass;
 };
 
 struct CommutingParams {
@@ -195,7 +197,6 @@ struct LabourParams {
   /// Participation (labour force / persons) by education, for adults not in school or retired.
   std::array<Param, k_education_levels> participation;
   Param unemployment_rate;  ///< target rate until the labour market exists
-  Param separation_rate;    ///< per month, employed -> unemployed
   Param inactivity_exit;    ///< per month, inactive -> labour force (re-entry)
   Param student_job_share;  ///< students with a paid side job (counted as employed by CBS)
 };

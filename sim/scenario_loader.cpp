@@ -410,9 +410,9 @@ void read_institutions(Scenario& s, MapReader& tables, FileLog& files) {
   CsvTable t = load_table(tables, "institutions", files);
   std::vector<std::string> staff_cols = education_columns("staff_");
   std::vector<std::string> field_cols = field_columns("f_");
-  std::vector<std::string> cols = {"name",    "zone",     "sector", "level",
-                                   "teaches", "students", "programme_years",
-                                   "staff",   "cluster",  "source"};
+  std::vector<std::string> cols = {"name",    "zone",     "sector",          "level",
+                                   "teaches", "students", "programme_years", "staff",
+                                   "cluster", "source"};
   cols.insert(cols.end(), staff_cols.begin(), staff_cols.end());
   cols.insert(cols.end(), field_cols.begin(), field_cols.end());
   t.require_columns(cols);
@@ -490,10 +490,19 @@ int sector_cell(const Scenario& s, const CsvTable& t, size_t row, const std::str
 void read_sectors(Scenario& s, MapReader& tables, FileLog& files) {
   CsvTable t = load_table(tables, "sectors", files);
   std::vector<std::string> ecols = education_columns("edu_");
-  std::vector<std::string> cols = {"sector", "name", "va", "wage", "input_share",
-                                   "regional_sourcing", "household_share", "public_share",
-                                   "export_growth", "productivity_growth", "mean_size",
-                                   "space_per_job", "source"};
+  std::vector<std::string> cols = {"sector",
+                                   "name",
+                                   "va",
+                                   "wage",
+                                   "input_share",
+                                   "regional_sourcing",
+                                   "household_share",
+                                   "public_share",
+                                   "export_growth",
+                                   "productivity_growth",
+                                   "mean_size",
+                                   "space_per_job",
+                                   "source"};
   cols.insert(cols.end(), ecols.begin(), ecols.end());
   t.require_columns(cols);
   if (t.rows() == 0) throw InputError(t.file(), 0, 0, "sector", "at least one sector is required");
@@ -653,6 +662,11 @@ void read_economy(Scenario& s, MapReader& root) {
     l.wage_tightness = r.param("wage_tightness", 0.0, 1.0);
     l.external_search = r.param("external_search", 0.0, 1.0);
     l.graduate_leave_base = r.param("graduate_leave_base", 0.0, 1.0);
+    l.screening_pass = r.param("screening_pass", 0.0, 1.0);
+    l.wage_factor_basic = r.param("wage_factor_basic", 0.1, 10.0);
+    l.wage_factor_mbo = r.param("wage_factor_mbo", 0.1, 10.0);
+    l.wage_factor_hbo = r.param("wage_factor_hbo", 0.1, 10.0);
+    l.wage_factor_wo = r.param("wage_factor_wo", 0.1, 10.0);
     r.finish();
   }
   {
@@ -673,7 +687,8 @@ void read_economy(Scenario& s, MapReader& root) {
     c.share_walk = r.param("share_walk", 0.0, 1.0);
     const double sum = c.share_car + c.share_bike + c.share_pt + c.share_walk;
     if (std::abs(sum - 1.0) > k_share_tolerance)
-      fail(r.node().loc, "commuting.share_car", fmt::format("mode shares (car, bike, pt, walk) sum to {:.4f}, not 1", sum));
+      fail(r.node().loc, "commuting.share_car",
+           fmt::format("mode shares (car, bike, pt, walk) sum to {:.4f}, not 1", sum));
     c.bpr_alpha = r.param("bpr_alpha", 0.0, 10.0);
     c.bpr_beta = r.param("bpr_beta", 0.0, 10.0);
     c.capacity_factor = r.param("capacity_factor", 0.01, 100.0);
@@ -797,7 +812,6 @@ void read_labour(Scenario& s, MapReader& root) {
   for (int e = 0; e < k_education_levels; ++e)
     l.participation[e] = r.param("participation_" + std::string(k_education_names[e]), 0.0, 1.0);
   l.unemployment_rate = r.param("unemployment_rate", 0.0, 0.5);
-  l.separation_rate = r.param("separation_rate", 0.0, 1.0);
   l.inactivity_exit = r.param("inactivity_exit", 0.0, 1.0);
   l.student_job_share = r.param("student_job_share", 0.0, 1.0);
   r.finish();

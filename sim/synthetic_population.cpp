@@ -11,25 +11,6 @@
 
 namespace regio {
 
-template <class W>
-void apportion(const W& weights, long long total, long long* out, int n) {
-  double sum = 0.0;
-  for (int i = 0; i < n; ++i) sum += weights[i];
-  std::vector<std::pair<double, int>> rem;
-  long long given = 0;
-  for (int i = 0; i < n; ++i) {
-    const double exact = sum > 0 ? total * weights[i] / sum : 0.0;
-    out[i] = static_cast<long long>(std::floor(exact));
-    given += out[i];
-    rem.emplace_back(exact - std::floor(exact), i);
-  }
-  // Largest remainders first; ties by index so the result is deterministic.
-  std::stable_sort(rem.begin(), rem.end(), [](auto a, auto b) { return a.first > b.first; });
-  for (long long k = 0; k < total - given; ++k) ++out[rem[static_cast<size_t>(k % n)].second];
-}
-template void apportion(const std::array<double, k_age_bands>&, long long, long long*, int);
-template void apportion(const std::vector<double>&, long long, long long*, int);
-
 namespace {
 
 // Share of women by five-year band (estimate after the CBS sex ratio by age): women
@@ -226,7 +207,8 @@ void build_zone(Model& m, int zone, std::int32_t now) {
       std::llround(static_cast<double>(z.dwellings) * scale * sc.demography.occupancy);
   const long long adults = static_cast<long long>(independents.size());
   target = std::clamp<long long>(target, adults > 0 ? 1 : 0, adults);
-  long long couples = std::min(adults - target, adults / 2);
+  // At most one couple per household (dense zones or tiny samples have more adults).
+  long long couples = std::min({adults - target, adults / 2, target});
   long long extras = adults - target - couples;
 
   // Couples are drawn among adults aged 20+ by random key, paired by age rank.

@@ -7,7 +7,4 @@ namespace regio {
 class Model;
 /// Creates every person and household of the starting month.
 void build_population(Model& m);
-/// Integer counts summing exactly to `total`, proportional to `weights` (largest remainder).
-template <class W>
-void apportion(const W& weights, long long total, long long* out, int n);
 }  // namespace regio

@@ -251,6 +251,81 @@ int bench(const BenchOptions& opt) {
   return 0;
 }
 
+int multiplier(const MultiplierOptions& opt) {
+  const Scenario scenario = load_scenario(scenario_spec(opt.scenario));
+  const int sector = scenario.sector_index(opt.sector);
+  if (sector < 0) {
+    std::vector<std::string> keys;
+    for (const auto& s : scenario.sectors) keys.push_back(s.key);
+    const std::string hint = nearest_name(opt.sector, keys);
+    throw InputError("--sector", 0, 0, "sector",
+                     fmt::format("unknown sector '{}'{} (sectors: {})", opt.sector,
+                                 hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint),
+                                 fmt::join(keys, ", ")));
+  }
+  if (!(opt.amount > 0.0) || !std::isfinite(opt.amount))
+    throw InputError("--amount", 0, 0, "amount", "must be a positive number of euros per year");
+  if (opt.years < 2 || scenario.start.year() + opt.years - 1 > scenario.end.year())
+    throw InputError("--years", 0, 0, "years",
+                     fmt::format("must be at least 2 and fit in the scenario period {}-{}",
+                                 scenario.start.year(), scenario.end.year()));
+  check_run_arguments(scenario, opt.scale, 0);
+  auto threads = limit_threads(opt.threads);
+  const int until = scenario.start.year() + opt.years - 1;
+  struct Totals {
+    double output = 0, value_added = 0, jobs = 0, exports = 0;
+  };
+  // Figures over the last 12 months of a run, so the shock has worked through.
+  auto run_one = [&](bool feedback, bool shocked) {
+    Model model(scenario, config_for(scenario, opt.seed, 0, opt.scale, until, false));
+    model.household_feedback = feedback;
+    if (shocked) {
+      model.extra_exports_sector = sector;
+      model.extra_exports = opt.amount / 12.0 * opt.scale;
+    }
+    model.run();
+    const auto& s = model.series;
+    const size_t nz = model.municipalities.size(), nm = s.months.size();
+    Totals t;
+    for (size_t mth = nm - 12; mth < nm; ++mth)
+      for (size_t z = 0; z < nz; ++z) {
+        t.output += s.output[mth * nz + z];
+        t.value_added += s.value_added[mth * nz + z];
+        t.exports += s.exports[mth * nz + z];
+      }
+    for (size_t z = 0; z < nz; ++z) t.jobs += s.jobs[(nm - 1) * nz + z];
+    return t;
+  };
+  fmt::print("Multipliers of {} EUR/year extra export demand for {} ({}), {} years, scale {}\n",
+             opt.amount, scenario.sectors[static_cast<size_t>(sector)].name, opt.sector, opt.years,
+             opt.scale);
+  Totals runs[2][2];  // [type II?][shocked?]
+  {
+    Progress bar("multiplier runs", true);
+    int done = 0;
+    for (int feedback = 0; feedback < 2; ++feedback)
+      for (int shocked = 0; shocked < 2; ++shocked) {
+        runs[feedback][shocked] = run_one(feedback == 1, shocked == 1);
+        bar.update(++done, 4);
+      }
+  }
+  const double extra = opt.amount * opt.scale;  // extra export demand over the last 12 months
+  fmt::print("{:<8} {:>14} {:>14} {:>14} {:>16}\n", "type", "output", "value added",
+             "exports served", "jobs per EUR 1m");
+  for (int feedback = 0; feedback < 2; ++feedback) {
+    const Totals& base = runs[feedback][0];
+    const Totals& shock = runs[feedback][1];
+    fmt::print("{:<8} {:>14.3f} {:>14.3f} {:>14.3f} {:>16.2f}\n", feedback ? "II" : "I",
+               (shock.output - base.output) / extra, (shock.value_added - base.value_added) / extra,
+               (shock.exports - base.exports) / extra, (shock.jobs - base.jobs) / (extra / 1e6));
+  }
+  fmt::print(
+      "type I: household spending fixed at its starting level; type II: it follows income.\n"
+      "Multipliers are changes over the last simulated year divided by the extra export demand;\n"
+      "capacity and labour shortages can keep them below input-output values.\n");
+  return 0;
+}
+
 int calibrate(const std::string& spec, double scale) {
   const Scenario scenario = load_scenario(scenario_spec(spec));
   check_run_arguments(scenario, scale, 0);

@@ -35,6 +35,20 @@ struct BenchOptions {
   int until = 0;
 };
 int bench(const BenchOptions& opt);
+struct MultiplierOptions {
+  std::string scenario;
+  std::string sector;
+  double amount = 10e6;  ///< extra export demand, EUR per year
+  int years = 5;
+  double scale = 1.0;
+  int threads = 0;
+  std::optional<std::uint64_t> seed;
+};
+/// Paired runs with the same seed, with and without extra export demand in one sector;
+/// reports regional output, value added and employment multipliers, type I (household
+/// spending fixed) and type II (household spending following income).
+int multiplier(const MultiplierOptions& opt);
+
 /// Prints every calibration target with its source, the model's value and the
 /// difference; returns 3 when a target misses its tolerance.
 int calibrate(const std::string& scenario, double scale);

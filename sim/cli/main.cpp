@@ -21,6 +21,7 @@ constexpr const char* k_examples = R"(Examples:
   regio info key-region-leiden.h5            metadata and datasets of a result file
   regio export key-region-leiden.h5 --csv out/
   regio calibrate                            the default region against its calibration targets
+  regio multiplier --sector lsh --amount 1e7 output and job multipliers of extra bio-science exports
   regio bench                                speed of the full default region)";
 
 std::pair<std::string, std::string> split_override(const std::string& s) {
@@ -85,6 +86,23 @@ int main(int argc, char** argv) {
   bench->add_option("--scale", bench_opt.scale, "population share (default 1)");
   bench->add_option("--until", bench_opt.until, "last year (default: the scenario's end)");
 
+  regio::cli::MultiplierOptions mult_opt;
+  std::uint64_t mult_seed = 0;
+  auto* mult = app.add_subcommand(
+      "multiplier", "Regional output, value added and employment multipliers of extra exports");
+  mult->add_option("scenario", mult_opt.scenario, "scenario (default: key-region-leiden)");
+  mult->add_option("--sector", mult_opt.sector,
+                   "sector receiving the extra export demand (e.g. lsh)")
+      ->required();
+  mult->add_option("--amount", mult_opt.amount,
+                   "extra export demand in EUR per year (default 10,000,000)");
+  mult->add_option("--years", mult_opt.years, "years to simulate (default 5)");
+  mult->add_option("--scale", mult_opt.scale, "population share (default 1)");
+  mult->add_option("--threads", mult_opt.threads, "worker threads (default: all cores)");
+  auto* mult_seed_opt =
+      mult->add_option("--seed", mult_seed, "random seed (default: the scenario's)")
+          ->check(CLI::NonNegativeNumber);
+
   std::string calibrate_path;
   double calibrate_scale = 1.0;
   auto* cal =
@@ -110,6 +128,10 @@ int main(int argc, char** argv) {
     if (*exp) return regio::cli::export_csv(export_path, export_dir);
     if (*bench) return regio::cli::bench(bench_opt);
     if (*cal) return regio::cli::calibrate(calibrate_path, calibrate_scale);
+    if (*mult) {
+      if (*mult_seed_opt) mult_opt.seed = mult_seed;
+      return regio::cli::multiplier(mult_opt);
+    }
   } catch (const regio::InputError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

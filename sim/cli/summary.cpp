@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace regio::cli {
 
@@ -17,6 +19,54 @@ size_t axis_len(const output::Results& r, const std::string& name) {
   return a ? a->labels.size() : 0;
 }
 }  // namespace
+
+/// Jobs, unemployment, value added and commuting per municipality, first and last year.
+std::string economy_table(const output::Results& r, const std::vector<std::string>& zones,
+                          const std::string& first, const std::string& last) {
+  const output::Dataset* jobs = r.dataset("/economy/jobs");
+  if (!jobs) return {};
+  const auto& va = need(r, "/economy/value_added");
+  const auto& urate = need(r, "/labour/unemployment_rate");
+  const auto& km = need(r, "/commuting/km");
+  const auto& minutes = need(r, "/commuting/minutes");
+  const size_t nz = zones.size(), nm = axis_len(r, "month"), nd = axis_len(r, "date");
+  auto year_sum = [&](const output::Dataset& d, size_t z, bool at_start) {
+    double v = 0;
+    const size_t from = at_start ? 0 : (nm >= 12 ? nm - 12 : 0);
+    for (size_t m = from; m < std::min(nm, from + 12); ++m) v += d.values[m * nz + z];
+    return v;
+  };
+  std::string out = fmt::format(
+      "\nJobs (by job zone), unemployment and commuting (by home zone), {} and {}:\n", first, last);
+  out += fmt::format("{:<13} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>7} {:>7}\n",
+                     "municipality", "jobs", "jobs", "unemp%", "unemp%", "VA EUR m", "VA EUR m",
+                     "km", "km", "min", "min");
+  out += fmt::format("{:<13} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>7} {:>7}\n", "",
+                     first, last, first, last, first, last, first, last, first, last);
+  double j0 = 0, j1 = 0, v0 = 0, v1 = 0;
+  for (size_t z = 0; z < nz; ++z) {
+    const double a = jobs->values[z], b = jobs->values[(nm - 1) * nz + z];
+    const double va0 = year_sum(va, z, true) / 1e6, va1 = year_sum(va, z, false) / 1e6;
+    out += fmt::format(
+        "{:<13} {:>8.0f} {:>8.0f} {:>7.1f} {:>7.1f} {:>9.0f} {:>9.0f} {:>7.1f} {:>7.1f} {:>7.1f} "
+        "{:>7.1f}\n",
+        zones[z], a, b, 100.0 * urate.values[z], 100.0 * urate.values[(nm - 1) * nz + z], va0, va1,
+        km.values[z], km.values[(nd - 1) * nz + z], minutes.values[z],
+        minutes.values[(nd - 1) * nz + z]);
+    j0 += a, j1 += b, v0 += va0, v1 += va1;
+  }
+  out += fmt::format("{:<13} {:>8.0f} {:>8.0f} {:>7} {:>7} {:>9.0f} {:>9.0f}\n", "region", j0, j1,
+                     "", "", v0, v1);
+  const auto& tight = need(r, "/labour/tightness");
+  const auto& in = need(r, "/labour/in_commuters");
+  const auto& outc = need(r, "/labour/out_commuters");
+  out += fmt::format(
+      "tightness (vacancies per unemployed) {:.2f} -> {:.2f}; in-commuters {:.0f} -> {:.0f}; "
+      "out-commuters {:.0f} -> {:.0f}\n",
+      tight.values.front(), tight.values.back(), in.values.front(), in.values.back(),
+      outc.values.front(), outc.values.back());
+  return out;
+}
 
 std::string summary_table(const output::Results& r) {
   const auto& zones = r.axis("zone")->labels;
@@ -94,6 +144,7 @@ std::string summary_table(const output::Results& r) {
                     last_year(births, z), last_year(deaths, z), last_year(in, z), last_year(out, z),
                     b.employed, 100.0 * b.unemployed / std::max(1.0, b.employed + b.unemployed));
   }
+  outtxt += economy_table(r, zones, first, last);
   return outtxt;
 }
 

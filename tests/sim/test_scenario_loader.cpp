@@ -209,7 +209,6 @@ std::vector<std::pair<std::string, const Param*>> all_params(const Scenario& s) 
           {"participation_hbo", &l.participation[2]},
           {"participation_wo", &l.participation[3]},
           {"unemployment_rate", &l.unemployment_rate},
-          {"separation_rate", &l.separation_rate},
           {"inactivity_exit", &l.inactivity_exit}};
 }
 

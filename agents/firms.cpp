@@ -1,0 +1,442 @@
+#include "agents/firms.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/compaction.hpp"
+#include "sim/model.hpp"
+#include "sim/sampling.hpp"
+
+namespace regio {
+
+size_t FirmStore::append(std::uint32_t new_id) {
+  id.push_back(new_id);
+  sector.push_back(0);
+  zone.push_back(0);
+  cluster.push_back(k_no_cluster);
+  kind.push_back(0);
+  institution.push_back(0xFFFF);
+  founded.push_back(0);
+  owner_birth.push_back(0);
+  employees.push_back({0, 0, 0, 0});
+  vacancies.push_back({0, 0, 0, 0});
+  outside_staff.push_back({0, 0, 0, 0});
+  layoffs.push_back(0);
+  layoff_month.push_back(0);
+  productivity.push_back(0.0);
+  expected.push_back(0.0);
+  demand.push_back(0.0);
+  output.push_back(0.0);
+  sales_households.push_back(0.0);
+  sales_firms.push_back(0.0);
+  sales_exports.push_back(0.0);
+  sales_public.push_back(0.0);
+  export_demand.push_back(0.0);
+  household_demand.push_back(0.0);
+  public_demand.push_back(0.0);
+  order_demand.push_back(0.0);
+  export_weight.push_back(0.0);
+  inputs.push_back(0.0);
+  regional_inputs.push_back(0.0);
+  wage_bill.push_back(0.0);
+  profit.push_back(0.0);
+  cash.push_back(0.0);
+  negative_months.push_back(0);
+  digital.push_back(0.0f);
+  knowledge.push_back(0.0f);
+  alive.push_back(1);
+  staff.emplace_back();
+  return id.size() - 1;
+}
+
+void FirmStore::compact() {
+  const std::vector<std::uint32_t> keep = kept_rows(alive);
+  if (keep.size() == alive.size()) return;
+  gather_rows(id, keep), gather_rows(sector, keep), gather_rows(zone, keep);
+  gather_rows(cluster, keep), gather_rows(kind, keep), gather_rows(institution, keep);
+  gather_rows(founded, keep), gather_rows(owner_birth, keep), gather_rows(employees, keep);
+  gather_rows(vacancies, keep), gather_rows(outside_staff, keep), gather_rows(layoffs, keep),
+      gather_rows(layoff_month, keep);
+  gather_rows(productivity, keep), gather_rows(expected, keep), gather_rows(demand, keep);
+  gather_rows(output, keep), gather_rows(sales_households, keep), gather_rows(sales_firms, keep);
+  gather_rows(sales_exports, keep), gather_rows(sales_public, keep);
+  gather_rows(export_demand, keep), gather_rows(household_demand, keep);
+  gather_rows(public_demand, keep), gather_rows(order_demand, keep),
+      gather_rows(export_weight, keep), gather_rows(inputs, keep);
+  gather_rows(regional_inputs, keep), gather_rows(wage_bill, keep), gather_rows(profit, keep);
+  gather_rows(cash, keep), gather_rows(negative_months, keep), gather_rows(digital, keep);
+  gather_rows(knowledge, keep), gather_rows(alive, keep);
+  gather_rows_move(staff, keep);
+}
+
+size_t FirmStore::bytes() const {
+  // 22 doubles, 2 level arrays and about 30 bytes of small fields per firm.
+  return id.capacity() * (22 * sizeof(double) + 2 * sizeof(Levels) + 30);
+}
+
+namespace firms {
+
+void hire(Model& m, size_t f, size_t p, bool outside, int level) {
+  auto& fs = m.firms;
+  const std::uint32_t wid =
+      outside ? (m.outside_workers.id[p] | FirmStore::k_outside_bit) : m.persons.id[p];
+  const auto slot = static_cast<std::uint32_t>(fs.staff[f].size());
+  fs.staff[f].push_back(wid);
+  ++fs.employees[f][static_cast<size_t>(level)];
+  if (outside) {
+    ++fs.outside_staff[f][static_cast<size_t>(level)];
+    ++m.outside_employed_by[m.employment_cell(f, level)];
+    m.outside_workers.employer[p] = fs.id[f];
+    m.outside_workers.job_zone[p] = fs.zone[f];
+    m.outside_workers.job_level[p] = static_cast<std::uint8_t>(level);
+    m.outside_workers.job_slot[p] = slot;
+    return;
+  }
+  auto& ps = m.persons;
+  ps.employer[p] = fs.id[f];
+  ps.job_zone[p] = fs.zone[f];
+  ps.job_level[p] = static_cast<std::uint8_t>(level);
+  ps.job_slot[p] = slot;
+  Municipality& mu = m.municipalities[ps.zone[p]];
+  ++mu.employed_by[m.employment_cell(f, level)];
+  ++mu.jobs_by_zone[fs.zone[f]];
+}
+
+void take_outside_job(Model& m, size_t p, int external, int level) {
+  auto& ps = m.persons;
+  ps.employer[p] = k_none;
+  ps.job_zone[p] = static_cast<std::uint16_t>(m.internal_zones() + external);
+  ps.job_level[p] = static_cast<std::uint8_t>(level);
+  Municipality& mu = m.municipalities[ps.zone[p]];
+  ++mu.out_commuters[static_cast<size_t>(level)];
+  ++mu.jobs_by_zone[ps.job_zone[p]];
+}
+
+void release(Model& m, size_t p, bool outside) {
+  auto& fs = m.firms;
+  const std::uint32_t employer = outside ? m.outside_workers.employer[p] : m.persons.employer[p];
+  const int level = outside ? m.outside_workers.job_level[p] : m.persons.job_level[p];
+  if (employer != k_none) {
+    const size_t f = m.firm_index(employer);
+    const std::uint32_t slot = outside ? m.outside_workers.job_slot[p] : m.persons.job_slot[p];
+    auto& list = fs.staff[f];
+    // Swap-remove: the last worker takes the freed slot.
+    const std::uint32_t moved = list.back();
+    list[slot] = moved;
+    list.pop_back();
+    if (slot < list.size()) {
+      if (moved & FirmStore::k_outside_bit)
+        m.outside_workers.job_slot[m.outside_index(moved & ~FirmStore::k_outside_bit)] = slot;
+      else
+        m.persons.job_slot[m.person_index(moved)] = slot;
+    }
+    --fs.employees[f][static_cast<size_t>(level)];
+    if (outside) {
+      --fs.outside_staff[f][static_cast<size_t>(level)];
+      --m.outside_employed_by[m.employment_cell(f, level)];
+    }
+  }
+  if (outside) {
+    m.outside_workers.employer[p] = k_none;
+    return;
+  }
+  auto& ps = m.persons;
+  if (ps.job_zone[p] == PersonStore::k_no_job_zone) return;
+  Municipality& mu = m.municipalities[ps.zone[p]];
+  if (employer != k_none)
+    --mu.employed_by[m.employment_cell(m.firm_index(employer), level)];
+  else
+    --mu.out_commuters[static_cast<size_t>(level)];
+  --mu.jobs_by_zone[ps.job_zone[p]];
+  ps.employer[p] = k_none;
+  ps.job_zone[p] = PersonStore::k_no_job_zone;
+}
+
+namespace {
+
+/// A firm of `sector` in `zone` with `jobs` positions, all vacant.
+size_t new_firm(Model& m, int sector, int zone, std::int32_t jobs, std::int32_t now,
+                const std::array<double, k_education_levels>& level_mix, Rng& rng) {
+  const std::uint32_t fid = m.next_firm_id++;
+  auto& fs = m.firms;
+  const size_t f = fs.append(fid);
+  m.index_firm(fid, f);
+  const SectorSpec& sec = m.scenario().sectors[static_cast<size_t>(sector)];
+  fs.sector[f] = static_cast<std::uint8_t>(sector);
+  fs.zone[f] = static_cast<std::uint16_t>(zone);
+  fs.founded[f] = now;
+  // Owners of SMEs are 30-64 at the start (estimate: uniform ages).
+  fs.owner_birth[f] = now - 12 * (30 + static_cast<std::int32_t>(rng.below(35))) -
+                      static_cast<std::int32_t>(rng.below(12));
+  // Productivity varies between firms of a sector (estimate: lognormal, sd 0.15).
+  fs.productivity[f] = sec.va * std::exp(rng.normal(0.0, 0.15) - 0.5 * 0.15 * 0.15);
+  long long counts[k_education_levels];
+  apportion(level_mix, jobs, counts, k_education_levels);
+  for (int l = 0; l < k_education_levels; ++l)
+    fs.vacancies[f][l] = static_cast<std::int32_t>(counts[l]);
+  return f;
+}
+
+/// Firm sizes from a Pareto law (minimum 1 job) whose shape gives the sector's mean size,
+/// drawn until `jobs` are placed; the last firm takes the remainder.
+std::vector<std::int32_t> firm_sizes(double jobs, double mean_size, int count_hint, Rng& rng) {
+  std::vector<std::int32_t> sizes;
+  auto total = static_cast<std::int64_t>(std::llround(jobs));
+  if (count_hint > 0) {
+    // A fixed number of companies sharing `jobs`: Pareto weights, rescaled.
+    std::vector<double> w(static_cast<size_t>(count_hint));
+    for (auto& x : w) x = std::pow(rng.uniform(), -1.0 / 1.3);
+    std::vector<long long> out(w.size());
+    apportion(w, total - count_hint, out.data(), count_hint);
+    for (auto v : out) sizes.push_back(static_cast<std::int32_t>(v + 1));
+    return sizes;
+  }
+  const double alpha = mean_size > 1.05 ? mean_size / (mean_size - 1.0) : 20.0;
+  while (total > 0) {
+    auto s = static_cast<std::int64_t>(std::floor(std::pow(rng.uniform(), -1.0 / alpha)));
+    s = std::clamp<std::int64_t>(s, 1, std::max<std::int64_t>(1, total));
+    sizes.push_back(static_cast<std::int32_t>(s));
+    total -= s;
+  }
+  return sizes;
+}
+
+}  // namespace
+
+void build_firms(Model& m) {
+  const Scenario& sc = m.scenario();
+  const double scale = m.config().scale;
+  const std::int32_t now = m.first_month();
+  const size_t nz = sc.zones.size(), ns = sc.sectors.size();
+  // Jobs already placed per zone and sector by institutions and cluster companies.
+  std::vector<double> placed(nz * ns, 0.0);
+
+  for (size_t i = 0; i < sc.institutions.size(); ++i) {
+    const InstitutionSpec& in = sc.institutions[i];
+    const int z = sc.zone_index(in.zone);
+    Rng rng = m.rng(Stream::firms, 1'000'000 + i, 0);
+    const auto jobs = static_cast<std::int32_t>(std::llround(in.staff * scale));
+    const size_t f = new_firm(m, in.sector, z, jobs, now, in.staff_education, rng);
+    m.firms.kind[f] = k_institution;
+    m.firms.institution[f] = static_cast<std::uint16_t>(i);
+    m.firms.cluster[f] = m.cluster_index(in.cluster);
+    placed[static_cast<size_t>(z) * ns + static_cast<size_t>(in.sector)] += jobs;
+  }
+  for (size_t c = 0; c < sc.clusters.size(); ++c) {
+    const ClusterSite& cs = sc.clusters[c];
+    const int z = sc.zone_index(cs.zone);
+    Rng rng = m.rng(Stream::firms, 2'000'000 + c, 0);
+    const int companies = std::max(1, static_cast<int>(std::lround(cs.companies * scale)));
+    const auto sizes =
+        firm_sizes(std::max(cs.jobs * scale, double(companies)), 0.0, companies, rng);
+    for (std::int32_t s : sizes) {
+      const size_t f = new_firm(m, cs.sector, z, s, now,
+                                sc.sectors[static_cast<size_t>(cs.sector)].education, rng);
+      m.firms.kind[f] = k_cluster_site;
+      m.firms.cluster[f] = m.cluster_index(cs.cluster);
+      placed[static_cast<size_t>(z) * ns + static_cast<size_t>(cs.sector)] += s;
+    }
+  }
+  for (size_t z = 0; z < nz; ++z) {
+    for (size_t k = 0; k < ns; ++k) {
+      const double target = sc.zone_economy[z].jobs * sc.zone_economy[z].sector_shares[k] * scale;
+      const double rest = target - placed[z * ns + k];
+      if (rest < 0.5) continue;
+      Rng rng = m.rng(Stream::firms, 3'000'000 + z * 1000 + k, 0);
+      for (std::int32_t s : firm_sizes(rest, sc.sectors[k].mean_size, 0, rng))
+        new_firm(m, static_cast<int>(k), static_cast<int>(z), s, now, sc.sectors[k].education, rng);
+    }
+  }
+  // Cash buffers and expectations start at the full-employment output.
+  auto& fs = m.firms;
+  for (size_t f = 0; f < fs.size(); ++f) {
+    std::int32_t jobs = 0;
+    for (int l = 0; l < k_education_levels; ++l) jobs += fs.vacancies[f][l];
+    const SectorSpec& sec = sc.sectors[fs.sector[f]];
+    const double full = fs.productivity[f] * jobs / (1.0 - sec.input_share);
+    fs.expected[f] = full;
+    fs.demand[f] = full;
+    fs.cash[f] = sc.economy.cash_months * sec.wage * jobs;
+  }
+}
+
+double capacity(const Model& m, size_t f) {
+  const auto& fs = m.firms;
+  const SectorSpec& sec = m.scenario().sectors[fs.sector[f]];
+  return fs.productivity[f] * fs.headcount(f) / (1.0 - sec.input_share);
+}
+
+void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now) {
+  auto& fs = m.firms;
+  const auto& sc = m.scenario();
+  const double lambda = sc.economy.expectation_adjustment;
+  const double threshold = sc.economy.layoff_threshold;
+  const auto notice = static_cast<std::int32_t>(std::lround(sc.economy.layoff_notice.value));
+  for (size_t f = begin; f < end; ++f) {
+    if (!fs.alive[f]) continue;
+    const SectorSpec& sec = sc.sectors[fs.sector[f]];
+    fs.expected[f] = (1.0 - lambda) * fs.expected[f] + lambda * fs.demand[f];
+    const double per_worker = fs.productivity[f] / (1.0 - sec.input_share);
+    const auto desired = std::max<std::int32_t>(
+        1, static_cast<std::int32_t>(std::ceil(fs.expected[f] / per_worker - 1e-9)));
+    const std::int32_t staff = fs.headcount(f);
+    if (fs.layoff_month[f] < now) fs.layoffs[f] = 0;  // past notices were carried out
+    if (desired > staff) {
+      // Open positions for the gap, by the sector's (or institution's) level mix.
+      const auto& mix = (fs.kind[f] & k_institution)
+                            ? sc.institutions[fs.institution[f]].staff_education
+                            : sec.education;
+      long long counts[k_education_levels];
+      apportion(mix, desired - staff, counts, k_education_levels);
+      for (int l = 0; l < k_education_levels; ++l)
+        fs.vacancies[f][l] = static_cast<std::int32_t>(counts[l]);
+    } else {
+      fs.vacancies[f] = {0, 0, 0, 0};
+      if (staff > desired * (1.0 + threshold) && fs.layoffs[f] == 0 &&
+          !(fs.kind[f] & k_institution)) {
+        fs.layoffs[f] = staff - desired;
+        fs.layoff_month[f] = now + notice;
+      }
+    }
+  }
+}
+
+void produce_chunk(Model& m, size_t begin, size_t end) {
+  auto& fs = m.firms;
+  const auto& sc = m.scenario();
+  for (size_t f = begin; f < end; ++f) {
+    if (!fs.alive[f]) continue;
+    const SectorSpec& sec = sc.sectors[fs.sector[f]];
+    const double d =
+        fs.export_demand[f] + fs.household_demand[f] + fs.public_demand[f] + fs.order_demand[f];
+    fs.demand[f] = d;
+    const double y = std::min(d, capacity(m, f));
+    fs.output[f] = y;
+    // Demand the firm cannot serve is lost to it: every buyer is served pro rata.
+    const double served = d > 0.0 ? y / d : 0.0;
+    fs.sales_exports[f] = served * fs.export_demand[f];
+    fs.sales_households[f] = served * fs.household_demand[f];
+    fs.sales_public[f] = served * fs.public_demand[f];
+    fs.sales_firms[f] = served * fs.order_demand[f];
+    fs.inputs[f] = sec.input_share * y;
+    fs.regional_inputs[f] = sec.regional_sourcing * fs.inputs[f];
+  }
+}
+
+void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
+                   std::vector<std::uint32_t>& exits) {
+  auto& fs = m.firms;
+  const auto& sc = m.scenario();
+  const auto& e = sc.economy;
+  const auto bankrupt_after = static_cast<int>(std::lround(e.bankruptcy_months.value));
+  for (size_t f = begin; f < end; ++f) {
+    if (!fs.alive[f]) continue;
+    const SectorSpec& sec = sc.sectors[fs.sector[f]];
+    double wages = 0.0;
+    for (int l = 0; l < k_education_levels; ++l)
+      wages += fs.employees[f][l] * m.wage(fs.sector[f], l);
+    fs.wage_bill[f] = wages;
+    const double revenue =
+        fs.sales_exports[f] + fs.sales_households[f] + fs.sales_public[f] + fs.sales_firms[f];
+    fs.profit[f] = revenue - fs.inputs[f] - wages;
+    fs.cash[f] += fs.profit[f];
+    const bool institution = fs.kind[f] & k_institution;
+    fs.negative_months[f] =
+        fs.cash[f] < 0.0 ? static_cast<std::uint8_t>(std::min(255, fs.negative_months[f] + 1)) : 0;
+
+    // Productivity: sector trend, spill-overs in clusters, digitalisation of SMEs.
+    const bool sme = fs.is_sme(f);
+    double growth = sec.productivity_growth;
+    if (fs.cluster[f] != k_no_cluster) growth += e.spillover;
+    if (sme) growth += e.digital_gain * fs.digital[f];
+    fs.productivity[f] *= 1.0 + growth / 12.0;
+    if (sme) fs.digital[f] += static_cast<float>(e.digital_adoption / 12.0 * (1.0 - fs.digital[f]));
+
+    if (institution) continue;
+    if (fs.negative_months[f] >= bankrupt_after) {
+      exits.push_back(fs.id[f]);
+      continue;
+    }
+    // An SME owner reaching 67 hands over or closes; profitable, digital firms find
+    // successors more easily.
+    if (sme && now - fs.owner_birth[f] == 67 * 12) {
+      Rng rng = m.rng(Stream::firms, fs.id[f], now);
+      const double margin = revenue > 0.0 ? fs.profit[f] / revenue : 0.0;
+      const double p = std::clamp(
+          e.succession_rate * (1.0 + 2.0 * margin) * (0.75 + 0.5 * fs.digital[f]), 0.0, 1.0);
+      if (rng.bernoulli(p))
+        fs.owner_birth[f] = now - 12 * 40;  // a successor of about 40 takes over
+      else
+        exits.push_back(fs.id[f]);
+    }
+  }
+}
+
+void create_entrants(Model& m, std::int32_t now, std::vector<std::uint32_t>& entrants) {
+  const Scenario& sc = m.scenario();
+  const auto& e = sc.economy;
+  const size_t ns = sc.sectors.size();
+  auto add = [&](int sector, int zone, std::int32_t jobs, std::uint8_t kind, std::uint8_t cluster) {
+    Rng rng = m.rng(Stream::firms, m.next_firm_id, now);
+    const size_t f = new_firm(m, sector, zone, jobs, now,
+                              sc.sectors[static_cast<size_t>(sector)].education, rng);
+    auto& fs = m.firms;
+    fs.kind[f] = kind;
+    fs.cluster[f] = cluster;
+    // A new firm starts small: productivity below the sector's, a few months of wages.
+    fs.productivity[f] *= 0.85;
+    fs.expected[f] =
+        fs.productivity[f] * jobs / (1.0 - sc.sectors[static_cast<size_t>(sector)].input_share);
+    fs.cash[f] = e.cash_months * sc.sectors[static_cast<size_t>(sector)].wage * jobs;
+    // Its claim on export markets: the sector's export intensity at its planned size.
+    fs.export_weight[f] = fs.expected[f] * m.export_intensity[static_cast<size_t>(sector)];
+    entrants.push_back(fs.id[f]);
+  };
+  // Start-ups: by zone, in proportion to working-age residents; sector by the zone's mix.
+  for (size_t z = 0; z < sc.zones.size(); ++z) {
+    Municipality& mu = m.municipalities[z];
+    mu.startup_carry += e.startup_rate / 1000.0 * static_cast<double>(mu.working_age);
+    while (mu.startup_carry >= 1.0) {
+      mu.startup_carry -= 1.0;
+      Rng rng = m.rng(Stream::firms, 4'000'000 + z,
+                      now * 64 + static_cast<std::int32_t>(mu.startups_month));
+      std::vector<double> w(sc.zone_economy[z].sector_shares);
+      for (size_t k = 0; k < ns; ++k)
+        if (sc.sectors[k].public_share >= 0.75) w[k] = 0.0;  // public services are not founded
+      const int sector = rng.categorical(w, static_cast<int>(ns));
+      add(sector, static_cast<int>(z), 1, 0, k_no_cluster);
+      ++mu.startups_month;
+    }
+  }
+  // Spin-offs: in proportion to each institution's research staff (wo level).
+  for (size_t f = 0; f < m.firms.size(); ++f) {
+    if (!(m.firms.kind[f] & k_institution) || !m.firms.alive[f]) continue;
+    const size_t i = m.firms.institution[f];
+    Institution& in = m.institutions[i];
+    in.spinoff_carry += e.spinoff_rate / 1000.0 / 12.0 * m.firms.employees[f][idx(Education::wo)];
+    while (in.spinoff_carry >= 1.0) {
+      in.spinoff_carry -= 1.0;
+      const int cl = m.firms.cluster[f];
+      const int sector =
+          cl != k_no_cluster ? m.cluster_sector(static_cast<size_t>(cl)) : m.firms.sector[f];
+      add(sector, m.firms.zone[f], 2, k_spinoff, m.firms.cluster[f]);
+    }
+  }
+  // Inward investment into each cluster site.
+  for (size_t c = 0; c < sc.clusters.size(); ++c) {
+    const ClusterSite& cs = sc.clusters[c];
+    double& carry = m.cluster_inward_carry[c];
+    carry += e.inward_investment / 12.0 * m.config().scale *
+             (cs.jobs / std::max(1.0, m.cluster_jobs_total(cs.cluster)));
+    while (carry >= 1.0) {
+      carry -= 1.0;
+      const auto size = static_cast<std::int32_t>(
+          std::max(1.0, std::round(sc.sectors[static_cast<size_t>(cs.sector)].mean_size)));
+      add(cs.sector, sc.zone_index(cs.zone), size, k_inward | k_cluster_site,
+          m.cluster_index(cs.cluster));
+    }
+  }
+}
+
+}  // namespace firms
+}  // namespace regio

@@ -1,0 +1,114 @@
+// Firms, SMEs, start-ups and the knowledge institutions as employers: storage (struct of
+// arrays, stable ids) and the monthly firm rules of model.md section 2 (expectations,
+// labour demand, production, wages, profit, bankruptcy, productivity, SME rules, entry).
+// The labour market (sim/labour_market.*) fills vacancies; the goods market
+// (sim/goods_market.*, sim/supply_chain.*) turns output into next month's demand.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "sim/types.hpp"
+
+namespace regio {
+
+class Model;
+
+/// Bits of FirmStore::kind.
+enum FirmKind : std::uint8_t {
+  k_institution = 1,  ///< a knowledge institution (funded from outside, never exits)
+  k_spinoff = 2,      ///< founded from a knowledge institution
+  k_inward = 4,       ///< settled from outside the region
+  k_cluster_site = 8  ///< one of the cluster companies of the clusters table
+};
+
+inline constexpr std::uint8_t k_no_cluster = 0xFF;
+
+struct FirmStore {
+  using Levels = std::array<std::int32_t, k_education_levels>;
+  std::vector<std::uint32_t> id;
+  std::vector<std::uint8_t> sector;
+  std::vector<std::uint16_t> zone;
+  std::vector<std::uint8_t> cluster;  ///< index into the model's cluster names, or k_no_cluster
+  std::vector<std::uint8_t> kind;     ///< FirmKind bits
+  std::vector<std::uint16_t> institution;  ///< institution index for k_institution firms
+  std::vector<std::int32_t> founded;       ///< Month::index
+  std::vector<std::int32_t> owner_birth;   ///< SMEs: the owner's birth month
+  std::vector<Levels> employees;           ///< residents and in-commuters, by job level
+  std::vector<Levels> vacancies;           ///< open positions by job level
+  std::vector<Levels> outside_staff;       ///< of employees: outside workers, by job level
+  std::vector<std::int32_t> layoffs;       ///< positions to cut this month (after notice)
+  std::vector<std::int32_t> layoff_month;  ///< when the announced layoffs take effect
+  std::vector<double> productivity;        ///< value added per worker-month (EUR)
+  std::vector<double> expected;            ///< expected demand (output per month, EUR)
+  std::vector<double> demand;              ///< demand for this month (EUR)
+  std::vector<double> output;              ///< output this month (EUR)
+  std::vector<double> sales_households, sales_firms, sales_exports, sales_public;
+  std::vector<double> export_demand, household_demand, public_demand, order_demand;
+  std::vector<double> export_weight;    ///< the firm's claim on its sector's export demand
+  std::vector<double> inputs;           ///< intermediate purchases this month (EUR)
+  std::vector<double> regional_inputs;  ///< of which ordered from regional suppliers
+  std::vector<double> wage_bill;        ///< wages paid this month (EUR)
+  std::vector<double> profit;           ///< this month (EUR)
+  std::vector<double> cash;
+  std::vector<std::uint8_t> negative_months;
+  std::vector<float> digital;    ///< SME digital maturity 0..1
+  std::vector<float> knowledge;  ///< absorbed spill-overs (productivity bonus per year)
+  std::vector<std::uint8_t> alive;
+  /// Who works here: person ids, and outside-worker ids with k_outside_bit set. Kept in
+  /// step with employees[] by firms::hire / firms::release (swap-remove via job slots).
+  std::vector<std::vector<std::uint32_t>> staff;
+
+  static constexpr std::uint32_t k_outside_bit = 0x80000000u;
+
+  size_t size() const { return id.size(); }
+  size_t append(std::uint32_t new_id);
+  void compact();
+  size_t bytes() const;
+  std::int32_t headcount(size_t f) const {
+    const auto& e = employees[f];
+    return e[0] + e[1] + e[2] + e[3];
+  }
+  bool is_sme(size_t f) const { return !(kind[f] & k_institution) && headcount(f) < 250; }
+};
+
+namespace firms {
+
+/// Employs resident person index p (outside = false) or outside worker index p
+/// (outside = true) at firm index f in a job of `level`: sets the worker's employer,
+/// job level and slot, and the firm's staff list and employee count. The caller sets
+/// job zone, mode and status.
+void hire(Model& m, size_t f, size_t p, bool outside, int level);
+/// A resident (person index p) takes a job of `level` outside the region, in external
+/// zone `external` (0-based among the external zones).
+void take_outside_job(Model& m, size_t p, int external, int level);
+/// Ends the job of a resident (outside = false) or outside worker: the firm's count and
+/// staff list shrink; the worker's employer becomes k_none. Jobs outside the region
+/// (employer k_none) only clear the worker's fields.
+void release(Model& m, size_t p, bool outside);
+
+/// Creates the institutions as employers, the cluster companies, then the other firms
+/// of every zone and sector, sized from a Pareto law with the sector's mean size, so
+/// that jobs per zone and sector match the zone economy table. Positions start vacant;
+/// the labour market's initial matching fills them.
+void build_firms(Model& m);
+
+/// Output capacity of firm f this month (EUR): productivity x employees / (1 - input share).
+double capacity(const Model& m, size_t f);
+
+/// Adaptive expectations, desired employment, vacancies and layoff notices (own state only).
+void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now);
+
+/// Output = min(demand, capacity); sales split over the demand sources pro rata; inputs.
+void produce_chunk(Model& m, size_t begin, size_t end);
+
+/// Wages, profit, cash, productivity growth, SME digital maturity (own state only);
+/// records exits (bankruptcy, SME succession failure) into `exits`.
+void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
+                   std::vector<std::uint32_t>& exits);
+
+/// Start-ups, spin-offs and inward investment this month (sequential, in a fixed order).
+void create_entrants(Model& m, std::int32_t now, std::vector<std::uint32_t>& entrants);
+
+}  // namespace firms
+}  // namespace regio

@@ -1,0 +1,241 @@
+#include "sim/goods_market.hpp"
+
+#include <cmath>
+#include <numeric>
+
+#include "sim/model.hpp"
+
+namespace regio::goods_market {
+
+namespace {
+
+/// Firms of each (zone, sector) and each sector, with their capacities, in index order.
+struct Groups {
+  size_t zones = 0, sectors = 0;
+  std::vector<std::vector<std::uint32_t>> zone_sector;  ///< [z * sectors + k] firm indices
+  std::vector<double> cap;                              ///< per firm index
+  std::vector<double> zone_sector_cap, sector_cap;
+};
+
+Groups group_firms(const Model& m) {
+  Groups g;
+  g.zones = m.municipalities.size();
+  g.sectors = m.scenario().sectors.size();
+  g.zone_sector.assign(g.zones * g.sectors, {});
+  g.zone_sector_cap.assign(g.zones * g.sectors, 0.0);
+  g.sector_cap.assign(g.sectors, 0.0);
+  const auto& fs = m.firms;
+  g.cap.assign(fs.size(), 0.0);
+  for (size_t f = 0; f < fs.size(); ++f) {
+    if (!fs.alive[f] || (fs.kind[f] & k_institution)) continue;
+    const double c = firms::capacity(m, f);
+    g.cap[f] = c;
+    const size_t cell = fs.zone[f] * g.sectors + fs.sector[f];
+    g.zone_sector[cell].push_back(static_cast<std::uint32_t>(f));
+    g.zone_sector_cap[cell] += c;
+    g.sector_cap[fs.sector[f]] += c;
+  }
+  return g;
+}
+
+/// Shares `amount` over the firms of a cell in proportion to capacity.
+void allocate(const Groups& g, const std::vector<std::uint32_t>& firms, double total_cap,
+              double amount, std::vector<double>& target) {
+  if (total_cap <= 0.0 || amount == 0.0) return;
+  for (std::uint32_t f : firms) target[f] += amount * g.cap[f] / total_cap;
+}
+
+}  // namespace
+
+Incomes household_incomes(const Model& m) {
+  const auto& sc = m.scenario();
+  const auto& e = sc.economy;
+  const size_t nz = m.municipalities.size();
+  Incomes in;
+  in.disposable.assign(nz, 0.0);
+  in.gross_wages.assign(nz, 0.0);
+  in.benefits.assign(nz, 0.0);
+  in.taxes.assign(nz, 0.0);
+  for (size_t z = 0; z < nz; ++z) {
+    const Municipality& mu = m.municipalities[z];
+    double wages = 0.0;
+    const size_t ns = sc.sectors.size();
+    for (size_t inst = 0; inst < 2; ++inst)
+      for (size_t k = 0; k < ns; ++k)
+        for (int l = 0; l < k_education_levels; ++l)
+          wages += static_cast<double>(mu.employed_by[(inst * ns + k) * k_education_levels + l]) *
+                   m.wage(static_cast<int>(k), l);
+    // Jobs outside the region pay the regional average wage of their level (estimate).
+    double outside = 0.0;
+    for (int l = 0; l < k_education_levels; ++l)
+      outside += static_cast<double>(mu.out_commuters[l]) * m.mean_wage(l);
+    in.out_commuter_wages += outside;
+    const double gross = wages + outside;
+    const double benefits =
+        static_cast<double>(mu.status_count[idx(Status::unemployed)]) * e.unemployment_benefit +
+        static_cast<double>(mu.status_count[idx(Status::retired)]) * e.pension_income +
+        static_cast<double>(mu.status_count[idx(Status::student)]) * e.student_income +
+        static_cast<double>(mu.status_count[idx(Status::inactive)]) * e.inactive_income;
+    in.gross_wages[z] = gross;
+    in.benefits[z] = benefits;
+    in.taxes[z] = e.income_tax_rate * gross;
+    in.disposable[z] = gross - in.taxes[z] + benefits;
+  }
+  return in;
+}
+
+namespace {
+
+/// Household demand per firm for next month, from this month's incomes.
+void household_demand(Model& m, const Groups& g, const Incomes& in, std::vector<double>& out,
+                      double& leakage) {
+  const auto& sc = m.scenario();
+  const auto& e = sc.economy;
+  const size_t nz = g.zones, ns = g.sectors;
+  // Where residents spend: the home zone, and the zones where they work in proportion to
+  // the wages earned there (jobs outside the region leak).
+  std::vector<double> spend_in(nz, 0.0);
+  leakage = 0.0;
+  for (size_t z = 0; z < nz; ++z) {
+    const double consumption = e.propensity_to_consume * in.disposable[z];
+    const double regional = consumption * (1.0 - e.consumption_leakage);
+    leakage += consumption - regional;
+    const double at_work = regional * e.consumption_in_job_zone;
+    spend_in[z] += regional - at_work;
+    const Municipality& mu = m.municipalities[z];
+    double total = 0.0;
+    for (size_t d = 0; d < mu.jobs_by_zone.size(); ++d)
+      total += static_cast<double>(mu.jobs_by_zone[d]);
+    if (total <= 0.0) {
+      spend_in[z] += at_work;
+      continue;
+    }
+    for (size_t d = 0; d < mu.jobs_by_zone.size(); ++d) {
+      const double part = at_work * static_cast<double>(mu.jobs_by_zone[d]) / total;
+      if (d < nz)
+        spend_in[d] += part;
+      else
+        leakage += part;
+    }
+  }
+  for (size_t d = 0; d < nz; ++d) {
+    double sector_total = 0.0;
+    for (size_t k = 0; k < ns; ++k) {
+      const double amount = spend_in[d] * sc.sectors[k].household_share;
+      sector_total += amount;
+      const size_t cell = d * ns + k;
+      if (g.zone_sector_cap[cell] > 0.0)
+        allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], amount, out);
+      else
+        leakage += amount;  // nothing to buy here: bought elsewhere
+    }
+    leakage += spend_in[d] - sector_total;  // housing and other spending not on regional firms
+  }
+}
+
+void set_demand(Model& m, const Groups& g, const std::vector<double>& households) {
+  auto& fs = m.firms;
+  const auto& sc = m.scenario();
+  const size_t nz = g.zones, ns = g.sectors;
+  const double years = (m.now() + 1 - m.first_month()) / 12.0;
+  std::fill(fs.export_demand.begin(), fs.export_demand.end(), 0.0);
+  std::fill(fs.public_demand.begin(), fs.public_demand.end(), 0.0);
+  // Each sector's export demand follows its trend and is shared by the firms' export
+  // weights (their share at the start; entrants at the sector's export intensity).
+  std::vector<double> weight(ns, 0.0);
+  for (size_t f = 0; f < fs.size(); ++f)
+    if (fs.alive[f] && !(fs.kind[f] & k_institution)) weight[fs.sector[f]] += fs.export_weight[f];
+  for (size_t f = 0; f < fs.size(); ++f) {
+    if (!fs.alive[f] || (fs.kind[f] & k_institution)) continue;
+    const size_t k = fs.sector[f];
+    double exports = m.export_base[k] * std::pow(1.0 + sc.sectors[k].export_growth, years);
+    if (static_cast<int>(k) == m.extra_exports_sector) exports += m.extra_exports;
+    if (weight[k] > 0.0) fs.export_demand[f] = exports * fs.export_weight[f] / weight[k];
+  }
+  for (size_t z = 0; z < nz; ++z) {
+    const double growth = m.population_base[z] > 0
+                              ? static_cast<double>(m.municipalities[z].persons) /
+                                    static_cast<double>(m.population_base[z])
+                              : 1.0;
+    for (size_t k = 0; k < ns; ++k) {
+      const size_t cell = z * ns + k;
+      allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], m.public_base[cell] * growth,
+               fs.public_demand);
+    }
+  }
+  for (size_t f = 0; f < fs.size(); ++f) {
+    fs.household_demand[f] = households[f];
+    // Institutions are funded for their full staff.
+    if (fs.alive[f] && (fs.kind[f] & k_institution)) fs.public_demand[f] = firms::capacity(m, f);
+  }
+}
+
+}  // namespace
+
+void calibrate(Model& m) {
+  auto& fs = m.firms;
+  const auto& sc = m.scenario();
+  const Groups g = group_firms(m);
+  const size_t nz = g.zones, ns = g.sectors;
+  m.population_base.resize(nz);
+  for (size_t z = 0; z < nz; ++z) m.population_base[z] = m.municipalities[z].persons;
+  // Public demand: the sector's public share of full-employment output in each zone.
+  m.public_base.assign(nz * ns, 0.0);
+  for (size_t cell = 0; cell < nz * ns; ++cell)
+    m.public_base[cell] = sc.sectors[cell % ns].public_share * g.zone_sector_cap[cell];
+  // Household and intermediate demand as they follow from full-employment output.
+  for (size_t f = 0; f < fs.size(); ++f) {
+    fs.output[f] = g.cap[f];
+    const SectorSpec& sec = sc.sectors[fs.sector[f]];
+    fs.inputs[f] = sec.input_share * g.cap[f];
+    fs.regional_inputs[f] =
+        (fs.kind[f] & k_institution) ? 0.0 : sec.regional_sourcing * fs.inputs[f];
+  }
+  std::vector<double> households(fs.size(), 0.0), orders;
+  double leakage = 0.0, unplaced = 0.0;
+  household_demand(m, g, household_incomes(m), households, leakage);
+  m.supply_chain.distribute_orders(m, orders, unplaced);
+  // Exports close the gap between each firm's full-employment output and its domestic
+  // demand (where domestic demand exceeds capacity the firm starts with excess demand).
+  m.export_base.assign(ns, 0.0);
+  m.export_intensity.assign(ns, 0.0);
+  for (size_t f = 0; f < fs.size(); ++f) {
+    if (!fs.alive[f] || (fs.kind[f] & k_institution)) continue;
+    const size_t cell = fs.zone[f] * ns + fs.sector[f];
+    const double pub = g.zone_sector_cap[cell] > 0.0
+                           ? m.public_base[cell] * g.cap[f] / g.zone_sector_cap[cell]
+                           : 0.0;
+    fs.export_weight[f] = std::max(0.0, g.cap[f] - households[f] - orders[f] - pub);
+    m.export_base[fs.sector[f]] += fs.export_weight[f];
+  }
+  for (size_t k = 0; k < ns; ++k)
+    m.export_intensity[k] = g.sector_cap[k] > 0.0 ? m.export_base[k] / g.sector_cap[k] : 0.0;
+  // Type I multipliers keep household spending at this level.
+  m.household_base.assign(nz * ns, 0.0);
+  for (size_t f = 0; f < fs.size(); ++f)
+    if (fs.alive[f] && !(fs.kind[f] & k_institution))
+      m.household_base[fs.zone[f] * ns + fs.sector[f]] += households[f];
+  fs.order_demand = orders;
+  set_demand(m, g, households);
+}
+
+void compute_demand(Model& m) {
+  auto& fs = m.firms;
+  const Groups g = group_firms(m);
+  const Incomes in = household_incomes(m);
+  std::vector<double> households(fs.size(), 0.0), orders;
+  double leakage = 0.0, unplaced = 0.0;
+  if (m.household_feedback) {
+    household_demand(m, g, in, households, leakage);
+  } else {
+    // Type I multipliers: household spending does not respond to income; each zone-sector
+    // keeps the household demand it had at the start, shared by capacity.
+    for (size_t cell = 0; cell < g.zone_sector.size(); ++cell)
+      allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], m.household_base[cell], households);
+  }
+  m.supply_chain.distribute_orders(m, orders, unplaced);
+  fs.order_demand = orders;
+  set_demand(m, g, households);
+}
+
+}  // namespace regio::goods_market

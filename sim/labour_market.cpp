@@ -1,0 +1,923 @@
+#include "sim/labour_market.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "sim/model.hpp"
+
+namespace regio::labour_market {
+
+namespace {
+
+/// Openings per month per job held: labour turnover (estimate). Residents win openings in
+/// an external zone in proportion to the positions they hold there.
+constexpr double k_external_turnover = 0.01;
+/// Initial matching: openings offered to residents by each external zone, as a share of
+/// its jobs. Tuned (with labour_market.time_sensitivity 0.025) so that the initial
+/// commuting pattern matches the region's: about 30 % of Leiden's jobs held by Leiden
+/// residents and an average home-work distance of about 20 km.
+constexpr double k_initial_external_share = 0.22;
+/// Initial matching: rounds are repeated while anyone is hired, at most this many.
+constexpr int k_initial_max_rounds = 200;
+/// Longest drawn job of an outside worker (months); the exponential tail is cut there.
+constexpr double k_max_job_months = 600.0;
+/// Person ids per block of the on-the-job search draws.
+constexpr std::uint32_t k_id_block = 1024;
+/// Seekers per parallel work item (results do not depend on it).
+constexpr size_t k_grain = 256;
+
+// Keys of the counter-based draws: agent = purpose << 56 | round << 48 | who, with `who`
+// a person id, an id block, an outside-seeker key or an outside worker id (< 2^48).
+enum Purpose : std::uint64_t {
+  k_apply = 1,            ///< a seeker's applications in one round
+  k_on_the_job = 2,       ///< which employed residents of an id block search this month
+  k_pool = 3,             ///< rounding of an external zone's openings
+  k_outside_seekers = 4,  ///< rounding of an external zone's seekers
+  k_job_length = 5,       ///< an outside worker's job duration (and origin, education)
+  k_initial = 0x80,       ///< or-ed into the purpose during the initial matching
+};
+constexpr std::uint64_t k_outside_seeker_key = std::uint64_t{1} << 40;
+/// Mode draws (commuting stream) of outside workers: their id with this bit, or the
+/// seeker key with k_seeker_mode_bit; never equal to a person id.
+constexpr std::uint64_t k_outside_worker_bit = std::uint64_t{1} << 40;
+constexpr std::uint64_t k_seeker_mode_bit = std::uint64_t{1} << 44;
+/// Mode draws of the initial matching carry this bit (the first month's matching uses
+/// the same month).
+constexpr std::uint64_t k_initial_mode_bit = std::uint64_t{1} << 45;
+
+Rng draw(const Model& m, std::uint64_t purpose, std::uint64_t who, int round, std::int32_t now) {
+  return m.rng(Stream::labour_market,
+               (purpose << 56) | (static_cast<std::uint64_t>(round) << 48) | who, now);
+}
+
+/// A well-mixed 32-bit number from a uniform draw's bits: the applicant's lottery
+/// ticket, a keyed random number for ties that costs no further draw.
+std::uint32_t ticket(double u) {
+  std::uint64_t z = std::bit_cast<std::uint64_t>(u) + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return static_cast<std::uint32_t>((z ^ (z >> 31)) >> 32);
+}
+
+enum class Kind : std::uint8_t {
+  unemployed,  ///< resident without a job, looking
+  on_the_job,  ///< employed resident looking for a better job
+  outside,     ///< worker from an external zone (becomes an outside worker when hired)
+  placing,     ///< employed resident without a job yet (initial matching; else a safety net)
+};
+
+struct Seeker {
+  std::uint64_t key = 0;           ///< person id, or k_outside_seeker_key | zone | level | k
+  std::uint32_t person = k_none;   ///< person index (residents)
+  std::uint32_t current = k_none;  ///< firm index of the current job (on the job)
+  double current_value = 0.0;      ///< wage minus commuting cost of the current job
+  std::uint16_t origin = 0;        ///< home zone (external zones after the internal ones)
+  std::uint8_t education = 0;
+  Kind kind = Kind::unemployed;
+  bool done = false;
+};
+
+/// Open positions of one level at one employer: a regional firm or an external zone.
+struct Opening {
+  std::uint32_t firm = k_none;  ///< firm index, k_none for an external zone's openings
+  std::uint64_t tie = 0;        ///< firm id, or 2^32 + external zone (ties between offers)
+  double wage = 0.0;
+  std::int32_t vacancies = 0;
+  std::uint16_t zone = 0;  ///< job zone (external zones after the internal ones)
+  std::uint8_t level = 0;
+};
+
+struct Application {
+  std::uint32_t opening = k_none;
+  std::uint32_t ticket = 0;
+  double score = 0.0;  ///< the employer's view: fit minus commute
+};
+
+/// An application as the employer ranks it.
+struct Rank {
+  double score;
+  std::uint32_t ticket;
+  std::uint32_t app;
+};
+
+/// One slot of an alias table: the slot's own item below the threshold, else its alias.
+struct Alias {
+  double threshold = 1.0;
+  std::uint32_t self = 0, alias = 0;
+};
+
+/// Where a cell's openings with vacancies sit in the openings' alias table, and what a
+/// seeker needs to know of the cell.
+struct CellSlots {
+  std::uint32_t begin = 0, count = 0;
+  std::uint16_t zone = 0;
+  std::uint8_t level = 0;
+};
+
+/// Bytes of `x` that are zero, as their high bits (exact, no carries between bytes).
+std::uint64_t zero_bytes(std::uint64_t x) {
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+  return ~(((x & low7) + low7) | x) & ~low7;
+}
+
+/// Appends the indices in [b, e) of alive unemployed persons to `out` (in order) and
+/// returns the number of alive employed ones; eight persons per step.
+std::int64_t scan_statuses(const PersonStore& ps, size_t b, size_t e,
+                           std::vector<std::uint32_t>& out) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  const auto unemployed = static_cast<std::uint64_t>(Status::unemployed);
+  const auto employed = static_cast<std::uint64_t>(Status::employed);
+  std::int64_t working = 0;
+  size_t i = b;
+  for (; i + 8 <= e; i += 8) {
+    std::uint64_t status, alive;
+    std::memcpy(&status, &ps.status[i], 8);
+    std::memcpy(&alive, &ps.alive[i], 8);
+    const std::uint64_t live = zero_bytes(alive) ^ (ones << 7);  // alive is 0 or 1
+    std::uint64_t idle = zero_bytes(status ^ (ones * unemployed)) & live;
+    working += std::popcount(zero_bytes(status ^ (ones * employed)) & live);
+    for (; idle; idle &= idle - 1)
+      out.push_back(static_cast<std::uint32_t>(i + std::countr_zero(idle) / 8));
+  }
+  for (; i < e; ++i) {
+    if (!ps.alive[i]) continue;
+    if (ps.status[i] == unemployed) out.push_back(static_cast<std::uint32_t>(i));
+    working += ps.status[i] == employed;
+  }
+  return working;
+}
+
+/// One month's (or the initial) market: openings grouped in cells (regional: zone,
+/// sector, level; external: zone, level), the seekers, and the rounds.
+class Market {
+ public:
+  Market(Model& m, std::int32_t now, bool initial);
+  /// The month's resident seekers: every unemployed resident, employed residents
+  /// without a job, and the employed who search on the job this month; also counts the
+  /// residents' jobs in the external zones.
+  void gather_residents();
+  /// The employed residents, all to be placed (initial matching).
+  void gather_employed();
+  /// Every alive firm's vacancies become openings.
+  void add_firms();
+  /// Openings in each external zone for the residents. Initial: jobs x scale x `share`
+  /// by the region's level mix. Monthly (after gather_residents): `share` (a turnover)
+  /// x the residents' jobs there by level, rounded with a draw.
+  void add_external(double share, bool monthly);
+  /// Finishes the cell index (after the add_* calls).
+  void index_cells();
+  /// Cell weights for every origin and education from the current vacancies.
+  void refresh_weights();
+  /// Workers of the external zones who apply to the region this month (after
+  /// refresh_weights).
+  void gather_outside();
+  /// One round of applications, offers and acceptances; returns the hires.
+  std::int64_t round(int r);
+  /// Employed residents still without a job take one in the nearest external zone.
+  void place_rest_outside();
+  /// Creates outside workers for every regional vacancy left (initial matching).
+  void fill_with_outside_workers();
+  /// Regional vacancies still open among the openings.
+  std::int64_t regional_vacancies_left() const;
+
+  std::vector<Seeker> seekers;
+  std::int64_t unemployed = 0;  ///< unemployed residents, kept current by the hires
+
+ private:
+  std::uint64_t purpose(std::uint64_t p) const { return initial_ ? (p | k_initial) : p; }
+  size_t zi(int o, int d) const { return static_cast<size_t>(o) * zones_ + d; }
+  double screening_ = 1.0;  ///< share of applications passing the employer's screening
+  double fit(int education, int level) const {
+    return education == level ? 1.0 : 1.0 - 0.5 * penalty_;
+  }
+  void apply_all(const std::vector<std::uint32_t>& active, int r);
+  /// Vose's alias method over the weights of table[b..e) (in `threshold`, summing to
+  /// `total`, items in `self`): a draw then takes one comparison.
+  void build_alias(std::vector<Alias>& table, std::uint32_t b, std::uint32_t e, double total);
+  void hire(Seeker& s, Opening& o, Mode mode);
+  void new_outside_worker(int external, int education, int level, size_t f, Rng& rng, Mode mode);
+
+  Model& m_;
+  std::int32_t now_;
+  bool initial_;
+  int nz_, ne_, zones_, ns_;
+  int applications_;
+  double time_sensitivity_, penalty_;
+  double mean_wage_all_ = 1.0;
+  std::array<double, k_education_levels> level_mix_{}, level_wage_{}, education_mix_{};
+  std::vector<double> decay_;         ///< exp(-time sensitivity x expected minutes) per pair
+  std::vector<double> commute_cost_;  ///< generalised commuting cost per month per pair
+  std::vector<double> minutes_;       ///< expected minutes per pair
+  std::vector<double> held_;          ///< residents' jobs per external zone and level
+  // Cells: regional (zone, sector, level), then external (zone, level).
+  int cells_ = 0, regional_cells_ = 0;
+  std::vector<Opening> openings_;
+  std::vector<std::uint32_t> cell_of_;  ///< per opening, until index_cells
+  std::vector<std::uint32_t> cell_begin_;
+  std::vector<std::uint16_t> cell_zone_;
+  std::vector<std::uint8_t> cell_level_;
+  std::vector<double> cell_wage_;  ///< wage relative to the average position's
+  // Per round.
+  std::vector<double> cell_total_;  ///< open positions per cell
+  std::vector<CellSlots> cell_slots_;
+  std::vector<Alias> open_table_;         ///< per cell (cell_slots_): its openings by vacancies
+  std::vector<std::uint32_t> row_begin_;  ///< per (origin, education): its cells by weight
+  std::vector<Alias> row_table_;
+  std::vector<double> row_total_;
+  std::vector<std::uint32_t> small_, large_;  ///< work lists of the alias construction
+  std::vector<Application> apps_;
+  std::vector<std::uint8_t> offered_;
+  std::vector<std::uint32_t> by_opening_begin_;
+  std::vector<Rank> ranks_;
+  std::vector<std::uint32_t> accepted_;
+  std::vector<Mode> mode_;
+};
+
+Market::Market(Model& m, std::int32_t now, bool initial) : m_(m), now_(now), initial_(initial) {
+  const Scenario& sc = m.scenario();
+  nz_ = m.internal_zones();
+  ne_ = static_cast<int>(sc.external_zones.size());
+  zones_ = nz_ + ne_;
+  ns_ = static_cast<int>(sc.sectors.size());
+  const auto& lm = sc.labour_market;
+  applications_ = std::max(1, static_cast<int>(std::lround(lm.applications.value)));
+  time_sensitivity_ = lm.time_sensitivity;
+  penalty_ = lm.overqualification_penalty;
+  // The initial matching places the employed of the starting state: no screening.
+  screening_ = initial ? 1.0 : lm.screening_pass.value;
+  const Commuting& c = m.commuting;
+  const size_t pairs = static_cast<size_t>(zones_) * zones_;
+  decay_.resize(pairs), commute_cost_.resize(pairs), minutes_.resize(pairs);
+  const double trips = Commuting::k_trips_per_day * Commuting::k_working_days;
+  for (int o = 0; o < zones_; ++o)
+    for (int d = 0; d < zones_; ++d) {
+      minutes_[zi(o, d)] = c.expected_minutes(o, d);
+      decay_[zi(o, d)] = std::exp(-time_sensitivity_ * c.expected_minutes(o, d));
+      commute_cost_[zi(o, d)] = trips * c.expected_cost(o, d);
+    }
+  // The region's positions by level (filled and open) give the level mix of the
+  // external openings; wages are relative to the average position's wage.
+  std::array<double, k_education_levels> positions{};
+  const auto& fs = m.firms;
+  for (size_t f = 0; f < fs.size(); ++f)
+    if (fs.alive[f])
+      for (int l = 0; l < k_education_levels; ++l)
+        positions[l] += fs.employees[f][l] + fs.vacancies[f][l];
+  double total = 0.0;
+  for (double x : positions) total += x;
+  mean_wage_all_ = 0.0;
+  for (int l = 0; l < k_education_levels; ++l) {
+    level_mix_[l] = total > 0.0 ? positions[l] / total : 1.0 / k_education_levels;
+    level_wage_[l] = m.mean_wage(l);
+    mean_wage_all_ += level_mix_[l] * level_wage_[l];
+  }
+  if (!(mean_wage_all_ > 0.0)) mean_wage_all_ = 1.0;
+  // Workers of the external zones: the internal zones' average education mix.
+  for (const auto& z : sc.zones)
+    for (int l = 0; l < k_education_levels; ++l)
+      education_mix_[l] += z.education_shares[l] / static_cast<double>(sc.zones.size());
+
+  regional_cells_ = nz_ * ns_ * k_education_levels;
+  cells_ = regional_cells_ + ne_ * k_education_levels;
+  cell_zone_.resize(static_cast<size_t>(cells_));
+  cell_level_.resize(static_cast<size_t>(cells_));
+  cell_wage_.resize(static_cast<size_t>(cells_));
+  for (int z = 0; z < nz_; ++z)
+    for (int s = 0; s < ns_; ++s)
+      for (int l = 0; l < k_education_levels; ++l) {
+        const size_t cell = (static_cast<size_t>(z) * ns_ + s) * k_education_levels + l;
+        cell_zone_[cell] = static_cast<std::uint16_t>(z);
+        cell_level_[cell] = static_cast<std::uint8_t>(l);
+        cell_wage_[cell] = m.wage(s, l) / mean_wage_all_;
+      }
+  for (int e = 0; e < ne_; ++e)
+    for (int l = 0; l < k_education_levels; ++l) {
+      const size_t cell = static_cast<size_t>(regional_cells_) + e * k_education_levels + l;
+      cell_zone_[cell] = static_cast<std::uint16_t>(nz_ + e);
+      cell_level_[cell] = static_cast<std::uint8_t>(l);
+      cell_wage_[cell] = level_wage_[l] / mean_wage_all_;
+    }
+  held_.assign(static_cast<size_t>(ne_) * k_education_levels, 0.0);
+}
+
+void Market::gather_residents() {
+  const auto& ps = m_.persons;
+  // The residents' jobs in the external zones, from the municipalities' job counters
+  // (by zone; the level mix of all their jobs outside).
+  std::array<double, k_education_levels> out_levels{};
+  double out_total = 0.0;
+  std::vector<double> out_zone(static_cast<size_t>(ne_), 0.0);
+  std::int64_t with_job = 0;
+  for (const Municipality& mu : m_.municipalities) {
+    for (int l = 0; l < k_education_levels; ++l) {
+      out_levels[l] += static_cast<double>(mu.out_commuters[l]);
+      out_total += static_cast<double>(mu.out_commuters[l]);
+    }
+    for (size_t d = 0; d < mu.jobs_by_zone.size(); ++d) {
+      with_job += mu.jobs_by_zone[d];
+      if (d >= static_cast<size_t>(nz_) && d < static_cast<size_t>(zones_))
+        out_zone[d - nz_] += static_cast<double>(mu.jobs_by_zone[d]);
+    }
+  }
+  for (int e = 0; e < ne_; ++e)
+    for (int l = 0; l < k_education_levels; ++l)
+      held_[static_cast<size_t>(e) * k_education_levels + l] =
+          out_total > 0.0 ? out_zone[e] * out_levels[l] / out_total : 0.0;
+
+  // Unemployed residents: a scan in index order (= id order), eight persons at a time.
+  const size_t chunks = m_.chunk_count(ps.size());
+  std::vector<std::vector<std::uint32_t>> part(chunks);
+  std::vector<std::int64_t> employed(chunks, 0);
+  m_.for_chunks(ps.size(), [&](size_t c, size_t b, size_t e) {
+    employed[c] = scan_statuses(ps, b, e, part[c]);
+  });
+  const auto k_unemployed = static_cast<std::uint8_t>(Status::unemployed);
+  const auto k_employed = static_cast<std::uint8_t>(Status::employed);
+  std::vector<std::uint32_t> idle;
+  std::int64_t working = 0;
+  for (size_t c = 0; c < chunks; ++c) {
+    idle.insert(idle.end(), part[c].begin(), part[c].end());
+    working += employed[c];
+  }
+  unemployed += static_cast<std::int64_t>(idle.size());
+  if (working > with_job) {
+    // Someone is employed without a job (not expected: jobs come from this market);
+    // they look for one like the unemployed. A second scan finds them.
+    for (size_t i = 0; i < ps.size(); ++i)
+      if (ps.alive[i] && ps.status[i] == k_employed && ps.job_zone[i] == PersonStore::k_no_job_zone)
+        idle.push_back(static_cast<std::uint32_t>(i));
+    std::sort(idle.begin(), idle.end());
+  }
+
+  // On-the-job search: each employed resident searches this month with probability p,
+  // independently, drawn as a Bernoulli process over the person ids, block by block:
+  // geometric gaps between searchers from the block's own counter-based draw (the same
+  // probabilities as one draw per person, at a fraction of the draws).
+  const double p = m_.scenario().labour_market.on_the_job_search;
+  const std::uint32_t ids = m_.next_person_id;
+  const size_t blocks = (static_cast<size_t>(ids) + k_id_block - 1) / k_id_block;
+  std::vector<std::vector<std::uint32_t>> picked(blocks);
+  if (p > 0.0) {
+    const double log_stay = p < 1.0 ? std::log1p(-p) : -1.0;
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, blocks, 8), [&](const auto& range) {
+      for (size_t blk = range.begin(); blk < range.end(); ++blk) {
+        Rng rng = draw(m_, k_on_the_job, blk, 0, now_);
+        const std::uint64_t first = blk * k_id_block;
+        const std::uint64_t last = std::min<std::uint64_t>(first + k_id_block, ids);
+        for (std::uint64_t id = first;; ++id) {
+          if (p < 1.0)
+            id += static_cast<std::uint64_t>(std::floor(std::log(rng.uniform()) / log_stay));
+          if (id >= last) break;
+          const std::uint32_t i = m_.person_index(static_cast<std::uint32_t>(id));
+          if (i != k_none && ps.alive[i] && ps.status[i] == k_employed &&
+              ps.job_zone[i] != PersonStore::k_no_job_zone)
+            picked[blk].push_back(i);
+        }
+      }
+    });
+  }
+
+  // Both lists are in id order: merge them into the seekers.
+  const auto& fs = m_.firms;
+  auto resident = [&](std::uint32_t i, Kind kind) {
+    Seeker s;
+    s.key = ps.id[i];
+    s.person = i;
+    s.origin = ps.zone[i];
+    s.education = ps.education[i];
+    s.kind = kind;
+    if (kind == Kind::on_the_job) {
+      const int level = ps.job_level[i];
+      double wage = level_wage_[level];
+      if (ps.employer[i] != k_none) {
+        s.current = m_.firm_index(ps.employer[i]);
+        wage = m_.wage(fs.sector[s.current], level);
+      }
+      s.current_value = wage - commute_cost_[zi(ps.zone[i], ps.job_zone[i])];
+    }
+    return s;
+  };
+  size_t a = 0;
+  for (const auto& movers : picked)
+    for (std::uint32_t i : movers) {
+      for (; a < idle.size() && idle[a] < i; ++a)
+        seekers.push_back(resident(
+            idle[a], ps.status[idle[a]] == k_unemployed ? Kind::unemployed : Kind::placing));
+      seekers.push_back(resident(i, Kind::on_the_job));
+    }
+  for (; a < idle.size(); ++a)
+    seekers.push_back(
+        resident(idle[a], ps.status[idle[a]] == k_unemployed ? Kind::unemployed : Kind::placing));
+}
+
+void Market::gather_employed() {
+  const auto& ps = m_.persons;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    if (!ps.alive[i]) continue;
+    if (ps.status[i] == idx(Status::unemployed)) ++unemployed;
+    if (ps.status[i] != idx(Status::employed) || ps.job_zone[i] != PersonStore::k_no_job_zone)
+      continue;
+    Seeker s;
+    s.key = ps.id[i];
+    s.person = static_cast<std::uint32_t>(i);
+    s.origin = ps.zone[i];
+    s.education = ps.education[i];
+    s.kind = Kind::placing;
+    seekers.push_back(s);
+  }
+}
+
+void Market::add_firms() {
+  const auto& fs = m_.firms;
+  for (size_t f = 0; f < fs.size(); ++f) {
+    if (!fs.alive[f]) continue;
+    for (int l = 0; l < k_education_levels; ++l) {
+      if (fs.vacancies[f][l] <= 0) continue;
+      Opening o;
+      o.firm = static_cast<std::uint32_t>(f);
+      o.tie = fs.id[f];
+      o.wage = m_.wage(fs.sector[f], l);
+      o.vacancies = fs.vacancies[f][l];
+      o.zone = fs.zone[f];
+      o.level = static_cast<std::uint8_t>(l);
+      openings_.push_back(o);
+      cell_of_.push_back(static_cast<std::uint32_t>(
+          (static_cast<size_t>(fs.zone[f]) * ns_ + fs.sector[f]) * k_education_levels + l));
+    }
+  }
+}
+
+void Market::add_external(double share, bool monthly) {
+  const Scenario& sc = m_.scenario();
+  const double scale = m_.config().scale;
+  for (int e = 0; e < ne_; ++e) {
+    Rng rng = draw(m_, purpose(k_pool), static_cast<std::uint64_t>(e), 0, now_);
+    for (int l = 0; l < k_education_levels; ++l) {
+      // Monthly openings follow the jobs residents held there at the start (the outside
+      // job markets are given, not simulated): tying them to the jobs held now would let
+      // out-commuting drain away as quits outpace the openings.
+      const size_t cell = static_cast<size_t>(e) * k_education_levels + static_cast<size_t>(l);
+      const double base = m_.external_jobs_base.empty() ? held_[cell] : m_.external_jobs_base[cell];
+      const double x =
+          monthly ? share * base : sc.external_zones[e].jobs * scale * share * level_mix_[l];
+      const double u = monthly ? rng.uniform() : 0.5;
+      const auto n = static_cast<std::int32_t>(std::floor(x + u));
+      if (n <= 0) continue;
+      Opening o;
+      o.tie = (std::uint64_t{1} << 32) + static_cast<std::uint64_t>(e);
+      o.wage = level_wage_[l];
+      o.vacancies = n;
+      o.zone = static_cast<std::uint16_t>(nz_ + e);
+      o.level = static_cast<std::uint8_t>(l);
+      openings_.push_back(o);
+      cell_of_.push_back(static_cast<std::uint32_t>(regional_cells_ + e * k_education_levels + l));
+    }
+  }
+}
+
+void Market::index_cells() {
+  // Counting sort of the openings by cell; within a cell they keep their order (firm
+  // index, then external zone).
+  cell_begin_.assign(static_cast<size_t>(cells_) + 1, 0);
+  for (std::uint32_t c : cell_of_) ++cell_begin_[c + 1];
+  for (int c = 0; c < cells_; ++c) cell_begin_[c + 1] += cell_begin_[c];
+  std::vector<std::uint32_t> fill(cell_begin_.begin(), cell_begin_.end() - 1);
+  std::vector<Opening> sorted(openings_.size());
+  for (size_t k = 0; k < openings_.size(); ++k) sorted[fill[cell_of_[k]]++] = openings_[k];
+  openings_.swap(sorted);
+  cell_of_.clear();
+}
+
+void Market::build_alias(std::vector<Alias>& table, std::uint32_t b, std::uint32_t e,
+                         double total) {
+  const double n = static_cast<double>(e - b);
+  small_.clear();
+  large_.clear();
+  for (std::uint32_t k = b; k < e; ++k) {
+    Alias& a = table[k];
+    a.threshold *= n / total;
+    a.alias = a.self;
+    (a.threshold < 1.0 ? small_ : large_).push_back(k);
+  }
+  while (!small_.empty() && !large_.empty()) {
+    const std::uint32_t lo = small_.back(), hi = large_.back();
+    small_.pop_back();
+    table[lo].alias = table[hi].self;
+    table[hi].threshold = (table[hi].threshold + table[lo].threshold) - 1.0;
+    if (table[hi].threshold < 1.0) {
+      large_.pop_back();
+      small_.push_back(hi);
+    }
+  }
+  // What is left is 1 up to rounding.
+  for (std::uint32_t k : large_) table[k].threshold = 1.0;
+  for (std::uint32_t k : small_) table[k].threshold = 1.0;
+}
+
+void Market::refresh_weights() {
+  // Each cell's openings with vacancies, weighted by them.
+  cell_total_.assign(static_cast<size_t>(cells_), 0.0);
+  cell_slots_.resize(static_cast<size_t>(cells_));
+  open_table_.clear();
+  std::vector<std::uint32_t> open_cells;
+  for (int c = 0; c < cells_; ++c) {
+    CellSlots& slots = cell_slots_[c];
+    slots.begin = static_cast<std::uint32_t>(open_table_.size());
+    slots.zone = cell_zone_[c];
+    slots.level = cell_level_[c];
+    double sum = 0.0;
+    for (std::uint32_t k = cell_begin_[c]; k < cell_begin_[c + 1]; ++k)
+      if (openings_[k].vacancies > 0) {
+        open_table_.push_back(Alias{static_cast<double>(openings_[k].vacancies), k, k});
+        sum += openings_[k].vacancies;
+      }
+    slots.count = static_cast<std::uint32_t>(open_table_.size()) - slots.begin;
+    cell_total_[c] = sum;
+    if (sum > 0.0) {
+      open_cells.push_back(static_cast<std::uint32_t>(c));
+      build_alias(open_table_, slots.begin, slots.begin + slots.count, sum);
+    }
+  }
+
+  // For each origin and education, the cells it may apply to, weighted by vacancies x
+  // travel decay x relative wage, over-qualified jobs at a penalty, none above one's
+  // level. Workers from external zones see only the regional cells.
+  const size_t rows = static_cast<size_t>(zones_) * k_education_levels;
+  row_begin_.assign(rows + 1, 0);
+  row_total_.assign(rows, 0.0);
+  row_table_.clear();
+  for (int o = 0; o < zones_; ++o)
+    for (int k = 0; k < k_education_levels; ++k) {
+      const size_t row = static_cast<size_t>(o) * k_education_levels + k;
+      const int last = o < nz_ ? cells_ : regional_cells_;
+      double sum = 0.0;
+      for (std::uint32_t c : open_cells) {
+        const int l = cell_level_[c];
+        if (static_cast<int>(c) >= last || l > k) continue;
+        const double w = cell_total_[c] * decay_[zi(o, cell_zone_[c])] * cell_wage_[c] *
+                         (l < k ? 1.0 - penalty_ : 1.0);
+        if (!(w > 0.0)) continue;
+        sum += w;
+        row_table_.push_back(Alias{w, c, c});
+      }
+      row_total_[row] = sum;
+      row_begin_[row + 1] = static_cast<std::uint32_t>(row_table_.size());
+      if (sum > 0.0) build_alias(row_table_, row_begin_[row], row_begin_[row + 1], sum);
+    }
+}
+
+void Market::gather_outside() {
+  // Each external zone's searching workers weigh the region's openings against the
+  // openings at home (the zone's turnover); those who turn to the region apply there.
+  // The number per zone and education is the expectation, rounded with a draw.
+  const Scenario& sc = m_.scenario();
+  const auto& lm = sc.labour_market;
+  const double scale = m_.config().scale;
+  for (int e = 0; e < ne_; ++e) {
+    const int origin = nz_ + e;
+    const double searching = sc.external_zones[e].workers * scale * lm.external_search;
+    Rng rng = draw(m_, purpose(k_outside_seekers), static_cast<std::uint64_t>(e), 0, now_);
+    for (int k = 0; k < k_education_levels; ++k) {
+      const size_t row = static_cast<size_t>(origin) * k_education_levels + k;
+      const double regional = row_total_[row];
+      double home = 0.0;
+      for (int l = 0; l <= k; ++l)
+        home += sc.external_zones[e].jobs * scale * k_external_turnover * level_mix_[l] *
+                decay_[zi(origin, origin)] * (level_wage_[l] / mean_wage_all_) *
+                (l < k ? 1.0 - penalty_ : 1.0);
+      const double share = regional + home > 0.0 ? regional / (regional + home) : 0.0;
+      const auto n = static_cast<std::int64_t>(
+          std::floor(searching * education_mix_[k] * share + rng.uniform()));
+      for (std::int64_t j = 0; j < n; ++j) {
+        Seeker s;
+        s.key = k_outside_seeker_key | (static_cast<std::uint64_t>(e) << 24) |
+                (static_cast<std::uint64_t>(k) << 20) | static_cast<std::uint64_t>(j);
+        s.origin = static_cast<std::uint16_t>(origin);
+        s.education = static_cast<std::uint8_t>(k);
+        s.kind = Kind::outside;
+        seekers.push_back(s);
+      }
+    }
+  }
+}
+
+void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
+  const size_t a = static_cast<size_t>(applications_);
+  apps_.assign(active.size() * a, Application{});
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, active.size(), k_grain), [&](const auto& range) {
+    for (size_t q = range.begin(); q < range.end(); ++q) {
+      const Seeker& s = seekers[active[q]];
+      const size_t row = static_cast<size_t>(s.origin) * k_education_levels + s.education;
+      const std::uint32_t rb = row_begin_[row];
+      const std::uint32_t n = row_begin_[row + 1] - rb;
+      if (n == 0) continue;
+      Rng rng = draw(m_, purpose(k_apply), s.key, r, now_);
+      Application* out = &apps_[q * a];
+      for (size_t j = 0; j < a; ++j) {
+        // A cell by the row's weights, then an opening of the cell by its vacancies
+        // (alias tables: one comparison each).
+        const double u = rng.uniform(), v = rng.uniform(), w = rng.uniform();
+        // Most applications fail the employer's first screening (a match of skills and
+        // person that the model does not represent otherwise).
+        if (w >= screening_) continue;
+        const double x = u * n;
+        const std::uint32_t i = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
+        const double fx = x - static_cast<double>(i - rb);
+        const Alias& ra = row_table_[i];
+        const std::uint32_t c = fx < ra.threshold ? ra.self : ra.alias;
+        const CellSlots cell = cell_slots_[c];
+        const double y = v * cell.count;
+        const std::uint32_t h =
+            cell.begin + std::min(cell.count - 1, static_cast<std::uint32_t>(y));
+        const double fy = y - static_cast<double>(h - cell.begin);
+        const Alias& oa = open_table_[h];
+        const std::uint32_t o = fy < oa.threshold ? oa.self : oa.alias;
+        if (s.current != k_none && openings_[o].firm == s.current) continue;
+        bool repeat = false;
+        for (size_t k = 0; k < j; ++k) repeat |= out[k].opening == o;
+        if (repeat) continue;
+        out[j] = Application{
+            o, ticket(u), fit(s.education, cell.level) - minutes_[zi(s.origin, cell.zone)] / 100.0};
+      }
+    }
+  });
+}
+
+std::int64_t Market::round(int r) {
+  std::vector<std::uint32_t> active;
+  for (size_t i = 0; i < seekers.size(); ++i)
+    if (!seekers[i].done) active.push_back(static_cast<std::uint32_t>(i));
+  if (active.empty()) return 0;
+  refresh_weights();
+  apply_all(active, r);
+
+  // Applications per opening, in seeker order (counting sort), as the employers see them.
+  const size_t n_open = openings_.size();
+  by_opening_begin_.assign(n_open + 1, 0);
+  for (const Application& ap : apps_)
+    if (ap.opening != k_none) ++by_opening_begin_[ap.opening + 1];
+  for (size_t k = 0; k < n_open; ++k) by_opening_begin_[k + 1] += by_opening_begin_[k];
+  ranks_.resize(by_opening_begin_[n_open]);
+  {
+    std::vector<std::uint32_t> fill(by_opening_begin_.begin(), by_opening_begin_.end() - 1);
+    for (size_t i = 0; i < apps_.size(); ++i) {
+      const Application& ap = apps_[i];
+      if (ap.opening != k_none)
+        ranks_[fill[ap.opening]++] = Rank{ap.score, ap.ticket, static_cast<std::uint32_t>(i)};
+    }
+  }
+
+  // Employers rank their applicants (fit minus commute; ties by ticket, then seeker key)
+  // and offer their open positions of the level to the best.
+  const size_t a = static_cast<size_t>(applications_);
+  offered_.assign(apps_.size(), 0);
+  const auto better = [&](const Rank& x, const Rank& y) {
+    if (x.score != y.score) return x.score > y.score;
+    if (x.ticket != y.ticket) return x.ticket < y.ticket;
+    return seekers[active[x.app / a]].key < seekers[active[y.app / a]].key;
+  };
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n_open, 64), [&](const auto& range) {
+    for (size_t k = range.begin(); k < range.end(); ++k) {
+      const std::uint32_t b = by_opening_begin_[k], e = by_opening_begin_[k + 1];
+      const std::int32_t vacancies = openings_[k].vacancies;
+      if (b == e || vacancies <= 0) continue;
+      Rank* first = ranks_.data() + b;
+      const size_t n = std::min<size_t>(static_cast<size_t>(vacancies), e - b);
+      if (n < e - b) std::partial_sort(first, first + n, ranks_.data() + e, better);
+      for (size_t i = 0; i < n; ++i) offered_[first[i].app] = 1;
+    }
+  });
+
+  // Seekers take their best offer (wage minus commuting cost; ties by employer id); a
+  // seeker with a job moves only to a better one. The commute mode is drawn here.
+  accepted_.assign(active.size(), k_none);
+  mode_.assign(active.size(), Mode::car);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, active.size(), k_grain), [&](const auto& range) {
+    for (size_t q = range.begin(); q < range.end(); ++q) {
+      const Seeker& s = seekers[active[q]];
+      double best = -std::numeric_limits<double>::infinity();
+      std::uint64_t best_tie = 0;
+      std::uint32_t choice = k_none;
+      for (size_t j = 0; j < a; ++j) {
+        const size_t app = q * a + j;
+        if (!offered_[app]) continue;
+        const Opening& o = openings_[apps_[app].opening];
+        const double value = o.wage - commute_cost_[zi(s.origin, o.zone)];
+        if (s.kind == Kind::on_the_job && !(value > s.current_value)) continue;
+        if (choice == k_none || value > best || (value == best && o.tie < best_tie)) {
+          best = value;
+          best_tie = o.tie;
+          choice = apps_[app].opening;
+        }
+      }
+      accepted_[q] = choice;
+      if (choice != k_none && !initial_) {
+        const std::uint64_t who = s.kind == Kind::outside ? (s.key | k_seeker_mode_bit) : s.key;
+        Rng rng = m_.rng(Stream::commuting, who, now_);
+        mode_[q] = m_.commuting.choose_mode(s.origin, openings_[choice].zone, rng.uniform());
+      }
+    }
+  });
+
+  // Hires, in seeker order (each opening offered at most its vacancies).
+  std::int64_t hires = 0;
+  for (size_t q = 0; q < active.size(); ++q) {
+    if (accepted_[q] == k_none) continue;
+    Seeker& s = seekers[active[q]];
+    hire(s, openings_[accepted_[q]], mode_[q]);
+    s.done = true;
+    ++hires;
+  }
+  return hires;
+}
+
+void Market::new_outside_worker(int external, int education, int level, size_t f, Rng& rng,
+                                Mode mode) {
+  auto& ow = m_.outside_workers;
+  const std::uint32_t id = m_.next_outside_id++;
+  const size_t o = ow.append(id);
+  m_.index_outside(id, o);
+  ow.home[o] = static_cast<std::uint16_t>(external);
+  ow.education[o] = static_cast<std::uint8_t>(education);
+  ow.mode[o] = static_cast<std::uint8_t>(mode);
+  firms::hire(m_, f, o, true, level);
+  // The job lasts an exponential time with the quit rate (at least one month).
+  const double quit = m_.scenario().labour_market.quit_rate;
+  const double months =
+      quit > 0.0 ? std::min(k_max_job_months, rng.exponential(quit)) : k_max_job_months;
+  ow.leave[o] = now_ + 1 + static_cast<std::int32_t>(months);
+}
+
+void Market::hire(Seeker& s, Opening& o, Mode mode) {
+  --o.vacancies;
+  if (o.firm != k_none) --m_.firms.vacancies[o.firm][o.level];
+  if (s.kind == Kind::outside) {
+    Rng rng = draw(m_, purpose(k_job_length), s.key, 0, now_);
+    new_outside_worker(s.origin - nz_, s.education, o.level, o.firm, rng, mode);
+    return;
+  }
+  const size_t p = s.person;
+  auto& ps = m_.persons;
+  // A mover leaves the old job; the position is not reopened this month.
+  if (ps.job_zone[p] != PersonStore::k_no_job_zone) firms::release(m_, p, false);
+  if (o.firm != k_none)
+    firms::hire(m_, o.firm, p, false, o.level);
+  else
+    firms::take_outside_job(m_, p, o.zone - nz_, o.level);
+  ps.mode[p] = static_cast<std::uint8_t>(mode);
+  if (s.kind == Kind::unemployed) {
+    persons::on_hired(m_, p, now_);
+    --unemployed;
+  }
+}
+
+void Market::place_rest_outside() {
+  auto& ps = m_.persons;
+  for (Seeker& s : seekers) {
+    if (s.done) continue;
+    if (ne_ == 0) {
+      // No external zones: the resident is unemployed after all.
+      ps.status[s.person] = idx(Status::unemployed);
+      ++unemployed;
+      continue;
+    }
+    int best = 0;
+    for (int e = 1; e < ne_; ++e)
+      if (minutes_[zi(s.origin, nz_ + e)] < minutes_[zi(s.origin, nz_ + best)]) best = e;
+    firms::take_outside_job(m_, s.person, best, s.education);
+    s.done = true;
+  }
+}
+
+void Market::fill_with_outside_workers() {
+  // Origins in proportion to workers x travel decay to the job's zone; education drawn
+  // from the zones' average mix among the levels that qualify for the job.
+  if (ne_ == 0) return;
+  const Scenario& sc = m_.scenario();
+  std::vector<double> origin(static_cast<size_t>(nz_) * ne_);
+  for (int z = 0; z < nz_; ++z)
+    for (int e = 0; e < ne_; ++e)
+      origin[static_cast<size_t>(z) * ne_ + e] =
+          sc.external_zones[e].workers * decay_[zi(nz_ + e, z)];
+  auto& fs = m_.firms;
+  for (size_t f = 0; f < fs.size(); ++f) {
+    if (!fs.alive[f]) continue;
+    const double* w = &origin[static_cast<size_t>(fs.zone[f]) * ne_];
+    for (int l = 0; l < k_education_levels; ++l) {
+      std::array<double, k_education_levels> qualified{};
+      for (int k = l; k < k_education_levels; ++k) qualified[k] = education_mix_[k];
+      while (fs.vacancies[f][l] > 0) {
+        Rng rng = draw(m_, purpose(k_job_length), m_.next_outside_id, 0, now_);
+        const int e = rng.categorical(w, ne_);
+        const int k = rng.categorical(qualified, k_education_levels);
+        --fs.vacancies[f][l];
+        new_outside_worker(e, k, l, f, rng, Mode::car);
+      }
+    }
+  }
+}
+
+std::int64_t Market::regional_vacancies_left() const {
+  std::int64_t v = 0;
+  for (const Opening& o : openings_)
+    if (o.firm != k_none) v += std::max(0, o.vacancies);
+  return v;
+}
+
+/// Modes of every commuter, drawn with the current probabilities (initial matching).
+void draw_all_modes(Model& m, std::int32_t now) {
+  auto& ps = m.persons;
+  const Commuting& c = m.commuting;
+  m.for_chunks(ps.size(), [&](size_t, size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      if (!ps.alive[i] || ps.job_zone[i] == PersonStore::k_no_job_zone) continue;
+      Rng rng = m.rng(Stream::commuting, k_initial_mode_bit | ps.id[i], now);
+      ps.mode[i] =
+          static_cast<std::uint8_t>(c.choose_mode(ps.zone[i], ps.job_zone[i], rng.uniform()));
+    }
+  });
+  auto& ow = m.outside_workers;
+  const int nz = m.internal_zones();
+  m.for_chunks(ow.size(), [&](size_t, size_t b, size_t e) {
+    for (size_t o = b; o < e; ++o) {
+      if (!ow.alive[o] || ow.employer[o] == k_none) continue;
+      Rng rng = m.rng(Stream::commuting, k_initial_mode_bit | k_outside_worker_bit | ow.id[o], now);
+      ow.mode[o] =
+          static_cast<std::uint8_t>(c.choose_mode(nz + ow.home[o], ow.job_zone[o], rng.uniform()));
+    }
+  });
+}
+
+}  // namespace
+
+void initial_matching(Model& m) {
+  const std::int32_t now = m.first_month();
+  Market market(m, now, true);
+  market.gather_employed();
+  market.add_firms();
+  market.add_external(k_initial_external_share, false);
+  market.index_cells();
+  for (int r = 0; r < k_initial_max_rounds; ++r)
+    if (market.round(r) == 0) break;
+  market.place_rest_outside();
+  market.fill_with_outside_workers();
+  // The mode constants are fitted to this pattern, then every commuter draws a mode.
+  m.commuting.calibrate(m);
+  draw_all_modes(m, now);
+  // The residents' jobs outside the region at the start set the size of the outside job
+  // markets they can turn to later.
+  const size_t ne = m.scenario().external_zones.size();
+  m.external_jobs_base.assign(ne * k_education_levels, 0.0);
+  for (const auto& mu : m.municipalities) {
+    double out_total = 0.0;
+    for (auto v : mu.out_commuters) out_total += static_cast<double>(v);
+    if (out_total <= 0.0) continue;
+    for (size_t e = 0; e < ne; ++e)
+      for (int l = 0; l < k_education_levels; ++l)
+        m.external_jobs_base[e * k_education_levels + static_cast<size_t>(l)] +=
+            static_cast<double>(mu.jobs_by_zone[static_cast<size_t>(m.internal_zones()) + e]) *
+            static_cast<double>(mu.out_commuters[static_cast<size_t>(l)]) / out_total;
+  }
+  std::int64_t vacancies = 0;
+  const auto& fs = m.firms;
+  for (size_t f = 0; f < fs.size(); ++f)
+    if (fs.alive[f])
+      for (int l = 0; l < k_education_levels; ++l) vacancies += std::max(0, fs.vacancies[f][l]);
+  m.tightness = static_cast<double>(vacancies) /
+                static_cast<double>(std::max<std::int64_t>(1, market.unemployed));
+}
+
+void match(Model& m, std::int32_t now) {
+  Market market(m, now, false);
+  market.gather_residents();
+  market.add_firms();
+  market.add_external(k_external_turnover, true);
+  market.index_cells();
+  market.refresh_weights();
+  market.gather_outside();
+  const int rounds =
+      std::max(1, static_cast<int>(std::lround(m.scenario().labour_market.rounds.value)));
+  for (int r = 0; r < rounds; ++r) market.round(r);
+  // Employed residents left without a job (none unless a rule elsewhere made someone
+  // employed without one) are unemployed.
+  for (const auto& s : market.seekers)
+    if (!s.done && s.kind == Kind::placing) {
+      m.persons.status[s.person] = idx(Status::unemployed);
+      m.persons.status_since[s.person] = now;
+      Rng rng = m.rng(Stream::labour_market, m.persons.id[s.person], now);
+      persons::schedule_labour(m, s.person, now, rng);
+      ++market.unemployed;
+    }
+  m.tightness = static_cast<double>(market.regional_vacancies_left()) /
+                static_cast<double>(std::max<std::int64_t>(1, market.unemployed));
+}
+
+}  // namespace regio::labour_market

@@ -1,0 +1,39 @@
+// The labour market of model.md section 3, every month: vacancies by level, seekers
+// (unemployed residents, new graduates, some employed, outside workers from external
+// zones), search weighted by travel time and wage, firms ranking applicants, several
+// rounds, separations. Deterministic and parallel: seekers apply in parallel with
+// counter-based random numbers; firms decide in id order.
+#pragma once
+#include <cstdint>
+
+namespace regio {
+
+class Model;
+
+namespace labour_market {
+
+/// Month 0: fills the positions of the initial firms with the residents whose status is
+/// employed (and the working students' side jobs are not modelled as positions), then
+/// with outside workers from the external zones, until every position is filled or the
+/// pools are exhausted. Also places residents who work outside the region: the external
+/// zones offer a share of their jobs; whoever is still unplaced when no round hires
+/// anyone takes a job in the nearest external zone.
+/// Needs m.commuting built and the firms built (all positions vacant). At the end it
+/// recalibrates the mode constants on the resulting commuting pattern
+/// (m.commuting.calibrate), draws every commuter's mode and sets m.tightness; the caller
+/// then runs m.commuting.update(m) to store the capacities and congestion of the start.
+void initial_matching(Model& m);
+
+/// One month of matching: separations already applied by the persons phase; seekers
+/// apply, firms offer, seekers accept, for the scenario's number of rounds.
+/// Seekers: every unemployed resident, each employed resident with probability
+/// on_the_job_search, and workers of the external zones who turn to the region. Residents
+/// may also take openings in the external zones (turnover x the jobs they hold there).
+/// Hires take firms' vacancies (never reopened for movers this month), set the worker's
+/// job and commute mode (m.commuting.choose_mode); hired unemployed residents go through
+/// persons::on_hired. Sets m.tightness = regional vacancies left / unemployed residents.
+/// Bit-identical for any number of threads and any chunk size.
+void match(Model& m, std::int32_t now);
+
+}  // namespace labour_market
+}  // namespace regio
