@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "sim/compaction.hpp"
 #include "sim/model.hpp"
@@ -268,18 +269,19 @@ std::int32_t september_at_age(std::int32_t birth, int age_years) {
 
 std::int32_t retirement_month(const Model& m, std::int32_t birth) {
   const auto& steps = m.scenario().demography.pension;
-  // The pension age in force in a year: the last step that has begun (the first before).
-  auto age_in_force = [&](int year) {
-    int age = steps.front().age_months;
-    for (const auto& s : steps)
-      if (year >= s.from_year) age = s.age_months;
-    return age;
-  };
-  int youngest = steps.front().age_months;
-  for (const auto& s : steps) youngest = std::min(youngest, s.age_months);
-  // The first month in which the person's age reaches the age in force that year.
-  for (std::int32_t t = birth + youngest;; ++t)
-    if (t - birth >= age_in_force(t / 12)) return t;
+  // The first month in which the person's age reaches the pension age in force that
+  // year. Within the years of one step the age is fixed, so the candidate of step k is
+  // the later of "reaches its age" and "its first month"; it counts if it still falls
+  // before the next step begins. The first step also covers the years before it.
+  for (size_t k = 0; k < steps.size(); ++k) {
+    const std::int32_t begins =
+        k == 0 ? std::numeric_limits<std::int32_t>::min() : steps[k].from_year * 12;
+    const std::int32_t ends = k + 1 < steps.size() ? steps[k + 1].from_year * 12
+                                                   : std::numeric_limits<std::int32_t>::max();
+    const std::int32_t t = std::max(birth + steps[k].age_months, begins);
+    if (t < ends) return t;
+  }
+  return birth + steps.back().age_months;
 }
 
 void schedule_labour(Model& m, size_t i, std::int32_t now, Rng& rng) {

@@ -142,16 +142,17 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
   std::fill(fs.public_demand.begin(), fs.public_demand.end(), 0.0);
   // Each sector's export demand follows its trend and is shared by the firms' export
   // weights (their share at the start; entrants at the sector's export intensity).
-  std::vector<double> weight(ns, 0.0);
+  std::vector<double> weight(ns, 0.0), per_weight(ns, 0.0);
   for (size_t f = 0; f < fs.size(); ++f)
     if (fs.alive[f] && !(fs.kind[f] & k_institution)) weight[fs.sector[f]] += fs.export_weight[f];
-  for (size_t f = 0; f < fs.size(); ++f) {
-    if (!fs.alive[f] || (fs.kind[f] & k_institution)) continue;
-    const size_t k = fs.sector[f];
+  for (size_t k = 0; k < ns; ++k) {
     double exports = m.export_base[k] * std::pow(1.0 + sc.sectors[k].export_growth, years);
     if (static_cast<int>(k) == m.extra_exports_sector) exports += m.extra_exports;
-    if (weight[k] > 0.0) fs.export_demand[f] = exports * fs.export_weight[f] / weight[k];
+    per_weight[k] = weight[k] > 0.0 ? exports / weight[k] : 0.0;
   }
+  for (size_t f = 0; f < fs.size(); ++f)
+    if (fs.alive[f] && !(fs.kind[f] & k_institution))
+      fs.export_demand[f] = per_weight[fs.sector[f]] * fs.export_weight[f];
   for (size_t z = 0; z < nz; ++z) {
     const double growth = m.population_base[z] > 0
                               ? static_cast<double>(m.municipalities[z].persons) /

@@ -764,7 +764,16 @@ void Model::phase_finance() {
   }
   firms::create_entrants(*this, now_, entrants);
   for (std::uint32_t id : entrants) ++municipalities[firms.zone[firm_index(id)]].firm_entries;
-  supply_chain.update(*this, exits, entrants, now_);
+  // The graph is rewired once a quarter (always before the year-end compaction):
+  // rewiring costs about as much for a few firms as for many, and orders meant for a
+  // firm that left in between are bought outside the region, so money still balances.
+  pending_exits_.insert(pending_exits_.end(), exits.begin(), exits.end());
+  pending_entrants_.insert(pending_entrants_.end(), entrants.begin(), entrants.end());
+  if (now_ % 3 == 2 || now_ == last_) {
+    supply_chain.update(*this, pending_exits_, pending_entrants_, now_);
+    pending_exits_.clear();
+    pending_entrants_.clear();
+  }
   // Wages follow productivity and the tightness of the labour market, measured against
   // its average over the first simulated year (the model's vacancies are those left
   // after matching, so only changes in tightness carry information). The ratio is

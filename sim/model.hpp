@@ -186,6 +186,7 @@ class Model {
   std::vector<double> wage_level_factor_;  ///< per sector x level, normalised
   std::vector<std::vector<std::uint32_t>> chunk_exits_;
   double tightness_sum_ = 0.0;
+  std::vector<std::uint32_t> pending_exits_, pending_entrants_;  ///< not yet in the graph
 };
 
 }  // namespace regio

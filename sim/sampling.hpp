@@ -25,17 +25,24 @@ template <class W>
 void apportion(const W& weights, long long total, long long* out, int n) {
   double sum = 0.0;
   for (int i = 0; i < n; ++i) sum += weights[i];
-  std::vector<std::pair<double, int>> rem;
+  // Small cases (job levels, sexes) stay on the stack: this runs for every firm every month.
+  constexpr int k_small = 16;
+  std::pair<double, int> small[k_small];
+  std::vector<std::pair<double, int>> large;
+  std::pair<double, int>* rem = small;
+  if (n > k_small) {
+    large.resize(static_cast<size_t>(n));
+    rem = large.data();
+  }
   long long given = 0;
   for (int i = 0; i < n; ++i) {
     const double exact = sum > 0 ? static_cast<double>(total) * weights[i] / sum : 0.0;
     out[i] = static_cast<long long>(std::floor(exact));
     given += out[i];
-    rem.emplace_back(exact - std::floor(exact), i);
+    rem[i] = {exact - std::floor(exact), i};
   }
-  std::stable_sort(rem.begin(), rem.end(), [](auto a, auto b) { return a.first > b.first; });
-  for (long long k = 0; k < total - given && n > 0; ++k)
-    ++out[rem[static_cast<size_t>(k % n)].second];
+  std::stable_sort(rem, rem + n, [](auto a, auto b) { return a.first > b.first; });
+  for (long long k = 0; k < total - given && n > 0; ++k) ++out[rem[k % n].second];
 }
 
 }  // namespace regio

@@ -1,8 +1,9 @@
 // The supply-chain graph. The Boost graph is the record of the links (who supplies whom,
-// with which weight, in which order they were made); build/update/reindex then flatten it
-// into per-supplier arrays in firm index order, so that the monthly order flow is a
-// parallel gather over contiguous memory. Random draws are keyed by the customer's id, the
-// input sector and (for replacements) the month, never by thread or visiting order.
+// with which weight, in which order they were made); build and reindex flatten it into
+// per-supplier arrays in firm index order, and update patches those arrays where links
+// changed, so that the monthly order flow is a parallel gather over contiguous memory.
+// Random draws are keyed by the customer's id, the input sector and (for replacements)
+// the month, never by thread or visiting order.
 #include "sim/supply_chain.hpp"
 
 #include <fmt/format.h>
@@ -744,14 +745,17 @@ void SupplyChain::distribute_orders(const Model& m, std::vector<double>& order_d
   const Impl& I = *impl_;
   const FirmStore& fs = m.firms;
   const size_t n = fs.size();
-  if (I.ids != fs.id)
+  // Entrants not yet passed to update() may follow the known firms (the model rewires once
+  // a quarter): they have no links yet, so they buy outside the region.
+  const size_t known = I.ids.size();
+  if (known > n || !std::equal(I.ids.begin(), I.ids.end(), fs.id.begin()))
     throw InvariantError(
         "supply chain: the firm store changed since the last build/update/reindex (call update "
         "after entries and exits, reindex after compaction)");
   order_demand.assign(n, 0.0);
   // Each supplier gathers its customers' orders in link creation order: the same sums for
   // any number of threads and any chunk size.
-  m.for_chunks(n, [&](size_t, size_t b, size_t e) {
+  m.for_chunks(known, [&](size_t, size_t b, size_t e) {
     for (size_t f = b; f < e; ++f) {
       double sum = 0.0;
       for (std::uint32_t j = I.out_begin[f]; j < I.out_begin[f + 1]; ++j) {
@@ -765,7 +769,9 @@ void SupplyChain::distribute_orders(const Model& m, std::vector<double>& order_d
   // a firm that exited but has not been passed to update() yet are bought outside too.
   double rest = 0.0;
   for (size_t f = 0; f < n; ++f) {
-    if (fs.alive[f]) {
+    if (f >= known) {
+      rest += fs.regional_inputs[f];
+    } else if (fs.alive[f]) {
       rest += fs.regional_inputs[f] * I.unplaced_share[f];
     } else if (order_demand[f] != 0.0) {
       rest += order_demand[f];

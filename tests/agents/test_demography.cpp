@@ -503,8 +503,7 @@ TEST_CASE("A zone with many inhabitants per dwelling is built or rejected withou
   CHECK(outcome.empty());
 }
 
-TEST_CASE("A tiny sample (scale 0.001) is built without crashing",
-          "[demography][initial]") {
+TEST_CASE("A tiny sample (scale 0.001) is built without crashing", "[demography][initial]") {
   // The same wrap-around: at scale 0.001 a zone has 10 to 130 inhabitants (Zoeterwoude: 10
   // in 4 households), and a draw with more than twice as many independent adults as
   // households forms more couples than households (`regio run --scale 0.001 --seed 1`
@@ -605,8 +604,7 @@ TEST_CASE("Labour-force rates at the end of a full run stay plausible (scale 0.1
   check_labour_rates(m, "end of 2046 (scale 0.1)", 0.025, 0.088);
 }
 
-TEST_CASE("Every child under 18 lives in a household with an adult",
-          "[demography][households]") {
+TEST_CASE("Every child under 18 lives in a household with an adult", "[demography][households]") {
   // Holds at the start. During the run, children are left without any member aged 18+
   // when their only adult dies (nothing re-houses them), when a student parent graduates
   // and leaves the region alone (persons::graduate -> emigrants, removed person by person
@@ -748,8 +746,7 @@ TEST_CASE("A synthetic cohort under the model's mortality schedule lives 82 year
 // ---------------------------------------------------------------------------------------
 // Life-course rules
 
-TEST_CASE("No agent is left with a scheduled event in the past",
-          "[demography][lifecourse]") {
+TEST_CASE("No agent is left with a scheduled event in the past", "[demography][lifecourse]") {
   // Agents act only in the month equal to their next_due (households: next_move). An event
   // scheduled for a month whose step has already run is never executed, and since
   // next_due is the minimum of all events the agent is frozen for good (never dies, never

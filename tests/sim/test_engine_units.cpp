@@ -369,8 +369,7 @@ TEST_CASE("AgeHazard::sample: a zero hazard never fires", "[hazard]") {
   CHECK(births_after_50 == 0);
 }
 
-TEST_CASE("AgeHazard::sample: a schedule without a tail never fires past its table",
-          "[hazard]") {
+TEST_CASE("AgeHazard::sample: a schedule without a tail never fires past its table", "[hazard]") {
   // For ages at or past the end of the table and u close to 1, -log(u) is below half an
   // ulp of the cumulative hazard, so target == cum.back() and the table branch is taken:
   // at age == size() it returns the current month instead of k_never. (Past the end,

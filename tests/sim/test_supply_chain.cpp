@@ -413,11 +413,20 @@ TEST_CASE(
   }
   const std::uint32_t target_entrant = entrants[target];
 
-  // Before update the store no longer matches the graph.
+  // Before update, entrants appended to the store have no links yet: their regional
+  // purchases are bought outside the region, and money is conserved.
   {
     std::vector<double> orders;
     double unplaced = 0.0;
-    CHECK_THROWS_AS(sc.distribute_orders(*m, orders, unplaced), regio::InvariantError);
+    fs.regional_inputs[fs.size() - 1] = 1000.0;
+    REQUIRE_NOTHROW(sc.distribute_orders(*m, orders, unplaced));
+    double placed = 0.0, wanted = 0.0;
+    for (size_t f = 0; f < fs.size(); ++f) {
+      placed += orders[f];
+      if (fs.alive[f]) wanted += fs.regional_inputs[f];
+    }
+    CHECK(placed + unplaced == Approx(wanted).epsilon(1e-12));
+    fs.regional_inputs[fs.size() - 1] = 0.0;
   }
   sc.update(*m, exited, entrants, m->now());
   check_structure(*m, sc);
