@@ -698,20 +698,7 @@ void Model::phase_firms_plan() {
     Rng rng = this->rng(Stream::layoffs, firms.id[f], now_);
     std::int32_t n = std::min<std::int32_t>(firms.layoffs[f], firms.headcount(f) - 1);
     for (; n > 0; --n) {
-      const std::uint32_t w =
-          firms.staff[f][rng.below(static_cast<std::uint32_t>(firms.staff[f].size()))];
-      if (w & FirmStore::k_outside_bit) {
-        const size_t o = outside_index(w & ~FirmStore::k_outside_bit);
-        firms::release(*this, o, true);
-        outside_workers.alive[o] = 0;
-      } else {
-        const size_t p = person_index(w);
-        firms::release(*this, p, false);
-        persons.status[p] = idx(Status::unemployed);
-        persons.status_since[p] = now_;
-        Rng own = this->rng(Stream::layoffs, persons.id[p], now_);
-        persons::schedule_labour(*this, p, now_, own);
-      }
+      dismiss(firms.staff[f][rng.below(static_cast<std::uint32_t>(firms.staff[f].size()))]);
     }
     firms.layoffs[f] = 0;
   }
@@ -721,6 +708,22 @@ void Model::phase_firms_plan() {
       firms::release(*this, o, true);
       outside_workers.alive[o] = 0;
     }
+}
+
+void Model::dismiss(std::uint32_t worker) {
+  if (worker & FirmStore::k_outside_bit) {
+    // An outside worker's record ends with the job.
+    const size_t o = outside_index(worker & ~FirmStore::k_outside_bit);
+    firms::release(*this, o, true);
+    outside_workers.alive[o] = 0;
+    return;
+  }
+  const size_t p = person_index(worker);
+  firms::release(*this, p, false);
+  persons.status[p] = idx(Status::unemployed);
+  persons.status_since[p] = now_;
+  Rng own = this->rng(Stream::layoffs, persons.id[p], now_);
+  persons::schedule_labour(*this, p, now_, own);
 }
 
 void Model::phase_labour_market() {
@@ -743,21 +746,7 @@ void Model::phase_finance() {
   for (const auto& c : chunk_exits_) exits.insert(exits.end(), c.begin(), c.end());
   for (std::uint32_t id : exits) {
     const size_t f = firm_index(id);
-    while (!firms.staff[f].empty()) {
-      const std::uint32_t w = firms.staff[f].back();
-      if (w & FirmStore::k_outside_bit) {
-        const size_t o = outside_index(w & ~FirmStore::k_outside_bit);
-        firms::release(*this, o, true);
-        outside_workers.alive[o] = 0;
-      } else {
-        const size_t p = person_index(w);
-        firms::release(*this, p, false);
-        persons.status[p] = idx(Status::unemployed);
-        persons.status_since[p] = now_;
-        Rng own = this->rng(Stream::layoffs, persons.id[p], now_);
-        persons::schedule_labour(*this, p, now_, own);
-      }
-    }
+    while (!firms.staff[f].empty()) dismiss(firms.staff[f].back());
     firms.alive[f] = 0;
     firms.vacancies[f] = {0, 0, 0, 0};
     ++municipalities[firms.zone[f]].firm_exits;

@@ -168,6 +168,9 @@ class Model {
   void phase_households();
   void phase_institutions();
   void init_economy();
+  /// Ends a job by the employer's decision (layoff or closure): a resident becomes
+  /// unemployed, an outside worker's record ends. `worker` is a staff-list entry.
+  void dismiss(std::uint32_t worker);
   void record_accounts();
   void phase_commit();
   void phase_firms_plan();
