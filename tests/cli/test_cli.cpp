@@ -21,6 +21,7 @@
 
 #include "output/hdf5_file.hpp"
 #include "output/results.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -33,41 +34,12 @@ const char* const k_python = "/usr/bin/python3";
 const std::vector<std::string> k_municipalities = {
     "Leiden", "Katwijk", "Noordwijk", "Leiderdorp", "Oegstgeest", "Voorschoten", "Zoeterwoude"};
 
-/// A fresh directory under the system temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ =
-        fs::temp_directory_path() / ("regio-test-cli-" + std::to_string(::getpid()) + "-" +
-                                     std::to_string(counter++) + "-" + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+using regio::testing::TempDir;
 
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using regio::testing::read_text;
 
 void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  REQUIRE(out.good());
+  REQUIRE(regio::testing::write_text(path, text));
 }
 
 /// `s` quoted for the POSIX shell.

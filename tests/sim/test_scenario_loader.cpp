@@ -20,6 +20,7 @@
 #include "sim/errors.hpp"
 #include "sim/scenario.hpp"
 #include "sim/scenario_loader.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -34,41 +35,15 @@ using Overrides = std::vector<std::pair<std::string, std::string>>;
 
 const fs::path k_scenario_dir = fs::path(REGIO_SOURCE_DIR) / "scenarios" / "key-region-leiden";
 
-/// A fresh directory under the system temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ =
-        fs::temp_directory_path() / ("regio-test-scenario-" + std::to_string(::getpid()) + "-" +
-                                     std::to_string(counter++) + "-" + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using regio::testing::TempDir;
 
 std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  REQUIRE(fs::exists(path));
+  return regio::testing::read_text(path);
 }
 
 void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  REQUIRE(out.good());
+  REQUIRE(regio::testing::write_text(path, text));
 }
 
 size_t count_of(const std::string& text, const std::string& needle) {
