@@ -61,6 +61,9 @@ const std::vector<Figure> k_golden = {
     {"in_migrants_2026_2030",        2614, 0.0208, 0.084},
     {"out_migrants_2026_2030",       2794, 0.0234, 0.094},
     {"students_2031_01_01",           686, 0.0511, 0.205},
+    {"jobs_end_2030",                8770, 0.0080, 0.033},
+    {"unemployed_end_2030",           358, 0.1149, 0.460},
+    {"value_added_2030",        695511564, 0.0130, 0.052},
 };
 // clang-format on
 
@@ -102,6 +105,11 @@ std::vector<double> figures(std::uint64_t seed) {
   auto at_last_month = [&](const char* path, size_t z) {
     return values(path)[(months - 1) * zones + z];
   };
+  auto region_at_last_month = [&](const char* path) {
+    double v = 0;
+    for (size_t z = 0; z < zones; ++z) v += at_last_month(path, z);
+    return v;
+  };
   double population = 0, households = 0;
   for (size_t z = 0; z < zones; ++z)
     population += at_last_month("/demography/population", z),
@@ -120,7 +128,10 @@ std::vector<double> figures(std::uint64_t seed) {
           monthly_sum("/demography/deaths", 0),
           monthly_sum("/demography/in_migrants", 0),
           monthly_sum("/demography/out_migrants", 0),
-          students_last};
+          students_last,
+          region_at_last_month("/economy/jobs"),
+          region_at_last_month("/labour/unemployed"),
+          monthly_sum("/economy/value_added", months - 12)};
 }
 
 }  // namespace
