@@ -624,10 +624,11 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
       for (size_t j = 0; j < a; ++j) {
         // A cell by the row's weights, then an opening of the cell by its vacancies
         // (alias tables: one comparison each).
-        const double u = rng.uniform(), v = rng.uniform(), w = rng.uniform();
         // Most applications fail the employer's first screening (a match of skills and
-        // person that the model does not represent otherwise).
-        if (w >= screening_) continue;
+        // person that the model does not represent otherwise): decided first, so that
+        // failed ones cost one draw.
+        if (screening_ < 1.0 && rng.uniform() >= screening_) continue;
+        const double u = rng.uniform(), v = rng.uniform();
         const double x = u * n;
         const std::uint32_t i = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
         const double fx = x - static_cast<double>(i - rb);
