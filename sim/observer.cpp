@@ -46,36 +46,59 @@ constexpr double k_commute_days = 21.0, k_trips_per_day = 2.0;
 /// workers (external home zone -> job zone). Sequential loops in index order.
 CommuteTally tally_commuting(const Model& m) {
   const Commuting& c = m.commuting;
-  const int nzall = c.zones();
+  const size_t nzall = static_cast<size_t>(c.zones());
   const size_t nz = m.municipalities.size();
+  // Integer counts per (resident?, origin, destination, mode), tallied in parallel chunks:
+  // exact, so every figure below is the same for any number of threads or chunk size.
+  const size_t cells = 2 * nzall * nzall * k_modes;
+  auto cell = [&](size_t resident, size_t o, size_t d, size_t mode) {
+    return ((resident * nzall + o) * nzall + d) * k_modes + mode;
+  };
+  const auto& p = m.persons;
+  const auto& w = m.outside_workers;
+  std::vector<std::int64_t> counts(cells, 0);
+  {
+    std::vector<std::vector<std::int64_t>> part(m.chunk_count(p.size()),
+                                                std::vector<std::int64_t>(cells, 0));
+    m.for_chunks(p.size(), [&](size_t ch, size_t b, size_t e) {
+      auto& mine = part[ch];
+      for (size_t i = b; i < e; ++i)
+        if (p.alive[i] && p.job_zone[i] != PersonStore::k_no_job_zone)
+          ++mine[cell(1, p.zone[i], p.job_zone[i], p.mode[i])];
+    });
+    for (const auto& pc : part)
+      for (size_t k = 0; k < cells; ++k) counts[k] += pc[k];
+  }
+  for (size_t o = 0; o < w.size(); ++o)
+    if (w.alive[o] && w.employer[o] != k_none)
+      ++counts[cell(0, nz + w.home[o], w.job_zone[o], w.mode[o])];
+
   CommuteTally t;
-  t.matrix.assign(static_cast<size_t>(nzall) * nzall, 0.0);
+  t.matrix.assign(nzall * nzall, 0.0);
   t.minutes.assign(nz, 0.0);
   t.km.assign(nz, 0.0);
   std::vector<double> workers(nz, 0.0);
   double car_trips = 0.0, delay = 0.0;
-  auto add = [&](int o, int d, int mode, bool resident) {
-    t.matrix[static_cast<size_t>(o) * nzall + d] += 1.0;
-    const double km = c.km(o, d);
-    if (resident) {
-      t.minutes[o] += c.minutes(o, d, static_cast<Mode>(mode));
-      t.km[o] += km;
-      workers[o] += 1.0;
-    }
-    if (mode == static_cast<int>(Mode::car)) {
-      t.car_km += km * k_trips_per_day * k_commute_days;
-      car_trips += 1.0;
-      delay += c.car_delay(o, d);
-    }
-  };
-  const auto& p = m.persons;
-  for (size_t i = 0; i < p.size(); ++i)
-    if (p.alive[i] && p.job_zone[i] != PersonStore::k_no_job_zone)
-      add(p.zone[i], p.job_zone[i], p.mode[i], true);
-  const auto& w = m.outside_workers;
-  for (size_t o = 0; o < w.size(); ++o)
-    if (w.alive[o] && w.employer[o] != k_none)
-      add(static_cast<int>(nz) + w.home[o], w.job_zone[o], w.mode[o], false);
+  for (size_t r = 0; r < 2; ++r)
+    for (size_t o = 0; o < nzall; ++o)
+      for (size_t d = 0; d < nzall; ++d)
+        for (size_t mode = 0; mode < static_cast<size_t>(k_modes); ++mode) {
+          const auto n = static_cast<double>(counts[cell(r, o, d, mode)]);
+          if (n == 0.0) continue;
+          const int oi = static_cast<int>(o), di = static_cast<int>(d);
+          const double km = c.km(oi, di);
+          t.matrix[o * nzall + d] += n;
+          if (r == 1) {
+            t.minutes[o] += n * c.minutes(oi, di, static_cast<Mode>(mode));
+            t.km[o] += n * km;
+            workers[o] += n;
+          }
+          if (mode == static_cast<size_t>(Mode::car)) {
+            t.car_km += n * km * k_trips_per_day * k_commute_days;
+            car_trips += n;
+            delay += n * c.car_delay(oi, di);
+          }
+        }
   for (size_t z = 0; z < nz; ++z)
     if (workers[z] > 0) t.minutes[z] /= workers[z], t.km[z] /= workers[z];
   t.delay_minutes = car_trips > 0 ? delay / car_trips : 0.0;
