@@ -43,7 +43,6 @@ size_t FirmStore::append(std::uint32_t new_id) {
   cash.push_back(0.0);
   negative_months.push_back(0);
   digital.push_back(0.0f);
-  knowledge.push_back(0.0f);
   alive.push_back(1);
   staff.emplace_back();
   return id.size() - 1;
@@ -65,13 +64,16 @@ void FirmStore::compact() {
       gather_rows(export_weight, keep), gather_rows(inputs, keep);
   gather_rows(regional_inputs, keep), gather_rows(wage_bill, keep), gather_rows(profit, keep);
   gather_rows(cash, keep), gather_rows(negative_months, keep), gather_rows(digital, keep);
-  gather_rows(knowledge, keep), gather_rows(alive, keep);
+  gather_rows(alive, keep);
   gather_rows_move(staff, keep);
 }
 
 size_t FirmStore::bytes() const {
-  // 22 doubles, 2 level arrays and about 30 bytes of small fields per firm.
-  return id.capacity() * (22 * sizeof(double) + 2 * sizeof(Levels) + 30);
+  // 20 doubles, 3 level arrays and about 30 bytes of small fields per firm, plus the
+  // staff lists (4 bytes per employee).
+  size_t staff_bytes = 0;
+  for (const auto& list : staff) staff_bytes += list.capacity() * sizeof(std::uint32_t);
+  return id.capacity() * (20 * sizeof(double) + 3 * sizeof(Levels) + 30) + staff_bytes;
 }
 
 namespace firms {

@@ -52,8 +52,7 @@ struct FirmStore {
   std::vector<double> profit;           ///< this month (EUR)
   std::vector<double> cash;
   std::vector<std::uint8_t> negative_months;
-  std::vector<float> digital;    ///< SME digital maturity 0..1
-  std::vector<float> knowledge;  ///< absorbed spill-overs (productivity bonus per year)
+  std::vector<float> digital;  ///< SME digital maturity 0..1
   std::vector<std::uint8_t> alive;
   /// Who works here: person ids, and outside-worker ids with k_outside_bit set. Kept in
   /// step with employees[] by firms::hire / firms::release (swap-remove via job slots).

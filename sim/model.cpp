@@ -19,6 +19,18 @@ namespace regio {
 namespace {
 using Clock = std::chrono::steady_clock;
 
+/// Records that `id` is at `index` in an id -> index map (grown geometrically).
+void set_index(std::vector<std::uint32_t>& map, std::uint32_t id, size_t index) {
+  if (id >= map.size()) map.resize(std::max<size_t>(id + 1, map.size() * 2), k_none);
+  map[id] = static_cast<std::uint32_t>(index);
+}
+
+/// Rebuilds an id -> index map from a store's id column (after compaction).
+void fill_index(std::vector<std::uint32_t>& map, const std::vector<std::uint32_t>& ids) {
+  std::fill(map.begin(), map.end(), k_none);
+  for (size_t i = 0; i < ids.size(); ++i) map[ids[i]] = static_cast<std::uint32_t>(i);
+}
+
 // Phases of one step, in order. The names appear in `regio bench`.
 enum PhaseId {
   k_housing,
@@ -154,15 +166,11 @@ double Model::cluster_jobs_total(const std::string& name) const {
 }
 
 void Model::index_firm(std::uint32_t id, size_t index) {
-  if (id >= firm_index_.size())
-    firm_index_.resize(std::max<size_t>(id + 1, firm_index_.size() * 2), k_none);
-  firm_index_[id] = static_cast<std::uint32_t>(index);
+  set_index(firm_index_, id, index);
 }
 
 void Model::index_outside(std::uint32_t id, size_t index) {
-  if (id >= outside_index_.size())
-    outside_index_.resize(std::max<size_t>(id + 1, outside_index_.size() * 2), k_none);
-  outside_index_[id] = static_cast<std::uint32_t>(index);
+  set_index(outside_index_, id, index);
 }
 
 void Model::count_statuses() {
@@ -191,28 +199,16 @@ void Model::count_statuses() {
 }
 
 void Model::index_person(std::uint32_t id, size_t index) {
-  if (id >= person_index_.size())
-    person_index_.resize(std::max<size_t>(id + 1, person_index_.size() * 2), k_none);
-  person_index_[id] = static_cast<std::uint32_t>(index);
+  set_index(person_index_, id, index);
 }
 void Model::index_household(std::uint32_t id, size_t index) {
-  if (id >= household_index_.size())
-    household_index_.resize(std::max<size_t>(id + 1, household_index_.size() * 2), k_none);
-  household_index_[id] = static_cast<std::uint32_t>(index);
+  set_index(household_index_, id, index);
 }
 void Model::rebuild_indices() {
-  std::fill(firm_index_.begin(), firm_index_.end(), k_none);
-  for (size_t f = 0; f < firms.size(); ++f)
-    firm_index_[firms.id[f]] = static_cast<std::uint32_t>(f);
-  std::fill(outside_index_.begin(), outside_index_.end(), k_none);
-  for (size_t w = 0; w < outside_workers.size(); ++w)
-    outside_index_[outside_workers.id[w]] = static_cast<std::uint32_t>(w);
-  std::fill(person_index_.begin(), person_index_.end(), k_none);
-  for (size_t i = 0; i < persons.size(); ++i)
-    person_index_[persons.id[i]] = static_cast<std::uint32_t>(i);
-  std::fill(household_index_.begin(), household_index_.end(), k_none);
-  for (size_t h = 0; h < households.id.size(); ++h)
-    household_index_[households.id[h]] = static_cast<std::uint32_t>(h);
+  fill_index(firm_index_, firms.id);
+  fill_index(outside_index_, outside_workers.id);
+  fill_index(person_index_, persons.id);
+  fill_index(household_index_, households.id);
 }
 
 void Model::for_chunks(size_t n, const std::function<void(size_t, size_t, size_t)>& fn) const {

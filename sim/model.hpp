@@ -166,7 +166,6 @@ class Model {
   void phase_housing();
   void phase_persons();
   void phase_households();
-  void phase_institutions();
   void init_economy();
   /// Ends a job by the employer's decision (layoff or closure): a resident becomes
   /// unemployed, an outside worker's record ends. `worker` is a staff-list entry.
