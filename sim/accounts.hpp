@@ -1,9 +1,14 @@
 // Stock-flow consistency: every euro paid in a month is recorded as a flow from one
 // institutional sector to another (households, firms, institutions, municipalities, the
-// regional agency, the rest of the world). Each flow is measured twice, once from the
-// payer's records and once from the payee's (e.g. firms' wage bills against the wages of
-// the persons and outside workers they employ), so the check finds bookkeeping errors in
-// the model, not just in the sum. Net lending of all sectors sums to zero.
+// regional agency, the rest of the world). The flows between agents are measured twice,
+// once from the payer's records and once from the payee's, so the check finds bookkeeping
+// errors in the model, not just in the sum:
+// - wages: the employers' wage bills against the jobs counted on the workers' side;
+// - purchases at regional firms (households, exports, public buyers, intermediate orders):
+//   what the buyers set out to spend a month earlier (PurchasePlans, from incomes, budgets
+//   and input needs) minus what the sellers turned away, against the sellers' sales.
+// Flows with the rest of the world that only one side records (taxes, benefits, imports,
+// spending outside the region) are booked once. Net lending of all sectors sums to zero.
 #pragma once
 #include <array>
 #include <string>
@@ -22,6 +27,20 @@ enum class Account : int {
 };
 inline constexpr std::array<const char*, k_account_sectors> k_account_names{
     "households", "firms", "institutions", "municipalities", "agency", "rest_of_world"};
+
+/// What buyers set out to spend at regional firms and institutions next month, recorded on
+/// the buyers' side by the goods market (from zone budgets, sector export totals, public
+/// budgets and the customers' input orders), EUR per month.
+struct PurchasePlans {
+  double households_regional = 0.0;   ///< residents' spending placed at regional firms
+  double households_elsewhere = 0.0;  ///< residents' spending outside the region
+  double exports = 0.0;               ///< export demand of all sectors
+  double public_firms = 0.0;          ///< public purchases at firms
+  double public_institutions = 0.0;   ///< funding of the knowledge institutions
+  double orders_firms = 0.0;          ///< regional input orders placed by firms
+  double orders_institutions = 0.0;   ///< ... and by institutions
+  double orders_unplaced = 0.0;       ///< of those, without a regional supplier (imports)
+};
 
 struct Accounts {
   /// flows[payer][payee] this month, EUR, as recorded by the payer.

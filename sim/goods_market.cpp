@@ -87,14 +87,17 @@ Incomes household_incomes(const Model& m) {
 namespace {
 
 /// Household demand per firm for next month, from this month's incomes.
+/// `placed` is the spending placed at regional firms, `leakage` the rest of consumption:
+/// the households' own record of what they will pay (sim/accounts.hpp).
 void household_demand(Model& m, const Groups& g, const Incomes& in, std::vector<double>& out,
-                      double& leakage) {
+                      double& placed, double& leakage) {
   const auto& sc = m.scenario();
   const auto& e = sc.economy;
   const size_t nz = g.zones, ns = g.sectors;
   // Where residents spend: the home zone, and the zones where they work in proportion to
   // the wages earned there (jobs outside the region leak).
   std::vector<double> spend_in(nz, 0.0);
+  placed = 0.0;
   leakage = 0.0;
   for (size_t z = 0; z < nz; ++z) {
     const double consumption = e.propensity_to_consume * in.disposable[z];
@@ -124,10 +127,12 @@ void household_demand(Model& m, const Groups& g, const Incomes& in, std::vector<
       const double amount = spend_in[d] * sc.sectors[k].household_share;
       sector_total += amount;
       const size_t cell = d * ns + k;
-      if (g.zone_sector_cap[cell] > 0.0)
+      if (g.zone_sector_cap[cell] > 0.0) {
         allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], amount, out);
-      else
+        placed += amount;
+      } else {
         leakage += amount;  // nothing to buy here: bought elsewhere
+      }
     }
     leakage += spend_in[d] - sector_total;  // housing and other spending not on regional firms
   }
@@ -145,10 +150,13 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
   std::vector<double> weight(ns, 0.0), per_weight(ns, 0.0);
   for (size_t f = 0; f < fs.size(); ++f)
     if (fs.alive[f] && !(fs.kind[f] & k_institution)) weight[fs.sector[f]] += fs.export_weight[f];
+  PurchasePlans& plan = m.purchase_plan;
+  plan.exports = plan.public_firms = plan.public_institutions = 0.0;
   for (size_t k = 0; k < ns; ++k) {
     double exports = m.export_base[k] * std::pow(1.0 + sc.sectors[k].export_growth, years);
     if (static_cast<int>(k) == m.extra_exports_sector) exports += m.extra_exports;
     per_weight[k] = weight[k] > 0.0 ? exports / weight[k] : 0.0;
+    if (weight[k] > 0.0) plan.exports += exports;
   }
   for (size_t f = 0; f < fs.size(); ++f)
     if (fs.alive[f] && !(fs.kind[f] & k_institution))
@@ -160,15 +168,33 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
                               : 1.0;
     for (size_t k = 0; k < ns; ++k) {
       const size_t cell = z * ns + k;
-      allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], m.public_base[cell] * growth,
-               fs.public_demand);
+      const double amount = m.public_base[cell] * growth;
+      allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], amount, fs.public_demand);
+      if (g.zone_sector_cap[cell] > 0.0) plan.public_firms += amount;
     }
   }
   for (size_t f = 0; f < fs.size(); ++f) {
     fs.household_demand[f] = households[f];
     // Institutions are funded for their full staff.
-    if (fs.alive[f] && (fs.kind[f] & k_institution)) fs.public_demand[f] = firms::capacity(m, f);
+    if (fs.alive[f] && (fs.kind[f] & k_institution)) {
+      fs.public_demand[f] = firms::capacity(m, f);
+      plan.public_institutions += fs.public_demand[f];
+    }
   }
+}
+
+/// Next month's intermediate orders along the supply chain into `orders`, and the
+/// customers' record of them (what they place regionally, and what finds no regional
+/// supplier) into m.purchase_plan.
+void place_orders(Model& m, std::vector<double>& orders) {
+  const auto& fs = m.firms;
+  PurchasePlans& plan = m.purchase_plan;
+  plan.orders_firms = plan.orders_institutions = plan.orders_unplaced = 0.0;
+  for (size_t f = 0; f < fs.size(); ++f)
+    if (fs.alive[f])
+      ((fs.kind[f] & k_institution) ? plan.orders_institutions : plan.orders_firms) +=
+          fs.regional_inputs[f];
+  m.supply_chain.distribute_orders(m, orders, plan.orders_unplaced);
 }
 
 }  // namespace
@@ -189,13 +215,13 @@ void calibrate(Model& m) {
     fs.output[f] = g.cap[f];
     const SectorSpec& sec = sc.sectors[fs.sector[f]];
     fs.inputs[f] = sec.input_share * g.cap[f];
-    fs.regional_inputs[f] =
-        (fs.kind[f] & k_institution) ? 0.0 : sec.regional_sourcing * fs.inputs[f];
+    // As in firms::produce_chunk: institutions buy their inputs like firms do.
+    fs.regional_inputs[f] = sec.regional_sourcing * fs.inputs[f];
   }
   std::vector<double> households(fs.size(), 0.0), orders;
-  double leakage = 0.0, unplaced = 0.0;
-  household_demand(m, g, household_incomes(m), households, leakage);
-  m.supply_chain.distribute_orders(m, orders, unplaced);
+  household_demand(m, g, household_incomes(m), households, m.purchase_plan.households_regional,
+                   m.purchase_plan.households_elsewhere);
+  place_orders(m, orders);
   // Exports close the gap between each firm's full-employment output and its domestic
   // demand (where domestic demand exceeds capacity the firm starts with excess demand).
   m.export_base.assign(ns, 0.0);
@@ -225,16 +251,21 @@ void compute_demand(Model& m) {
   const Groups g = group_firms(m);
   const Incomes in = household_incomes(m);
   std::vector<double> households(fs.size(), 0.0), orders;
-  double leakage = 0.0, unplaced = 0.0;
+  PurchasePlans& plan = m.purchase_plan;
   if (m.household_feedback) {
-    household_demand(m, g, in, households, leakage);
+    household_demand(m, g, in, households, plan.households_regional, plan.households_elsewhere);
   } else {
     // Type I multipliers: household spending does not respond to income; each zone-sector
-    // keeps the household demand it had at the start, shared by capacity.
-    for (size_t cell = 0; cell < g.zone_sector.size(); ++cell)
+    // keeps the household demand it had at the start, shared by capacity (where no firm
+    // is left, it is spent outside the region).
+    plan.households_regional = plan.households_elsewhere = 0.0;
+    for (size_t cell = 0; cell < g.zone_sector.size(); ++cell) {
       allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], m.household_base[cell], households);
+      (g.zone_sector_cap[cell] > 0.0 ? plan.households_regional : plan.households_elsewhere) +=
+          m.household_base[cell];
+    }
   }
-  m.supply_chain.distribute_orders(m, orders, unplaced);
+  place_orders(m, orders);
   fs.order_demand = orders;
   set_demand(m, g, households);
 }

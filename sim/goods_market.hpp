@@ -3,7 +3,8 @@
 // income, spent in the home and job zones with leakage outside the region; public demand
 // (paid from outside the region, growing with the zone's population); intermediate
 // demand along the supply-chain graph. Demand computed at the end of a month is what
-// firms face the next month. Also records the month's money flows (sim/accounts.hpp).
+// firms face the next month; the buyers' record of it (m.purchase_plan) is half of the
+// double-entry check of next month's money flows (sim/accounts.hpp).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -28,7 +29,7 @@ Incomes household_incomes(const Model& m);
 void calibrate(Model& m);
 
 /// End of month: next month's export, household, public and order demand of every firm,
-/// and this month's money flows into m.accounts.
+/// and the buyers' record of it in m.purchase_plan.
 void compute_demand(Model& m);
 
 }  // namespace goods_market

@@ -778,10 +778,17 @@ void Model::phase_finance() {
 void Model::record_accounts() {
   accounts.clear();
   const size_t ns = scenario_.sectors.size();
-  // Payers' records: every firm's wage bill, split by who it employs.
+  // The sellers' books: sales by buyer, and the demand they could not serve (turned away).
+  double sold_households = 0.0, sold_exports = 0.0, sold_public_firms = 0.0,
+         sold_public_institutions = 0.0, sold_orders = 0.0;
+  double away_households = 0.0, away_exports = 0.0, away_public_firms = 0.0,
+         away_public_institutions = 0.0, away_orders = 0.0;
+  double inputs_firms = 0.0, inputs_institutions = 0.0;
   for (size_t f = 0; f < firms.size(); ++f) {
     if (!firms.alive[f]) continue;
-    const Account payer = (firms.kind[f] & k_institution) ? Account::institutions : Account::firms;
+    const bool institution = firms.kind[f] & k_institution;
+    const Account payer = institution ? Account::institutions : Account::firms;
+    // Wages as the employer pays them, split by who it employs.
     double residents = 0.0, outsiders = 0.0;
     for (int l = 0; l < k_education_levels; ++l) {
       const double w = wage(firms.sector[f], l);
@@ -790,30 +797,19 @@ void Model::record_accounts() {
     }
     accounts.pay(payer, Account::households, residents);
     accounts.pay(payer, Account::rest_of_world, outsiders);
-    // Sales: households, exports and public buyers (paid from outside the region), firms.
-    accounts.pay(Account::households, payer, firms.sales_households[f]);
-    accounts.receive(Account::households, payer, firms.sales_households[f]);
-    accounts.pay(Account::rest_of_world, payer, firms.sales_exports[f] + firms.sales_public[f]);
-    accounts.receive(Account::rest_of_world, payer, firms.sales_exports[f] + firms.sales_public[f]);
-    // Intermediate purchases: from regional suppliers (their sales to firms) and imports.
-    accounts.pay(payer, Account::rest_of_world, firms.inputs[f]);
-    accounts.receive(payer, Account::rest_of_world, firms.inputs[f]);
+    sold_households += firms.sales_households[f];
+    away_households += firms.household_demand[f] - firms.sales_households[f];
+    sold_exports += firms.sales_exports[f];
+    away_exports += firms.export_demand[f] - firms.sales_exports[f];
+    (institution ? sold_public_institutions : sold_public_firms) += firms.sales_public[f];
+    (institution ? away_public_institutions : away_public_firms) +=
+        firms.public_demand[f] - firms.sales_public[f];
+    sold_orders += firms.sales_firms[f];
+    away_orders += firms.order_demand[f] - firms.sales_firms[f];
+    (institution ? inputs_institutions : inputs_firms) += firms.inputs[f];
   }
-  // Regional deliveries replace imports: move the suppliers' sales to firms from the
-  // rest of the world to the supplying sector.
-  double to_firms = 0.0, to_institutions = 0.0;
-  for (size_t f = 0; f < firms.size(); ++f)
-    if (firms.alive[f])
-      ((firms.kind[f] & k_institution) ? to_institutions : to_firms) += firms.sales_firms[f];
-  for (auto [acct, amount] :
-       {std::pair{Account::firms, to_firms}, std::pair{Account::institutions, to_institutions}}) {
-    accounts.pay(Account::firms, Account::rest_of_world, -amount);
-    accounts.receive(Account::firms, Account::rest_of_world, -amount);
-    accounts.pay(Account::firms, acct, amount);
-    accounts.receive(Account::firms, acct, amount);
-  }
-  // Payees' records of wages: the residents' and outside workers' jobs as counted on
-  // the workers' side (sim/goods_market.cpp and the employment counters).
+  // Wages as the workers' side counts them: the residents' and outside workers' jobs by
+  // employer type, sector and level (employment counters).
   for (size_t inst = 0; inst < 2; ++inst) {
     const Account payer = inst ? Account::institutions : Account::firms;
     double residents = 0.0, outsiders = 0.0;
@@ -828,24 +824,45 @@ void Model::record_accounts() {
     accounts.receive(payer, Account::households, residents);
     accounts.receive(payer, Account::rest_of_world, outsiders);
   }
-  // Households and the rest of the world: benefits, pensions, wages earned outside,
-  // taxes, and the spending not done at regional firms.
+  // Purchases at regional sellers: the buyers pay what they planned last month (the goods
+  // market's record) less what the sellers turned away, which they buy outside the region;
+  // the sellers record their sales.
+  const PurchasePlans& plan = purchase_plan;
+  auto both = [&](Account from, Account to, double paid, double received) {
+    accounts.pay(from, to, paid);
+    accounts.receive(from, to, received);
+  };
+  both(Account::households, Account::firms, plan.households_regional - away_households,
+       sold_households);
+  both(Account::rest_of_world, Account::firms,
+       plan.exports + plan.public_firms - away_exports - away_public_firms,
+       sold_exports + sold_public_firms);
+  both(Account::rest_of_world, Account::institutions,
+       plan.public_institutions - away_public_institutions, sold_public_institutions);
+  // Intermediate orders: the suppliers cannot tell which customer type an order came from,
+  // so regional deliveries are attributed to firms and institutions by the orders they
+  // placed; the total is measured on both sides.
+  const double placed = plan.orders_firms + plan.orders_institutions;
+  const double delivered = placed - plan.orders_unplaced - away_orders;
+  const double firms_part = placed > 0.0 ? plan.orders_firms / placed : 1.0;
+  both(Account::firms, Account::firms, delivered * firms_part, sold_orders * firms_part);
+  both(Account::institutions, Account::firms, delivered * (1.0 - firms_part),
+       sold_orders * (1.0 - firms_part));
+  // Inputs not delivered by regional suppliers are imported (one-sided: the rest of the
+  // world keeps no books here).
+  const double imports_firms = inputs_firms - delivered * firms_part;
+  const double imports_institutions = inputs_institutions - delivered * (1.0 - firms_part);
+  both(Account::firms, Account::rest_of_world, imports_firms, imports_firms);
+  both(Account::institutions, Account::rest_of_world, imports_institutions, imports_institutions);
+  // Households and the rest of the world: benefits, pensions, wages earned outside, taxes,
+  // and the spending not done at regional firms (planned elsewhere or turned away).
   const goods_market::Incomes in = goods_market::household_incomes(*this);
-  double benefits = 0.0, taxes = 0.0, disposable = 0.0;
-  for (size_t z = 0; z < in.disposable.size(); ++z)
-    benefits += in.benefits[z], taxes += in.taxes[z], disposable += in.disposable[z];
-  const double consumption = scenario_.economy.propensity_to_consume * disposable;
-  double at_firms = 0.0;
-  for (size_t f = 0; f < firms.size(); ++f)
-    if (firms.alive[f]) at_firms += firms.sales_households[f];
-  for (auto [from, to, amount] :
-       {std::tuple{Account::rest_of_world, Account::households, benefits + in.out_commuter_wages},
-        std::tuple{Account::households, Account::rest_of_world, taxes},
-        std::tuple{Account::households, Account::rest_of_world,
-                   std::max(0.0, consumption - at_firms)}}) {
-    accounts.pay(from, to, amount);
-    accounts.receive(from, to, amount);
-  }
+  double benefits = 0.0, taxes = 0.0;
+  for (size_t z = 0; z < in.disposable.size(); ++z) benefits += in.benefits[z], taxes += in.taxes[z];
+  const double elsewhere = plan.households_elsewhere + away_households;
+  both(Account::rest_of_world, Account::households, benefits + in.out_commuter_wages,
+       benefits + in.out_commuter_wages);
+  both(Account::households, Account::rest_of_world, taxes + elsewhere, taxes + elsewhere);
 }
 
 void Model::phase_goods_market() {

@@ -80,6 +80,7 @@ class Model {
   SupplyChain supply_chain;
   Commuting commuting;
   Accounts accounts;
+  PurchasePlans purchase_plan;  ///< buyers' record of next month's purchases (goods market)
   std::vector<std::string> cluster_names;    ///< distinct cluster names (institutions, sites)
   std::vector<double> cluster_inward_carry;  ///< per clusters-table row
   std::vector<double> wage_index;            ///< per sector, 1 at the start
