@@ -42,11 +42,13 @@ struct MultiplierOptions {
   int years = 5;
   double scale = 1.0;
   int threads = 0;
+  int replications = 3;
   std::optional<std::uint64_t> seed;
 };
-/// Paired runs with the same seed, with and without extra export demand in one sector;
-/// reports regional output, value added and employment multipliers, type I (household
-/// spending fixed) and type II (household spending following income).
+/// Paired runs with the same seed, with and without extra export demand in one sector,
+/// over several replications; reports regional output, value added and employment
+/// multipliers, type I (household spending fixed) and type II (household spending
+/// following income), next to the input-output multipliers of the model's own economy.
 int multiplier(const MultiplierOptions& opt);
 
 /// Prints every calibration target with its source, the model's value and the

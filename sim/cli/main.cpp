@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
                    "extra export demand in EUR per year (default 10,000,000)");
   mult->add_option("--years", mult_opt.years, "years to simulate (default 5)");
   mult->add_option("--scale", mult_opt.scale, "population share (default 1)");
+  mult->add_option("--replications", mult_opt.replications,
+                   "paired runs with different random streams, for the standard error (default 3)");
   mult->add_option("--threads", mult_opt.threads, "worker threads (default: all cores)");
   auto* mult_seed_opt =
       mult->add_option("--seed", mult_seed, "random seed (default: the scenario's)")

@@ -421,6 +421,34 @@ TEST_CASE("regio bench", "[cli]") {
   CHECK(names_in(box.work()).empty());
 }
 
+TEST_CASE("regio multiplier", "[cli][multipliers]") {
+  Sandbox box;
+  SECTION("input-output and agent-based multipliers with standard errors") {
+    const Run r = box.regio(
+        "multiplier --sector lsh --amount 2e7 --years 2 --scale 0.03 --replications 2");
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Contains("input-output, type I"));
+    CHECK_THAT(r.out, Contains("input-output, type II"));
+    CHECK_THAT(r.out, Contains("agent-based, type II"));
+    CHECK_THAT(r.out, Contains("+-"));
+    CHECK(names_in(box.work()).empty());
+  }
+  SECTION("an unknown sector is named with a suggestion") {
+    const Run r = box.regio("multiplier --sector lhs --amount 1e7 --scale 0.03");
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains("unknown sector 'lhs'"));
+    CHECK_THAT(r.err, Contains("did you mean 'lsh'"));
+  }
+  SECTION("bad amounts, years and replications") {
+    for (const char* args : {"--amount -5", "--amount nan", "--years 1", "--years 40",
+                             "--replications 0"}) {
+      const Run r = box.regio(std::string("multiplier --sector lsh --scale 0.03 ") + args);
+      INFO(args);
+      CHECK(r.code == 2);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The result file
 
