@@ -154,7 +154,9 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
   plan.exports = plan.public_firms = plan.public_institutions = 0.0;
   for (size_t k = 0; k < ns; ++k) {
     double exports = m.export_base[k] * std::pow(1.0 + sc.sectors[k].export_growth, years);
-    if (static_cast<int>(k) == m.extra_exports_sector) exports += m.extra_exports;
+    // Demand set now is next month's.
+    if (static_cast<int>(k) == m.extra_exports_sector && m.now() + 1 >= m.extra_exports_from)
+      exports += m.extra_exports;
     per_weight[k] = weight[k] > 0.0 ? exports / weight[k] : 0.0;
     if (weight[k] > 0.0) plan.exports += exports;
   }

@@ -95,6 +95,7 @@ class Model {
   bool household_feedback = true;  ///< false: consumption fixed (type I multipliers)
   double extra_exports = 0.0;      ///< EUR/month added to one sector's exports
   int extra_exports_sector = -1;
+  std::int32_t extra_exports_from = 0;  ///< first month whose demand includes extra_exports
   std::vector<double> household_base;  ///< per zone x sector: household demand at the start
   std::vector<std::int64_t> outside_employed_by;  ///< outside workers by employment_cell
   std::uint32_t next_firm_id = 0;

@@ -283,8 +283,12 @@ int multiplier(const MultiplierOptions& opt) {
     Model model(scenario, config_for(scenario, opt.seed, replication, opt.scale, until, false));
     model.household_feedback = feedback;
     if (shocked) {
+      // The extra demand starts in the second year: the first year sets the labour
+      // market's reference tightness for wages (Model::phase_finance), which must be the
+      // same in both runs of a pair, or the shock would lower its own wage pressure.
       model.extra_exports_sector = sector;
       model.extra_exports = opt.amount / 12.0 * opt.scale;
+      model.extra_exports_from = model.first_month() + 12;
     }
     model.run();
     const auto& s = model.series;
@@ -363,10 +367,10 @@ int multiplier(const MultiplierOptions& opt) {
       "input-output: the Leontief multipliers of the model's own regional input coefficients,\n"
       "  value-added and job ratios and household spending in the first month (no shortages).\n"
       "agent-based: changes over the last simulated year of paired runs (same seed and\n"
-      "  replication, with and without the extra demand), divided by the extra demand; mean\n"
-      "  +- standard error over {} replication(s). Below the input-output values where firms\n"
-      "  lack staff or capacity, or hire the extra staff away from other regional firms\n"
-      "  (then jobs rise less than unemployment falls would suggest).\n",
+      "  replication, with and without the extra demand from the second year on), divided by\n"
+      "  the extra demand; mean +- standard error over {} replication(s). Below the\n"
+      "  input-output values where firms lack staff or capacity or hire it away from other\n"
+      "  regional firms, and (type II) where new jobs replace benefits rather than add income.\n",
       reps);
   return 0;
 }
