@@ -778,36 +778,61 @@ void Model::phase_finance() {
 void Model::record_accounts() {
   accounts.clear();
   const size_t ns = scenario_.sectors.size();
-  // The sellers' books: sales by buyer, and the demand they could not serve (turned away).
-  double sold_households = 0.0, sold_exports = 0.0, sold_public_firms = 0.0,
-         sold_public_institutions = 0.0, sold_orders = 0.0;
-  double away_households = 0.0, away_exports = 0.0, away_public_firms = 0.0,
-         away_public_institutions = 0.0, away_orders = 0.0;
-  double inputs_firms = 0.0, inputs_institutions = 0.0;
-  for (size_t f = 0; f < firms.size(); ++f) {
-    if (!firms.alive[f]) continue;
-    const bool institution = firms.kind[f] & k_institution;
-    const Account payer = institution ? Account::institutions : Account::firms;
-    // Wages as the employer pays them, split by who it employs.
-    double residents = 0.0, outsiders = 0.0;
-    for (int l = 0; l < k_education_levels; ++l) {
-      const double w = wage(firms.sector[f], l);
-      residents += (firms.employees[f][l] - firms.outside_staff[f][l]) * w;
-      outsiders += firms.outside_staff[f][l] * w;
+  // The firms' books, summed per fixed block of firm indices in parallel and the blocks
+  // in order: the same sums for any number of threads and any chunk size.
+  struct Books {
+    double wages[2][2] = {};  ///< [institution?][outside worker?]
+    // Sales by buyer, and the demand that could not be served (turned away).
+    double sold_households = 0.0, sold_exports = 0.0, sold_public[2] = {}, sold_orders = 0.0;
+    double away_households = 0.0, away_exports = 0.0, away_public[2] = {}, away_orders = 0.0;
+    double inputs[2] = {};
+  };
+  constexpr size_t k_block = 4096;
+  std::vector<Books> blocks((firms.size() + k_block - 1) / k_block);
+  tbb::parallel_for(size_t{0}, blocks.size(), [&](size_t blk) {
+    Books& b = blocks[blk];
+    for (size_t f = blk * k_block; f < std::min(firms.size(), (blk + 1) * k_block); ++f) {
+      if (!firms.alive[f]) continue;
+      const size_t inst = (firms.kind[f] & k_institution) ? 1 : 0;
+      for (int l = 0; l < k_education_levels; ++l) {
+        const double w = wage(firms.sector[f], l);
+        b.wages[inst][0] += (firms.employees[f][l] - firms.outside_staff[f][l]) * w;
+        b.wages[inst][1] += firms.outside_staff[f][l] * w;
+      }
+      b.sold_households += firms.sales_households[f];
+      b.away_households += firms.household_demand[f] - firms.sales_households[f];
+      b.sold_exports += firms.sales_exports[f];
+      b.away_exports += firms.export_demand[f] - firms.sales_exports[f];
+      b.sold_public[inst] += firms.sales_public[f];
+      b.away_public[inst] += firms.public_demand[f] - firms.sales_public[f];
+      b.sold_orders += firms.sales_firms[f];
+      b.away_orders += firms.order_demand[f] - firms.sales_firms[f];
+      b.inputs[inst] += firms.inputs[f];
     }
-    accounts.pay(payer, Account::households, residents);
-    accounts.pay(payer, Account::rest_of_world, outsiders);
-    sold_households += firms.sales_households[f];
-    away_households += firms.household_demand[f] - firms.sales_households[f];
-    sold_exports += firms.sales_exports[f];
-    away_exports += firms.export_demand[f] - firms.sales_exports[f];
-    (institution ? sold_public_institutions : sold_public_firms) += firms.sales_public[f];
-    (institution ? away_public_institutions : away_public_firms) +=
-        firms.public_demand[f] - firms.sales_public[f];
-    sold_orders += firms.sales_firms[f];
-    away_orders += firms.order_demand[f] - firms.sales_firms[f];
-    (institution ? inputs_institutions : inputs_firms) += firms.inputs[f];
+  });
+  Books t;
+  for (const Books& b : blocks) {
+    for (int i = 0; i < 2; ++i) {
+      t.wages[i][0] += b.wages[i][0], t.wages[i][1] += b.wages[i][1];
+      t.sold_public[i] += b.sold_public[i], t.away_public[i] += b.away_public[i];
+      t.inputs[i] += b.inputs[i];
+    }
+    t.sold_households += b.sold_households, t.away_households += b.away_households;
+    t.sold_exports += b.sold_exports, t.away_exports += b.away_exports;
+    t.sold_orders += b.sold_orders, t.away_orders += b.away_orders;
   }
+  // Wages as the employers pay them, split by who they employ.
+  for (int inst = 0; inst < 2; ++inst) {
+    const Account payer = inst ? Account::institutions : Account::firms;
+    accounts.pay(payer, Account::households, t.wages[inst][0]);
+    accounts.pay(payer, Account::rest_of_world, t.wages[inst][1]);
+  }
+  const double sold_households = t.sold_households, away_households = t.away_households;
+  const double sold_exports = t.sold_exports, away_exports = t.away_exports;
+  const double sold_public_firms = t.sold_public[0], sold_public_institutions = t.sold_public[1];
+  const double away_public_firms = t.away_public[0], away_public_institutions = t.away_public[1];
+  const double sold_orders = t.sold_orders, away_orders = t.away_orders;
+  const double inputs_firms = t.inputs[0], inputs_institutions = t.inputs[1];
   // Wages as the workers' side counts them: the residents' and outside workers' jobs by
   // employer type, sector and level (employment counters).
   for (size_t inst = 0; inst < 2; ++inst) {
