@@ -1,5 +1,6 @@
 #include "agents/municipalities.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/model.hpp"
@@ -30,7 +31,20 @@ double in_migration_demand(const Model& m, int z) {
   const Municipality& mu = m.municipalities[static_cast<size_t>(z)];
   // Rates are persons per 1,000 inhabitants per year; in-migrant households average
   // k_in_migrant_household_size persons (see the in-migration rule in sim/model.cpp).
-  return mu.in_migration_per_1000 / 1000.0 * static_cast<double>(mu.persons) / 12.0;
+  const double base = mu.in_migration_per_1000 / 1000.0 * static_cast<double>(mu.persons) / 12.0;
+  return base * job_pull(m);
+}
+
+double job_pull(const Model& m) {
+  // Migration follows jobs: the region draws more people when vacancies are hard to fill
+  // and fewer when jobs are scarce. Tightness is measured against its level in the first
+  // year (as for wages; before that the pull is 1), and the response is bounded, since the
+  // zone rates are observed averages over good and bad years.
+  if (!(m.tightness_reference > 0.0)) return 1.0;
+  const double relative = m.tightness / m.tightness_reference;
+  const double pull =
+      1.0 + m.scenario().demography.in_migration_tightness * (relative - 1.0);
+  return std::clamp(pull, 0.5, 1.5);
 }
 
 }  // namespace municipalities

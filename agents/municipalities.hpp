@@ -49,8 +49,12 @@ namespace municipalities {
 
 /// Adds this month's completions (regular construction plus named plans) to the stock.
 void build_dwellings(Model& m, std::int32_t now);
-/// Expected in-migrant households this month for zone z (before the dwelling cap).
+/// Expected in-migrants this month for zone z (persons, before the dwelling cap): the
+/// zone's rate times job_pull(m).
 double in_migration_demand(const Model& m, int z);
+/// Factor on in-migration from labour-market tightness relative to its first-year level:
+/// 1 + demography.in_migration_tightness x (relative - 1), within [0.5, 1.5].
+double job_pull(const Model& m);
 
 }  // namespace municipalities
 }  // namespace regio

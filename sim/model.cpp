@@ -760,13 +760,19 @@ void Model::phase_finance() {
     pending_entrants_.clear();
   }
   // Wages follow productivity and the tightness of the labour market, measured against
-  // its average over the first simulated year (the model's vacancies are those left
-  // after matching, so only changes in tightness carry information). The ratio is
-  // bounded: beyond 3x (a handful of unemployed) it says nothing more about pressure.
+  // its median over the first simulated year (the model's vacancies are those left after
+  // matching, so only changes in tightness carry information; the median, because the
+  // first months carry the adjustment from the initial matching, with spikes of ten times
+  // the usual level). The ratio is bounded: beyond 3x (a handful of unemployed) it says
+  // nothing more about pressure.
   constexpr double k_max_relative_tightness = 3.0;
   const int month = now_ - first_;
-  if (month < 12) tightness_sum_ += tightness;
-  if (month == 11) tightness_reference = std::max(1e-6, tightness_sum_ / 12.0);
+  if (month < 12) first_year_tightness_.push_back(tightness);
+  if (month == 11) {
+    std::vector<double> v = first_year_tightness_;
+    std::sort(v.begin(), v.end());
+    tightness_reference = std::max(1e-6, 0.5 * (v[5] + v[6]));
+  }
   const double relative = tightness_reference > 0.0
                               ? std::min(tightness / tightness_reference, k_max_relative_tightness)
                               : 1.0;

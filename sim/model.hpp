@@ -89,7 +89,7 @@ class Model {
   std::vector<double> public_base;           ///< per zone x sector: public demand at the start
   std::vector<std::int64_t> population_base;  ///< per zone: inhabitants at the start
   double tightness = 1.0;                     ///< vacancies / unemployed, last month
-  double tightness_reference = 0.0;           ///< average over the first year (0 before)
+  double tightness_reference = 0.0;           ///< median over the first year (0 before)
   std::vector<double>
       external_jobs_base;          ///< [external zone][level]: residents' jobs there at the start
   bool household_feedback = true;  ///< false: consumption fixed (type I multipliers)
@@ -189,7 +189,7 @@ class Model {
   std::vector<std::uint32_t> person_index_, household_index_, firm_index_, outside_index_;
   std::vector<double> wage_level_factor_;  ///< per sector x level, normalised
   std::vector<std::vector<std::uint32_t>> chunk_exits_;
-  double tightness_sum_ = 0.0;
+  std::vector<double> first_year_tightness_;
   std::vector<std::uint32_t> pending_exits_, pending_entrants_;  ///< not yet in the graph
 };
 

@@ -176,6 +176,7 @@ struct DemographyParams {
   Param out_migration_old;           ///< per year, 65+
   Param occupancy;                   ///< households per dwelling at the start
   Param frictional_vacancy;          ///< share of dwellings never filled (moves, repairs)
+  Param in_migration_tightness;      ///< elasticity of in-migration to labour-market tightness
   std::vector<PensionStep> pension;  ///< state pension age by year (sorted)
 };
 

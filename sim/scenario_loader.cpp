@@ -755,6 +755,7 @@ void read_demography(Scenario& s, MapReader& root) {
   d.out_migration_old = r.param("out_migration_old", 0.0, 1.0);
   d.occupancy = r.param("occupancy", 0.5, 1.0);
   d.frictional_vacancy = r.param("frictional_vacancy", 0.0, 0.5);
+  d.in_migration_tightness = r.param("in_migration_tightness", 0.0, 5.0);
   const DocNode& pen = r.require("pension_age");
   if (pen.kind != DocNode::Kind::sequence || pen.items.empty())
     fail(pen.loc, "demography.pension_age", "expected a list of {from_year, age, source}");

@@ -883,3 +883,28 @@ TEST_CASE("A different seed or replication gives different results", "[demograph
   const size_t first_date = s0.size() / 6;  // 2026-01-01 .. 2031-01-01: 6 dates
   CHECK_FALSE(std::equal(s0.begin(), s0.begin() + static_cast<long>(first_date), s1.begin()));
 }
+
+TEST_CASE("In-migration follows labour-market tightness relative to the first year, bounded",
+          "[demography][migration]") {
+  Model m(baseline_to_2030(), config(0.02));
+  const double e = m.scenario().demography.in_migration_tightness;
+  REQUIRE(e > 0.0);
+  // Before the first year has set a reference, the zone rates apply unchanged.
+  m.tightness_reference = 0.0;
+  m.tightness = 0.3;
+  CHECK(regio::municipalities::job_pull(m) == 1.0);
+  const double base = regio::municipalities::in_migration_demand(m, 0);
+  REQUIRE(base > 0.0);
+  m.tightness_reference = 0.05;
+  m.tightness = 0.05;
+  CHECK(regio::municipalities::job_pull(m) == Approx(1.0));
+  m.tightness = 0.06;  // 20 % tighter
+  CHECK(regio::municipalities::job_pull(m) == Approx(1.0 + 0.2 * e));
+  CHECK(regio::municipalities::in_migration_demand(m, 0) == Approx(base * (1.0 + 0.2 * e)));
+  m.tightness = 0.04;  // 20 % slacker
+  CHECK(regio::municipalities::job_pull(m) == Approx(1.0 - 0.2 * e));
+  m.tightness = 5.0;  // far tighter: bounded
+  CHECK(regio::municipalities::job_pull(m) == 1.5);
+  m.tightness = 0.0;
+  CHECK(regio::municipalities::job_pull(m) == std::max(0.5, 1.0 - e));
+}

@@ -170,6 +170,7 @@ std::vector<std::pair<std::string, const Param*>> all_params(const Scenario& s) 
           {"out_migration_old", &d.out_migration_old},
           {"occupancy", &d.occupancy},
           {"frictional_vacancy", &d.frictional_vacancy},
+          {"in_migration_tightness", &d.in_migration_tightness},
           {"completion_mbo", &e.completion_mbo},
           {"completion_hbo", &e.completion_hbo},
           {"completion_wo", &e.completion_wo},
