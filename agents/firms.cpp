@@ -279,8 +279,11 @@ void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now) {
     const SectorSpec& sec = sc.sectors[fs.sector[f]];
     fs.expected[f] = (1.0 - lambda) * fs.expected[f] + lambda * fs.demand[f];
     const double per_worker = fs.productivity[f] / (1.0 - sec.input_share);
+    // Staff for the expected demand, to the nearest worker: rounding up would make every
+    // small rise in demand a hire that no later fall (within the layoff threshold) undoes,
+    // a ratchet that inflates employment by up to half a worker per firm.
     const auto desired = std::max<std::int32_t>(
-        1, static_cast<std::int32_t>(std::ceil(fs.expected[f] / per_worker - 1e-9)));
+        1, static_cast<std::int32_t>(std::lround(fs.expected[f] / per_worker)));
     const std::int32_t staff = fs.headcount(f);
     if (fs.layoff_month[f] < now) fs.layoffs[f] = 0;  // past notices were carried out
     if (desired > staff) {
