@@ -29,8 +29,8 @@
 // Determinism. Random draws are keyed by the customer's id, the input sector and (for
 // replacements) the month, never by thread or visiting order. Draws run in parallel, each
 // writing only its own customer's slots; the row changes they imply are applied in a
-// fixed order per supplier (exits in the order given, replacements by customer id and
-// sector, entrants in the order given), suppliers in parallel. So the rows, and with them
+// fixed order per supplier (exits in node order, replacements by customer id and sector,
+// entrants in the order given), suppliers in parallel. So the rows, and with them
 // the order in which each supplier sums its orders, are a function of the history alone.
 #include "sim/supply_chain.hpp"
 
@@ -89,13 +89,26 @@ constexpr int k_max_misses = 16;
 /// scheduling, small enough that the blocks of a few very large suppliers balance.
 constexpr size_t k_links_per_block = 16384;
 
-/// Room of a row when the pool is laid out (build, reindex). Over a year a supplier gains
-/// links from replacements and entrants about as fast as it loses them to exits, a few per
-/// cent of its links for most firms; an eighth plus 2 makes moving a row to the end of the
-/// pool rare, and the order flow skips the room (it reads [begin, begin + length)).
+/// Places of a row of `links` links when the pool is laid out (build, and yearly at
+/// reindex). Over a year a supplier gains links from replacements and entrants about as
+/// fast as it loses them to exits, a few per cent of its links for most firms: an eighth
+/// plus 2 makes moving a row rare. Rows without links get no places (most are firms that
+/// exited). The monthly order flow streams the pool, room included (the hardware fetches
+/// whole cache lines ahead), so room is kept small: a pool with a third more places than
+/// links costs the order flow about a third more time.
 std::uint32_t row_room(std::uint32_t links) {
-  return links + links / 8 + 2;
+  return links == 0 ? 0 : links + links / 8 + 2;
 }
+
+/// Places of a row that outgrew its room and moves to the end of the pool: it is growing,
+/// so it gets a quarter more room (until the next layout).
+std::uint32_t moved_room(std::uint32_t links) {
+  return links + links / 4 + 4;
+}
+
+/// Nodes per block of the order flow's first pass (a fixed number, so that its partial
+/// sums do not depend on the number of threads).
+constexpr size_t k_flow_block = 8192;
 
 /// Firms per block when the sampling tables are sorted in parallel (a fixed number, so that
 /// the result does not depend on the number of threads).
@@ -141,6 +154,7 @@ struct AliasSlot {
 /// customer zone the cumulative zone weights (zone size x distance decay).
 struct SectorTable {
   std::vector<std::uint32_t> firm;
+  std::vector<double> size;               ///< supplier_size of firm
   std::vector<AliasSlot> slot;            ///< alias table, zone block by zone block
   std::vector<std::uint32_t> zone_begin;  ///< zones + 1 offsets into firm and slot
   std::vector<double> zone_total;         ///< size of the zone's candidates
@@ -151,6 +165,8 @@ struct Tables {
   size_t zones = 0;
   std::vector<double> decay;  ///< [customer zone * zones + supplier zone]
   std::vector<SectorTable> sector;
+  std::vector<double> size;         ///< per firm index: supplier_size (all firms)
+  std::vector<std::uint8_t> sme;    ///< per firm index: is_sme
   std::vector<std::uint32_t> fill;  ///< scratch: per block of firms and (sector, zone)
 };
 
@@ -168,8 +184,11 @@ size_t locate(const double* cum, size_t n, double x) {
 /// w[0..n) summing to total, into slot[0..n). Deterministic.
 void make_alias(const std::uint32_t* firm, const double* w, size_t n, double total,
                 AliasSlot* slot) {
-  std::vector<std::uint32_t> small, large;
-  std::vector<double> scaled(n);
+  thread_local std::vector<std::uint32_t> small, large;  // scratch, reused
+  thread_local std::vector<double> scaled;
+  small.clear();
+  large.clear();
+  scaled.resize(n);
   for (size_t i = 0; i < n; ++i) {
     scaled[i] = w[i] * static_cast<double>(n) / total;
     (scaled[i] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(i));
@@ -252,14 +271,24 @@ void make_tables(const Model& m, Tables& t) {
     }
     s.zone_begin[nz] = at;
     s.firm.resize(at);
+    s.size.resize(at);
     s.slot.resize(at);
   }
+  t.size.resize(n);
+  t.sme.resize(n);
+  // The same pass reads every firm's size, once (the weights of links and the firms'
+  // classes for the cross-over count come from it too).
   parallel_each(blocks, 1, [&](size_t b) {
     std::uint32_t* at = &t.fill[b * cells];
-    for (size_t f = b * k_table_block; f < std::min(n, (b + 1) * k_table_block); ++f)
-      if (is_candidate(fs, f))
-        t.sector[fs.sector[f]].firm[at[fs.sector[f] * nz + fs.zone[f]]++] =
-            static_cast<std::uint32_t>(f);
+    for (size_t f = b * k_table_block; f < std::min(n, (b + 1) * k_table_block); ++f) {
+      t.size[f] = supplier_size(fs, f);
+      t.sme[f] = fs.is_sme(f);
+      if (!is_candidate(fs, f)) continue;
+      SectorTable& s = t.sector[fs.sector[f]];
+      const std::uint32_t i = at[fs.sector[f] * nz + fs.zone[f]]++;
+      s.firm[i] = static_cast<std::uint32_t>(f);
+      s.size[i] = t.size[f];
+    }
   });
   t.decay.resize(nz * nz);
   for (size_t o = 0; o < nz; ++o)
@@ -268,14 +297,11 @@ void make_tables(const Model& m, Tables& t) {
           std::exp(-m.commuting.km(static_cast<int>(o), static_cast<int>(d)) / k_distance_scale_km);
   tbb::parallel_for(size_t{0}, ns, [&](size_t k) {
     SectorTable& s = t.sector[k];
-    std::vector<double> w;
     for (size_t z = 0; z < nz; ++z) {
       const size_t b = s.zone_begin[z], n = s.zone_begin[z + 1] - b;
       if (n == 0) continue;
-      w.resize(n);
-      for (size_t i = 0; i < n; ++i) w[i] = supplier_size(fs, s.firm[b + i]);
-      s.zone_total[z] = std::accumulate(w.begin(), w.end(), 0.0);
-      make_alias(&s.firm[b], w.data(), n, s.zone_total[z], &s.slot[b]);
+      s.zone_total[z] = std::accumulate(&s.size[b], &s.size[b] + n, 0.0);
+      make_alias(&s.firm[b], &s.size[b], n, s.zone_total[z], &s.slot[b]);
     }
     s.zone_cum.resize(nz * nz);
     for (size_t o = 0; o < nz; ++o) {
@@ -308,9 +334,10 @@ struct Few {
 void draw_suppliers(const FirmStore& fs, const Tables& t, size_t k, size_t zc, size_t want,
                     const Few& taken, Rng& rng, Few& out) {
   const SectorTable& s = t.sector[k];
-  size_t blocked = 0;
-  for (size_t i = 0; i < taken.n; ++i)
-    if (fs.sector[taken.v[i]] == k && is_candidate(fs, taken.v[i])) ++blocked;
+  size_t blocked = 0;  // taken firms among the candidates (only counted where it can matter)
+  if (s.firm.size() <= want + taken.n)
+    for (size_t i = 0; i < taken.n; ++i)
+      if (fs.sector[taken.v[i]] == k && is_candidate(fs, taken.v[i])) ++blocked;
   const size_t available = s.firm.size() - std::min(blocked, s.firm.size());
   if (available <= want) {
     for (std::uint32_t f : s.firm)
@@ -343,8 +370,7 @@ void draw_suppliers(const FirmStore& fs, const Tables& t, size_t k, size_t zc, s
   std::vector<double> w(s.firm.size(), 0.0);
   for (size_t z = 0; z < nz; ++z)
     for (size_t i = s.zone_begin[z]; i < s.zone_begin[z + 1]; ++i)
-      if (!taken.has(s.firm[i]) && !out.has(s.firm[i]))
-        w[i] = supplier_size(fs, s.firm[i]) * t.decay[zc * nz + z];
+      if (!taken.has(s.firm[i]) && !out.has(s.firm[i])) w[i] = s.size[i] * t.decay[zc * nz + z];
   while (out.n - start < want) {
     const double sum = std::accumulate(w.begin(), w.end(), 0.0);
     if (!(sum > 0.0)) break;
@@ -403,7 +429,7 @@ template <class T>
 using Big = std::vector<T, BigAllocator<T>>;
 
 /// Rows of len[s] links each, laid out in node order with room to grow: their begins and
-/// room into `begin` and `cap`; returns the pool size.
+/// places into `begin` and `cap`; returns the pool size.
 size_t lay_out_rows(const std::vector<std::uint32_t>& len, std::vector<std::uint32_t>& begin,
                     std::vector<std::uint32_t>& cap) {
   const size_t n = len.size();
@@ -466,7 +492,9 @@ struct SupplyChain::Impl {
   std::vector<std::uint32_t> slot_begin;  ///< per node + 1
   Big<std::uint32_t> slot_supplier;       ///< supplier node, or k_none
   Big<double> slot_weight;                ///< link weight (size share in the group)
-  Big<std::uint32_t> slot_pos;            ///< position of the link in the pool
+  /// Position of the link in its supplier's row (an offset: a row that moves or is laid
+  /// out afresh keeps it, so moving a row touches the row only).
+  Big<std::uint32_t> slot_pos;
 
   // Supplier side: per node a row of the pool, [row_begin, row_begin + row_len) in use of
   // row_cap places.
@@ -481,7 +509,7 @@ struct SupplyChain::Impl {
   std::vector<std::uint32_t> block_begin;  ///< node blocks of the parallel order flow
 
   // Cross-over links, counted on request from the firms' classes at the last change.
-  std::vector<std::uint8_t> snap_cluster, snap_sme;  ///< per node
+  std::vector<std::uint8_t> snap_cluster, snap_sme;  ///< per firm index
   mutable std::atomic<size_t> cross{k_unknown};
 
   mutable std::mutex view_mutex;
@@ -515,13 +543,15 @@ struct SupplyChain::Impl {
     return fs.size() >= ids.size() && std::equal(ids.begin(), ids.end(), fs.id.begin());
   }
   void pick_for_customer(const Model& m, const Tables& t, size_t c, std::uint32_t* slots) const;
-  void set_group_weights(const FirmStore& fs, size_t first);
+  void set_group_weights(const Tables& t, size_t first, const std::uint32_t* firms);
   /// A link to make: the customer's slot (supplier and weight set) and the customer.
   struct NewLink {
-    std::uint32_t slot, customer;
+    std::uint32_t slot, customer, supplier;
+    double factor;
   };
-  static std::uint32_t slot_of(std::uint32_t slot) { return slot; }
-  static std::uint32_t slot_of(const NewLink& l) { return l.slot; }
+  std::uint32_t supplier_of(std::uint32_t slot) const { return slot_supplier[slot]; }
+  static std::uint32_t supplier_of(const NewLink& l) { return l.supplier; }
+  void compact_pool();
   template <class T>
   std::vector<std::pair<size_t, size_t>> by_supplier(std::vector<T>& links);
   void pop_links(std::vector<std::uint32_t>& slots);
@@ -530,7 +560,7 @@ struct SupplyChain::Impl {
   void add_node(const FirmStore& fs, size_t f);
   void sync_store(const Model& m, const char* when);
   void compact_nodes();
-  void finish(const Model& m);
+  void finish(const Model& m, const Tables* t);
 };
 
 void SupplyChain::Impl::prepare_coefficients(const Model& m) {
@@ -568,14 +598,15 @@ void SupplyChain::Impl::pick_for_customer(const Model& m, const Tables& t, size_
 }
 
 /// Weights of a customer's suppliers in the group starting at slot `first`: their current
-/// size shares (summed in slot order). The factors in the rows are the caller's business.
-void SupplyChain::Impl::set_group_weights(const FirmStore& fs, size_t first) {
+/// size shares (summed in slot order); firms[i] is the firm index of slot first + i's
+/// supplier (unused where the slot is empty). The factors in the rows are the caller's.
+void SupplyChain::Impl::set_group_weights(const Tables& t, size_t first,
+                                          const std::uint32_t* firms) {
   double total = 0.0;
-  for (size_t i = first; i < first + K; ++i)
-    if (slot_supplier[i] != k_none) total += supplier_size(fs, node_firm[slot_supplier[i]]);
-  for (size_t i = first; i < first + K; ++i)
-    if (slot_supplier[i] != k_none)
-      slot_weight[i] = supplier_size(fs, node_firm[slot_supplier[i]]) / total;
+  for (size_t i = 0; i < K; ++i)
+    if (slot_supplier[first + i] != k_none) total += t.size[firms[i]];
+  for (size_t i = 0; i < K; ++i)
+    if (slot_supplier[first + i] != k_none) slot_weight[first + i] = t.size[firms[i]] / total;
 }
 
 /// Sorts link slots by supplier, keeping their order within a supplier (a counting sort),
@@ -588,12 +619,12 @@ std::vector<std::pair<size_t, size_t>> SupplyChain::Impl::by_supplier(std::vecto
   std::vector<std::pair<size_t, size_t>> runs;
   if (links.empty()) return runs;
   bucket.assign(node_id.size() + 1, 0);
-  for (const T& l : links) ++bucket[slot_supplier[slot_of(l)] + 1];
+  for (const T& l : links) ++bucket[supplier_of(l) + 1];
   std::partial_sum(bucket.begin(), bucket.end(), bucket.begin());
   std::vector<T> sorted(links.size());
-  for (const T& l : links) sorted[bucket[slot_supplier[slot_of(l)]]++] = l;
+  for (const T& l : links) sorted[bucket[supplier_of(l)]++] = l;
   links.swap(sorted);
-  auto supplier = [&](size_t q) { return slot_supplier[slot_of(links[q])]; };
+  auto supplier = [&](size_t q) { return supplier_of(links[q]); };
   for (size_t b = 0; b < links.size();) {
     size_t e = b + 1;
     while (e < links.size() && supplier(e) == supplier(b)) ++e;
@@ -610,13 +641,13 @@ void SupplyChain::Impl::pop_links(std::vector<std::uint32_t>& slots) {
   parallel_each(runs.size(), 16, [&](size_t r) {
     const std::uint32_t s = slot_supplier[slots[runs[r].first]];
     for (size_t q = runs[r].first; q < runs[r].second; ++q) {
-      const std::uint32_t slot = slots[q], p = slot_pos[slot];
-      const std::uint32_t last = row_begin[s] + --row_len[s];
-      if (p != last) {
+      const std::uint32_t slot = slots[q], off = slot_pos[slot], last_off = --row_len[s];
+      if (off != last_off) {
+        const std::uint32_t p = row_begin[s] + off, last = row_begin[s] + last_off;
         pool_customer[p] = pool_customer[last];
         pool_factor[p] = pool_factor[last];
         pool_slot[p] = pool_slot[last];
-        slot_pos[pool_slot[p]] = p;
+        slot_pos[pool_slot[p]] = off;
       }
       slot_supplier[slot] = k_none;
     }
@@ -624,19 +655,21 @@ void SupplyChain::Impl::pop_links(std::vector<std::uint32_t>& slots) {
   links -= slots.size();
 }
 
-/// Adds the links of the given slots (supplier and weight set) at the end of their
-/// suppliers' rows, in the given order per supplier. A row without room moves to the end
-/// of the pool with room for twice its links (places given out in supplier order).
-void SupplyChain::Impl::push_links(std::vector<NewLink>& links_made) {
-  const auto runs = by_supplier(links_made);
+/// Adds the given links (slots with supplier and weight set) at the end of their suppliers'
+/// rows, in the given order per supplier. A row without room moves to the end of the pool
+/// (places given out in supplier order); its old places stay unused until the next layout.
+void SupplyChain::Impl::push_links(std::vector<NewLink>& made) {
+  const auto runs = by_supplier(made);
   std::vector<std::uint32_t> moved_to(runs.size(), k_none);
   size_t end = pool_customer.size();
   for (size_t r = 0; r < runs.size(); ++r) {
-    const std::uint32_t s = slot_supplier[links_made[runs[r].first].slot];
+    const std::uint32_t s = made[runs[r].first].supplier;
     const size_t need = row_len[s] + (runs[r].second - runs[r].first);
     if (need <= row_cap[s]) continue;
+    if (need > std::numeric_limits<std::uint32_t>::max() / 4)
+      throw InvariantError("supply chain: a supplier with too many customers");
     moved_to[r] = static_cast<std::uint32_t>(end);
-    end += 2 * need + 4;
+    end += moved_room(static_cast<std::uint32_t>(need));
   }
   if (end > std::numeric_limits<std::uint32_t>::max())
     throw InvariantError("supply chain: more than 2^32 link places");
@@ -644,29 +677,50 @@ void SupplyChain::Impl::push_links(std::vector<NewLink>& links_made) {
   grow_to(pool_factor, end);
   grow_to(pool_slot, end);
   parallel_each(runs.size(), 16, [&](size_t r) {
-    const std::uint32_t s = slot_supplier[links_made[runs[r].first].slot];
+    const std::uint32_t s = made[runs[r].first].supplier;
     if (moved_to[r] != k_none) {
-      const std::uint32_t from = row_begin[s], to = moved_to[r];
-      for (std::uint32_t j = 0; j < row_len[s]; ++j) {
-        pool_customer[to + j] = pool_customer[from + j];
-        pool_factor[to + j] = pool_factor[from + j];
-        pool_slot[to + j] = pool_slot[from + j];
-        slot_pos[pool_slot[to + j]] = to + j;
-      }
+      const std::uint32_t from = row_begin[s], to = moved_to[r], n = row_len[s];
+      std::copy_n(&pool_customer[from], n, &pool_customer[to]);
+      std::copy_n(&pool_factor[from], n, &pool_factor[to]);
+      std::copy_n(&pool_slot[from], n, &pool_slot[to]);
       row_begin[s] = to;
       row_cap[s] =
-          2 * (row_len[s] + static_cast<std::uint32_t>(runs[r].second - runs[r].first)) + 4;
+          moved_room(row_len[s] + static_cast<std::uint32_t>(runs[r].second - runs[r].first));
     }
     for (size_t q = runs[r].first; q < runs[r].second; ++q) {
-      const auto [slot, c] = links_made[q];
-      const std::uint32_t p = row_begin[s] + row_len[s]++;
-      pool_customer[p] = c;
-      pool_factor[p] = factor(c, slot);
-      pool_slot[p] = slot;
-      slot_pos[slot] = p;
+      const NewLink& l = made[q];
+      const std::uint32_t off = row_len[s]++, p = row_begin[s] + off;
+      pool_customer[p] = l.customer;
+      pool_factor[p] = l.factor;
+      pool_slot[p] = l.slot;
+      slot_pos[l.slot] = off;
     }
   });
-  links += links_made.size();
+  links += made.size();
+}
+
+/// Lays the pool out afresh: rows in node order without the holes that moved rows left,
+/// each with new room and its entries in the same order (so the order flow gives
+/// bit-identical results before and after; the slots' offsets stay valid). Writes into the
+/// spare pool and swaps it in, reusing the memory of the previous layout.
+void SupplyChain::Impl::compact_pool() {
+  Spare& x = spare;
+  const size_t nodes = node_id.size();
+  const size_t pool = lay_out_rows(row_len, x.row_begin, x.row_cap);
+  fresh_to(x.pool_customer, pool);
+  fresh_to(x.pool_factor, pool);
+  fresh_to(x.pool_slot, pool);
+  parallel_each(nodes, 1024, [&](size_t s) {
+    std::copy_n(&pool_customer[row_begin[s]], row_len[s], &x.pool_customer[x.row_begin[s]]);
+    std::copy_n(&pool_factor[row_begin[s]], row_len[s], &x.pool_factor[x.row_begin[s]]);
+    std::copy_n(&pool_slot[row_begin[s]], row_len[s], &x.pool_slot[x.row_begin[s]]);
+  });
+  row_begin.swap(x.row_begin);
+  row_cap.swap(x.row_cap);
+  pool_customer.swap(x.pool_customer);
+  pool_factor.swap(x.pool_factor);
+  pool_slot.swap(x.pool_slot);
+  pool_laid_out = pool;
 }
 
 /// Share of node c's inputs bought outside the region: input sectors where it has no
@@ -728,6 +782,7 @@ void SupplyChain::Impl::sync_store(const Model& m, const char* when) {
             "exited{})",
             node_id[v], when));
       node_firm[v] = k_none;
+      row_cap[v] = 0;
       ++departed;
     }
     for (size_t f = 0; f < n; ++f)
@@ -750,10 +805,10 @@ void SupplyChain::Impl::sync_store(const Model& m, const char* when) {
 /// swaps them in, reusing the memory of the previous layout.
 void SupplyChain::Impl::compact_nodes() {
   const size_t old_nodes = node_id.size();
-  // Per old node: its new number and how far its slots and its row move (unsigned
-  // differences, wrapping), in one record so that each scattered read below is one load.
+  // Per old node: its new number and how far its slots move (an unsigned difference,
+  // wrapping), in one record so that each scattered read below is one load.
   struct Move {
-    std::uint32_t node, slot_shift, row_shift;
+    std::uint32_t node, slot_shift;
   };
   std::vector<Move> move(old_nodes);
   std::vector<std::uint32_t> old_of_new;
@@ -776,7 +831,6 @@ void SupplyChain::Impl::compact_nodes() {
   for (size_t f = 0; f < n; ++f) {
     const std::uint32_t o = old_of_new[f];
     move[o].slot_shift = x.slot_begin[f] - slot_begin[o];
-    move[o].row_shift = x.row_begin[f] - row_begin[o];
   }
   fresh_to(x.slot_supplier, x.slot_begin[n]);
   fresh_to(x.slot_weight, x.slot_begin[n]);
@@ -796,7 +850,7 @@ void SupplyChain::Impl::compact_nodes() {
       }
       x.slot_supplier[to] = move[s].node;
       x.slot_weight[to] = slot_weight[from];
-      x.slot_pos[to] = slot_pos[from] + move[s].row_shift;
+      x.slot_pos[to] = slot_pos[from];
     }
     for (std::uint32_t j = 0; j < len[f]; ++j) {
       const std::uint32_t from = row_begin[o] + j, to = x.row_begin[f] + j;
@@ -830,8 +884,8 @@ void SupplyChain::Impl::compact_nodes() {
 }
 
 /// After every change: the blocks of the order flow, the firms' classes for the cross-over
-/// count, and no cached view.
-void SupplyChain::Impl::finish(const Model& m) {
+/// count (from the tables when they were just made), and no cached view.
+void SupplyChain::Impl::finish(const Model& m, const Tables* t) {
   const FirmStore& fs = m.firms;
   const size_t nodes = node_id.size();
   block_begin.assign(1, 0);
@@ -844,13 +898,13 @@ void SupplyChain::Impl::finish(const Model& m) {
     }
   }
   if (block_begin.back() != nodes) block_begin.push_back(static_cast<std::uint32_t>(nodes));
-  snap_cluster.resize(nodes);
-  snap_sme.resize(nodes);
-  parallel_each(nodes, 4096, [&](size_t v) {
-    const std::uint32_t f = node_firm[v];
-    snap_cluster[v] = f == k_none ? k_no_cluster : fs.cluster[f];
-    snap_sme[v] = f == k_none ? 0 : fs.is_sme(f);
-  });
+  snap_cluster.assign(fs.cluster.begin(), fs.cluster.end());
+  if (t != nullptr) {
+    snap_sme.assign(t->sme.begin(), t->sme.end());
+  } else {
+    snap_sme.resize(fs.size());
+    parallel_each(fs.size(), 4096, [&](size_t f) { snap_sme[f] = fs.is_sme(f); });
+  }
   cross.store(k_unknown);
   std::lock_guard<std::mutex> lock(view_mutex);
   view.reset();
@@ -884,9 +938,9 @@ void SupplyChain::build(const Model& m) {
         std::fill(slots, slots + (I.slot_begin[c + 1] - I.slot_begin[c]), k_none);
         continue;
       }
-      I.pick_for_customer(m, I.tables, c, slots);
+      I.pick_for_customer(m, I.tables, c, slots);  // node = firm index at build
       for (size_t first = I.slot_begin[c]; first < I.slot_begin[c + 1]; first += K)
-        I.set_group_weights(fs, first);
+        I.set_group_weights(I.tables, first, &I.slot_supplier[first]);
     }
   });
   // Rows: each supplier's customers in customer index order.
@@ -902,16 +956,16 @@ void SupplyChain::build(const Model& m) {
     for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i) {
       const std::uint32_t s = I.slot_supplier[i];
       if (s == k_none) continue;
-      const std::uint32_t p = I.row_begin[s] + I.row_len[s]++;
+      const std::uint32_t off = I.row_len[s]++, p = I.row_begin[s] + off;
       I.pool_customer[p] = c;
       I.pool_factor[p] = I.factor(c, i);
       I.pool_slot[p] = i;
-      I.slot_pos[i] = p;
+      I.slot_pos[i] = off;
       ++I.links;
     }
   I.unplaced_share.resize(n);
   parallel_each(n, 1024, [&](size_t c) { I.fill_unplaced(c); });
-  I.finish(m);
+  I.finish(m, &I.tables);
 }
 
 void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exited,
@@ -943,8 +997,8 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   gone.erase(std::unique(gone.begin(), gone.end()), gone.end());
   std::vector<std::uint8_t> exiting(I.node_id.size(), 0);
   for (std::uint32_t v : gone) exiting[v] = 1;
-  // Their links as customers leave the suppliers' rows (in exit order, slot order); links
-  // between two exiting firms go with the supplier's row below.
+  // Their links as customers leave the suppliers' rows (exiting firms in node order, each
+  // in slot order); links between two exiting firms go with the supplier's row below.
   std::vector<std::uint32_t> drop;  // slots
   for (std::uint32_t v : gone)
     for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i) {
@@ -978,6 +1032,7 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
       lost.push_back({I.node_id[c], I.node_sector[v], c});
     }
     I.row_len[v] = 0;
+    I.row_cap[v] = 0;  // its places stay unused until the next layout
   }
   // New firms get nodes; after a compaction of the store, nodes find their firms (a firm
   // that left the store with links throws).
@@ -1011,27 +1066,34 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
     const std::uint32_t first = I.slot_begin[l.customer] + static_cast<std::uint32_t>(g) * K;
     Few taken;  // the customer and its remaining suppliers of the sector
     taken.push(c);
-    for (size_t i = first; i < first + K; ++i)
-      if (I.slot_supplier[i] != k_none) taken.push(I.node_firm[I.slot_supplier[i]]);
+    std::array<std::uint32_t, K> firms{};  // of the group's suppliers
+    for (size_t i = 0; i < K; ++i)
+      if (I.slot_supplier[first + i] != k_none) {
+        firms[i] = I.node_firm[I.slot_supplier[first + i]];
+        taken.push(firms[i]);
+      }
     const size_t room = K + 1 - std::min<size_t>(taken.n, K + 1);
     Rng rng = m.rng(Stream::supply_chain, draw_key(l.customer_id, l.sector, true), now);
     Few picked;
     draw_suppliers(fs, t, l.sector, fs.zone[c], std::min(count, room), taken, rng, picked);
     Group& out = groups[r];
     out.first = first;
-    for (std::uint32_t i = first, p = 0; i < first + K && p < picked.n; ++i)
-      if (I.slot_supplier[i] == k_none) {
-        I.slot_supplier[i] = I.firm_node[picked.v[p++]];
-        out.added[i - first] = true;
+    for (std::uint32_t i = 0, p = 0; i < K && p < picked.n; ++i)
+      if (I.slot_supplier[first + i] == k_none) {
+        firms[i] = picked.v[p++];
+        I.slot_supplier[first + i] = I.firm_node[firms[i]];
+        out.added[i] = true;
       }
-    I.set_group_weights(fs, first);
+    I.set_group_weights(t, first, firms.data());
   });
   std::vector<Impl::NewLink> fresh_links;  // in the order the links are made
   for (size_t r = 0; r < groups.size(); ++r)
     if (groups[r].first != k_none)
       for (std::uint32_t i = 0; i < K; ++i)
-        if (groups[r].added[i])
-          fresh_links.push_back({groups[r].first + i, lost[runs[r].first].customer});
+        if (groups[r].added[i]) {
+          const std::uint32_t slot = groups[r].first + i, c = lost[runs[r].first].customer;
+          fresh_links.push_back({slot, c, I.slot_supplier[slot], I.factor(c, slot)});
+        }
 
   // Entrants link to suppliers as at the start (drawn in parallel; links in entrant order).
   std::vector<std::uint32_t> fresh;  // nodes
@@ -1043,15 +1105,16 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   parallel_each(fresh.size(), 16, [&](size_t i) {
     const std::uint32_t v = fresh[i];
     std::uint32_t* slots = &I.slot_supplier[I.slot_begin[v]];
-    I.pick_for_customer(m, t, I.node_firm[v], slots);
+    I.pick_for_customer(m, t, I.node_firm[v], slots);  // firm indices, for now
+    for (size_t first = I.slot_begin[v]; first < I.slot_begin[v + 1]; first += K)
+      I.set_group_weights(t, first, &I.slot_supplier[first]);
     for (size_t j = 0; j < I.slot_begin[v + 1] - I.slot_begin[v]; ++j)
       if (slots[j] != k_none) slots[j] = I.firm_node[slots[j]];
-    for (size_t first = I.slot_begin[v]; first < I.slot_begin[v + 1]; first += K)
-      I.set_group_weights(fs, first);
   });
   for (std::uint32_t v : fresh)
     for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i)
-      if (I.slot_supplier[i] != k_none) fresh_links.push_back({i, v});
+      if (I.slot_supplier[i] != k_none)
+        fresh_links.push_back({i, v, I.slot_supplier[i], I.factor(v, i)});
   I.push_links(fresh_links);
   // The links that stayed in a redrawn group carry its new weights.
   parallel_each(groups.size(), 256, [&](size_t r) {
@@ -1060,7 +1123,8 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
     const std::uint32_t c = lost[runs[r].first].customer;
     for (size_t i = 0; i < K; ++i)
       if (!g.added[i] && I.slot_supplier[g.first + i] != k_none)
-        I.pool_factor[I.slot_pos[g.first + i]] = I.factor(c, g.first + i);
+        I.pool_factor[I.row_begin[I.slot_supplier[g.first + i]] + I.slot_pos[g.first + i]] =
+            I.factor(c, g.first + i);
   });
   // Unplaced shares of the customers whose suppliers changed.
   std::vector<std::uint32_t> touched(fresh);
@@ -1069,7 +1133,7 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   std::sort(touched.begin(), touched.end());
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   parallel_each(touched.size(), 256, [&](size_t i) { I.fill_unplaced(touched[i]); });
-  I.finish(m);
+  I.finish(m, &I.tables);
 }
 
 void SupplyChain::distribute_orders(const Model& m, std::vector<double>& order_demand,
@@ -1087,62 +1151,73 @@ void SupplyChain::distribute_orders(const Model& m, std::vector<double>& order_d
   order_demand.assign(n, 0.0);
   // What each node buys per unit of factor: its firm's regional inputs if alive, else 0
   // (it exited but has not been passed to update() yet). Kept per calling thread, so that
-  // the monthly call allocates nothing and concurrent calls share nothing.
+  // the monthly call allocates nothing and concurrent calls share nothing. The same pass
+  // sums, per fixed block of nodes, the purchases without a regional supplier.
   const size_t nodes = I.node_id.size();
-  thread_local std::vector<double> buying;
+  const size_t node_blocks = (nodes + k_flow_block - 1) / k_flow_block;
+  const size_t supplier_blocks = I.block_begin.size() - 1;
+  thread_local std::vector<double> buying, partial;
   buying.resize(nodes);
+  partial.assign(node_blocks + supplier_blocks, 0.0);
   double* buy = buying.data();
+  double* part = partial.data();
   const double* inputs = fs.regional_inputs.data();
   const std::uint8_t* alive = fs.alive.data();
   const std::uint32_t* node_firm = I.node_firm.data();
-  parallel_each((nodes + 8191) / 8192, 1, [=](size_t b) {
-    for (size_t v = b * 8192; v < std::min(nodes, (b + 1) * 8192); ++v) {
+  const double* share = I.unplaced_share.data();
+  parallel_each(node_blocks, 1, [=](size_t b) {
+    double rest = 0.0;
+    for (size_t v = b * k_flow_block; v < std::min(nodes, (b + 1) * k_flow_block); ++v) {
       const std::uint32_t f = node_firm[v];
       buy[v] = f != k_none && alive[f] ? inputs[f] : 0.0;
+      rest += buy[v] * share[v];
     }
+    part[b] = rest;
   });
   // Each supplier gathers its customers' orders along its row, in row order: the same
   // sums for any number of threads and any chunk size. (Nodes whose firm left the store
-  // have no links.)
+  // have no links.) Orders addressed to a firm that exited but has not been passed to
+  // update() yet are bought outside the region.
   const std::uint32_t* customer = I.pool_customer.data();
   const double* factor = I.pool_factor.data();
   const std::uint32_t* row_begin = I.row_begin.data();
   const std::uint32_t* row_len = I.row_len.data();
   const std::uint32_t* block = I.block_begin.data();
   double* out = order_demand.data();
-  parallel_each(I.block_begin.size() - 1, 1, [=](size_t b) {
+  parallel_each(supplier_blocks, 1, [=](size_t b) {
+    double rest = 0.0;
     for (size_t s = block[b]; s < block[b + 1]; ++s) {
       double sum = 0.0;
       for (size_t j = row_begin[s], e = j + row_len[s]; j < e; ++j)
         sum += buy[customer[j]] * factor[j];
-      if (node_firm[s] != k_none) out[node_firm[s]] = sum;
+      const std::uint32_t f = node_firm[s];
+      if (f != k_none && alive[f])
+        out[f] = sum;
+      else
+        rest += sum;
     }
+    part[node_blocks + b] = rest;
   });
-  // Purchases without a regional supplier, summed in firm index order. Orders addressed to
-  // a firm that exited but has not been passed to update() yet are bought outside too.
+  // The purchases bought outside, in a fixed order: per node block, per supplier block,
+  // then the firms not yet known (entrants not yet passed to update()).
   double rest = 0.0;
-  for (size_t f = 0; f < n; ++f) {
-    if (f >= known) {
-      rest += inputs[f];
-    } else if (alive[f]) {
-      rest += inputs[f] * I.unplaced_share[I.firm_node[f]];
-    } else if (out[f] != 0.0) {
-      rest += out[f];
-      out[f] = 0.0;
-    }
-  }
+  for (size_t b = 0; b < node_blocks + supplier_blocks; ++b) rest += part[b];
+  for (size_t f = known; f < n; ++f) rest += inputs[f];
   unplaced += rest;
 }
 
 void SupplyChain::reindex(const Model& m) {
   Impl& I = *impl_;
   I.sync_store(m, " before compaction");
-  // The store's compaction costs the links nothing (nodes keep their numbers); the chain
-  // compacts its own arrays once a quarter of its nodes belong to firms that left, or
-  // moved rows have grown the pool by half: every few years.
-  if (I.departed * 4 > I.node_id.size() || I.pool_customer.size() > I.pool_laid_out * 3 / 2)
+  // The store's compaction costs the links nothing (nodes keep their numbers). Once a
+  // year the pool is laid out afresh, so that the monthly order flow streams rows without
+  // holes; once a quarter of the nodes belong to firms that left the store (every few
+  // years), the slots are laid out afresh too.
+  if (I.departed * 4 > I.node_id.size())
     I.compact_nodes();
-  I.finish(m);
+  else if (I.pool_customer.size() > I.pool_laid_out + I.pool_laid_out / 10)
+    I.compact_pool();
+  I.finish(m, nullptr);
 }
 std::size_t SupplyChain::edges() const {
   return impl_->links;
@@ -1155,8 +1230,8 @@ std::size_t SupplyChain::cross_links() const {
   cross = 0;  // the same count whichever thread computes it first
   for (size_t s = 0; s < I.row_len.size(); ++s)
     for (std::uint32_t j = I.row_begin[s]; j < I.row_begin[s] + I.row_len[s]; ++j) {
-      const std::uint32_t c = I.pool_customer[j];
-      if (I.snap_cluster[s] != I.snap_cluster[c] || I.snap_sme[s] != I.snap_sme[c]) ++cross;
+      const std::uint32_t fs = I.node_firm[s], fc = I.node_firm[I.pool_customer[j]];
+      if (I.snap_cluster[fs] != I.snap_cluster[fc] || I.snap_sme[fs] != I.snap_sme[fc]) ++cross;
     }
   I.cross.store(cross);
   return cross;
@@ -1256,17 +1331,23 @@ void SupplyChain::check() const {
     for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i)
       if (I.slot_supplier[i] != k_none) fresh[at[I.slot_supplier[i]]++] = {c, i, I.factor(c, i)};
   std::vector<Entry> row;
-  std::vector<std::uint8_t> used(I.pool_customer.size(), 0);  // pool places in some row
+  // Rows lie in the pool without overlapping.
+  std::vector<std::uint8_t> used(I.pool_customer.size(), 0);
+  auto claim = [&](size_t b, size_t n, const std::string& what) {
+    if (b + n > used.size()) fail(what + " outside the pool");
+    for (size_t j = b; j < b + n; ++j)
+      if (used[j]++) fail(what + " overlaps another row");
+  };
   size_t in_rows = 0;
   for (std::uint32_t s = 0; s < nodes; ++s) {
-    if (I.row_len[s] > I.row_cap[s] ||
-        size_t{I.row_begin[s]} + I.row_cap[s] > I.pool_customer.size())
+    if (I.row_len[s] > I.row_cap[s] || (I.node_firm[s] == k_none && I.row_cap[s] != 0))
       fail(fmt::format("the row of firm {}", I.node_id[s]));
+    claim(I.row_begin[s], I.row_cap[s], fmt::format("the row of firm {}", I.node_id[s]));
     row.clear();
     for (std::uint32_t j = I.row_begin[s]; j < I.row_begin[s] + I.row_len[s]; ++j) {
-      if (used[j]++) fail(fmt::format("rows overlap at firm {}", I.node_id[s]));
       const std::uint32_t slot = I.pool_slot[j];
-      if (slot >= I.slot_supplier.size() || I.slot_supplier[slot] != s || I.slot_pos[slot] != j)
+      if (slot >= I.slot_supplier.size() || I.slot_supplier[slot] != s ||
+          I.slot_pos[slot] != j - I.row_begin[s])
         fail(fmt::format("the position of a link of firm {}", I.node_id[s]));
       row.push_back({I.pool_customer[j], slot, I.pool_factor[j]});
     }
