@@ -141,22 +141,23 @@ void parallel_each(size_t n, size_t grain, const F& fn) {
                     });
 }
 
-/// One slot of a zone's alias table: keep firm `keep` with probability prob, else take
-/// `other`. Both firm indices are stored with the probability, so that a draw reads one
-/// 16-byte record (one cache line) instead of three scattered arrays.
+/// One slot of a zone's alias table: keep node `keep` with probability prob, else take
+/// `other`. Both are stored with the probability, so that a draw reads one 16-byte record
+/// (one cache line) instead of three scattered arrays.
 struct AliasSlot {
   double prob = 1.0;
   std::uint32_t keep = 0, other = 0;
 };
 
-/// Candidate suppliers of one sector: firm indices grouped by zone (index order within a
-/// zone) with an alias table per zone block to draw a firm by size in O(1), and per
-/// customer zone the cumulative zone weights (zone size x distance decay).
+/// Candidate suppliers of one sector: their nodes grouped by zone (firm index order within
+/// a zone) with an alias table per zone block to draw one by size in O(1), and per customer
+/// zone the cumulative zone weights (zone size x distance decay). Nodes rather than firm
+/// indices, so that drawn suppliers go into the slots as they are.
 struct SectorTable {
-  std::vector<std::uint32_t> firm;
-  std::vector<double> size;               ///< supplier_size of firm
+  std::vector<std::uint32_t> node;        ///< the candidates
+  std::vector<double> size;               ///< their supplier_size
   std::vector<AliasSlot> slot;            ///< alias table, zone block by zone block
-  std::vector<std::uint32_t> zone_begin;  ///< zones + 1 offsets into firm and slot
+  std::vector<std::uint32_t> zone_begin;  ///< zones + 1 offsets into node and slot
   std::vector<double> zone_total;         ///< size of the zone's candidates
   std::vector<double> zone_cum;           ///< [customer zone * zones + z]
 };
@@ -165,9 +166,10 @@ struct Tables {
   size_t zones = 0;
   std::vector<double> decay;  ///< [customer zone * zones + supplier zone]
   std::vector<SectorTable> sector;
-  std::vector<double> size;         ///< per firm index: supplier_size (all firms)
-  std::vector<std::uint8_t> sme;    ///< per firm index: is_sme
-  std::vector<std::uint32_t> fill;  ///< scratch: per block of firms and (sector, zone)
+  std::vector<double> size;               ///< per node: supplier_size (firms in the store)
+  std::vector<std::uint8_t> cand_sector;  ///< per node: its sector if a candidate, else 0xFF
+  std::vector<std::uint8_t> sme;          ///< per firm index: is_sme
+  std::vector<std::uint32_t> fill;        ///< scratch: per block of firms and (sector, zone)
 };
 
 /// First index i in [0, n) with cum[i] > x; values past the end fall on the last index with
@@ -180,9 +182,9 @@ size_t locate(const double* cum, size_t n, double x) {
   return i;
 }
 
-/// Walker's alias table (Vose's construction) for the firms firm[0..n) with weights
+/// Walker's alias table (Vose's construction) for the nodes node[0..n) with weights
 /// w[0..n) summing to total, into slot[0..n). Deterministic.
-void make_alias(const std::uint32_t* firm, const double* w, size_t n, double total,
+void make_alias(const std::uint32_t* node, const double* w, size_t n, double total,
                 AliasSlot* slot) {
   thread_local std::vector<std::uint32_t> small, large;  // scratch, reused
   thread_local std::vector<double> scaled;
@@ -196,18 +198,18 @@ void make_alias(const std::uint32_t* firm, const double* w, size_t n, double tot
   while (!small.empty() && !large.empty()) {
     const std::uint32_t s = small.back(), l = large.back();
     small.pop_back();
-    slot[s] = {scaled[s], firm[s], firm[l]};
+    slot[s] = {scaled[s], node[s], node[l]};
     scaled[l] -= 1.0 - scaled[s];
     if (scaled[l] < 1.0) {
       large.pop_back();
       small.push_back(l);
     }
   }
-  for (std::uint32_t i : large) slot[i] = {1.0, firm[i], firm[i]};
-  for (std::uint32_t i : small) slot[i] = {1.0, firm[i], firm[i]};  // rounding leftovers
+  for (std::uint32_t i : large) slot[i] = {1.0, node[i], node[i]};
+  for (std::uint32_t i : small) slot[i] = {1.0, node[i], node[i]};  // rounding leftovers
 }
 
-/// A firm from an alias table of n slots and one uniform draw u.
+/// A node from an alias table of n slots and one uniform draw u.
 std::uint32_t alias_draw(const AliasSlot* slot, size_t n, double u) {
   const double x = u * static_cast<double>(n);
   const size_t i = std::min(static_cast<size_t>(x), n - 1);
@@ -229,9 +231,11 @@ size_t locate_linear(const std::vector<double>& w, double x) {
 }
 
 /// The sampling tables of the alive firms (entrants included, exited firms not), into t,
-/// reusing its memory. The sectors' alias tables are built in parallel (each from its own
-/// firms only: the same tables for any number of threads).
-void make_tables(const Model& m, Tables& t) {
+/// reusing its memory; firm_node maps firm indices to nodes (nodes >= firms in the store).
+/// The sectors' alias tables are built in parallel (each from its own firms only: the same
+/// tables for any number of threads).
+void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, size_t nodes,
+                 Tables& t) {
   const FirmStore& fs = m.firms;
   const size_t ns = m.scenario().sectors.size();
   t.zones = static_cast<size_t>(m.commuting.zones());
@@ -270,24 +274,27 @@ void make_tables(const Model& m, Tables& t) {
       }
     }
     s.zone_begin[nz] = at;
-    s.firm.resize(at);
+    s.node.resize(at);
     s.size.resize(at);
     s.slot.resize(at);
   }
-  t.size.resize(n);
+  t.size.resize(nodes);
+  t.cand_sector.assign(nodes, 0xFF);
   t.sme.resize(n);
   // The same pass reads every firm's size, once (the weights of links and the firms'
   // classes for the cross-over count come from it too).
   parallel_each(blocks, 1, [&](size_t b) {
     std::uint32_t* at = &t.fill[b * cells];
     for (size_t f = b * k_table_block; f < std::min(n, (b + 1) * k_table_block); ++f) {
-      t.size[f] = supplier_size(fs, f);
+      const std::uint32_t v = firm_node[f];
+      t.size[v] = supplier_size(fs, f);
       t.sme[f] = fs.is_sme(f);
       if (!is_candidate(fs, f)) continue;
+      t.cand_sector[v] = fs.sector[f];
       SectorTable& s = t.sector[fs.sector[f]];
       const std::uint32_t i = at[fs.sector[f] * nz + fs.zone[f]]++;
-      s.firm[i] = static_cast<std::uint32_t>(f);
-      s.size[i] = t.size[f];
+      s.node[i] = v;
+      s.size[i] = t.size[v];
     }
   });
   t.decay.resize(nz * nz);
@@ -301,7 +308,7 @@ void make_tables(const Model& m, Tables& t) {
       const size_t b = s.zone_begin[z], n = s.zone_begin[z + 1] - b;
       if (n == 0) continue;
       s.zone_total[z] = std::accumulate(&s.size[b], &s.size[b] + n, 0.0);
-      make_alias(&s.firm[b], &s.size[b], n, s.zone_total[z], &s.slot[b]);
+      make_alias(&s.node[b], &s.size[b], n, s.zone_total[z], &s.slot[b]);
     }
     s.zone_cum.resize(nz * nz);
     for (size_t o = 0; o < nz; ++o) {
@@ -326,21 +333,21 @@ struct Few {
   }
 };
 
-/// Draws up to `want` suppliers of sector k for a customer in zone zc, distinct from each
-/// other and from `taken` (the customer and its current suppliers of k): zone by size x
+/// Draws up to `want` suppliers (nodes) of sector k for a customer in zone zc, distinct from
+/// each other and from `taken` (the customer and its current suppliers of k): zone by size x
 /// distance decay, then firm by size within the zone (alias table), i.e. firm f with probability
 /// proportional to size(f) x exp(-km(zc, zone f) / scale). If no more candidates remain
 /// than wanted, all are taken (in table order).
-void draw_suppliers(const FirmStore& fs, const Tables& t, size_t k, size_t zc, size_t want,
-                    const Few& taken, Rng& rng, Few& out) {
+void draw_suppliers(const Tables& t, size_t k, size_t zc, size_t want, const Few& taken, Rng& rng,
+                    Few& out) {
   const SectorTable& s = t.sector[k];
   size_t blocked = 0;  // taken firms among the candidates (only counted where it can matter)
-  if (s.firm.size() <= want + taken.n)
+  if (s.node.size() <= want + taken.n)
     for (size_t i = 0; i < taken.n; ++i)
-      if (fs.sector[taken.v[i]] == k && is_candidate(fs, taken.v[i])) ++blocked;
-  const size_t available = s.firm.size() - std::min(blocked, s.firm.size());
+      if (t.cand_sector[taken.v[i]] == k) ++blocked;
+  const size_t available = s.node.size() - std::min(blocked, s.node.size());
   if (available <= want) {
-    for (std::uint32_t f : s.firm)
+    for (std::uint32_t f : s.node)
       if (!taken.has(f)) out.push(f);
     return;
   }
@@ -367,15 +374,15 @@ void draw_suppliers(const FirmStore& fs, const Tables& t, size_t k, size_t zc, s
   }
   if (out.n - start == want) return;
   // Explicit weights with the taken firms removed; each pick is removed in turn.
-  std::vector<double> w(s.firm.size(), 0.0);
+  std::vector<double> w(s.node.size(), 0.0);
   for (size_t z = 0; z < nz; ++z)
     for (size_t i = s.zone_begin[z]; i < s.zone_begin[z + 1]; ++i)
-      if (!taken.has(s.firm[i]) && !out.has(s.firm[i])) w[i] = s.size[i] * t.decay[zc * nz + z];
+      if (!taken.has(s.node[i]) && !out.has(s.node[i])) w[i] = s.size[i] * t.decay[zc * nz + z];
   while (out.n - start < want) {
     const double sum = std::accumulate(w.begin(), w.end(), 0.0);
     if (!(sum > 0.0)) break;
     const size_t i = locate_linear(w, rng.uniform() * sum);
-    out.push(s.firm[i]);
+    out.push(s.node[i]);
     w[i] = 0.0;
   }
 }
@@ -542,8 +549,9 @@ struct SupplyChain::Impl {
   bool same_store(const FirmStore& fs) const {
     return fs.size() >= ids.size() && std::equal(ids.begin(), ids.end(), fs.id.begin());
   }
-  void pick_for_customer(const Model& m, const Tables& t, size_t c, std::uint32_t* slots) const;
-  void set_group_weights(const Tables& t, size_t first, const std::uint32_t* firms);
+  void pick_for_customer(const Model& m, const Tables& t, std::uint32_t v,
+                         std::uint32_t* slots) const;
+  void set_group_weights(const Tables& t, size_t first);
   /// A link to make: the customer's slot (supplier and weight set) and the customer.
   struct NewLink {
     std::uint32_t slot, customer, supplier;
@@ -582,31 +590,30 @@ void SupplyChain::Impl::prepare_coefficients(const Model& m) {
   }
 }
 
-/// Draws customer c's suppliers (firm indices) for every input sector it links to, keyed by
-/// (customer id, sector), into `slots` (K per sector; k_none where fewer exist).
-void SupplyChain::Impl::pick_for_customer(const Model& m, const Tables& t, size_t c,
+/// Draws the suppliers (nodes) of customer node v for every input sector it links to, keyed
+/// by (customer id, sector), into `slots` (K per sector; k_none where fewer exist).
+void SupplyChain::Impl::pick_for_customer(const Model& m, const Tables& t, std::uint32_t v,
                                           std::uint32_t* slots) const {
   const FirmStore& fs = m.firms;
+  const std::uint32_t c = node_firm[v];
   Few taken;
-  taken.push(static_cast<std::uint32_t>(c));
+  taken.push(v);
   for (std::uint8_t k : linked[fs.sector[c]]) {
     Rng rng = m.rng(Stream::supply_chain, draw_key(fs.id[c], k, false), 0);
     Few picked;
-    draw_suppliers(fs, t, k, fs.zone[c], K, taken, rng, picked);
+    draw_suppliers(t, k, fs.zone[c], K, taken, rng, picked);
     for (size_t i = 0; i < K; ++i) *slots++ = i < picked.n ? picked.v[i] : k_none;
   }
 }
 
 /// Weights of a customer's suppliers in the group starting at slot `first`: their current
-/// size shares (summed in slot order); firms[i] is the firm index of slot first + i's
-/// supplier (unused where the slot is empty). The factors in the rows are the caller's.
-void SupplyChain::Impl::set_group_weights(const Tables& t, size_t first,
-                                          const std::uint32_t* firms) {
+/// size shares (summed in slot order). The factors in the rows are the caller's.
+void SupplyChain::Impl::set_group_weights(const Tables& t, size_t first) {
   double total = 0.0;
-  for (size_t i = 0; i < K; ++i)
-    if (slot_supplier[first + i] != k_none) total += t.size[firms[i]];
-  for (size_t i = 0; i < K; ++i)
-    if (slot_supplier[first + i] != k_none) slot_weight[first + i] = t.size[firms[i]] / total;
+  for (size_t i = first; i < first + K; ++i)
+    if (slot_supplier[i] != k_none) total += t.size[slot_supplier[i]];
+  for (size_t i = first; i < first + K; ++i)
+    if (slot_supplier[i] != k_none) slot_weight[i] = t.size[slot_supplier[i]] / total;
 }
 
 /// Sorts link slots by supplier, keeping their order within a supplier (a counting sort),
@@ -929,7 +936,7 @@ void SupplyChain::build(const Model& m) {
   fresh_to(I.slot_supplier, I.slot_begin[n]);
   fresh_to(I.slot_weight, I.slot_begin[n]);
   fresh_to(I.slot_pos, I.slot_begin[n]);
-  make_tables(m, I.tables);
+  make_tables(m, I.firm_node, n, I.tables);
   // Draws are keyed by (customer id, sector): the chunks only share the work.
   m.for_chunks(n, [&](size_t, size_t b, size_t e) {
     for (size_t c = b; c < e; ++c) {
@@ -938,9 +945,9 @@ void SupplyChain::build(const Model& m) {
         std::fill(slots, slots + (I.slot_begin[c + 1] - I.slot_begin[c]), k_none);
         continue;
       }
-      I.pick_for_customer(m, I.tables, c, slots);  // node = firm index at build
+      I.pick_for_customer(m, I.tables, static_cast<std::uint32_t>(c), slots);
       for (size_t first = I.slot_begin[c]; first < I.slot_begin[c + 1]; first += K)
-        I.set_group_weights(I.tables, first, &I.slot_supplier[first]);
+        I.set_group_weights(I.tables, first);
     }
   });
   // Rows: each supplier's customers in customer index order.
@@ -1037,7 +1044,7 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   // New firms get nodes; after a compaction of the store, nodes find their firms (a firm
   // that left the store with links throws).
   I.sync_store(m, "");
-  make_tables(m, I.tables);  // alive firms only: includes entrants, not the exited
+  make_tables(m, I.firm_node, I.node_id.size(), I.tables);  // alive firms: entrants, not exits
   const Tables& t = I.tables;
 
   // Replacements: one new supplier per lost one, per (customer, sector) in order of
@@ -1064,27 +1071,22 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
     const std::int16_t g = I.group_of[fs.sector[c] * ns + l.sector];
     if (g < 0) return;
     const std::uint32_t first = I.slot_begin[l.customer] + static_cast<std::uint32_t>(g) * K;
-    Few taken;  // the customer and its remaining suppliers of the sector
-    taken.push(c);
-    std::array<std::uint32_t, K> firms{};  // of the group's suppliers
-    for (size_t i = 0; i < K; ++i)
-      if (I.slot_supplier[first + i] != k_none) {
-        firms[i] = I.node_firm[I.slot_supplier[first + i]];
-        taken.push(firms[i]);
-      }
+    Few taken;  // the customer and its remaining suppliers of the sector (nodes)
+    taken.push(l.customer);
+    for (size_t i = first; i < first + K; ++i)
+      if (I.slot_supplier[i] != k_none) taken.push(I.slot_supplier[i]);
     const size_t room = K + 1 - std::min<size_t>(taken.n, K + 1);
     Rng rng = m.rng(Stream::supply_chain, draw_key(l.customer_id, l.sector, true), now);
     Few picked;
-    draw_suppliers(fs, t, l.sector, fs.zone[c], std::min(count, room), taken, rng, picked);
+    draw_suppliers(t, l.sector, fs.zone[c], std::min(count, room), taken, rng, picked);
     Group& out = groups[r];
     out.first = first;
     for (std::uint32_t i = 0, p = 0; i < K && p < picked.n; ++i)
       if (I.slot_supplier[first + i] == k_none) {
-        firms[i] = picked.v[p++];
-        I.slot_supplier[first + i] = I.firm_node[firms[i]];
+        I.slot_supplier[first + i] = picked.v[p++];
         out.added[i] = true;
       }
-    I.set_group_weights(t, first, firms.data());
+    I.set_group_weights(t, first);
   });
   std::vector<Impl::NewLink> fresh_links;  // in the order the links are made
   for (size_t r = 0; r < groups.size(); ++r)
@@ -1105,11 +1107,9 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   parallel_each(fresh.size(), 16, [&](size_t i) {
     const std::uint32_t v = fresh[i];
     std::uint32_t* slots = &I.slot_supplier[I.slot_begin[v]];
-    I.pick_for_customer(m, t, I.node_firm[v], slots);  // firm indices, for now
+    I.pick_for_customer(m, t, v, slots);
     for (size_t first = I.slot_begin[v]; first < I.slot_begin[v + 1]; first += K)
-      I.set_group_weights(t, first, &I.slot_supplier[first]);
-    for (size_t j = 0; j < I.slot_begin[v + 1] - I.slot_begin[v]; ++j)
-      if (slots[j] != k_none) slots[j] = I.firm_node[slots[j]];
+      I.set_group_weights(t, first);
   });
   for (std::uint32_t v : fresh)
     for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i)
