@@ -1,22 +1,63 @@
-// The supply-chain graph. The Boost graph is the record of the links (who supplies whom,
-// with which weight, in which order they were made); build and reindex flatten it into
-// per-supplier arrays in firm index order, and update patches those arrays where links
-// changed, so that the monthly order flow is a parallel gather over contiguous memory.
-// Random draws are keyed by the customer's id, the input sector and (for replacements)
-// the month, never by thread or visiting order.
+// The supply-chain graph.
+//
+// Storage. Every firm the chain has seen is a node, numbered in the order first seen (firm
+// index order at build, then new firms in index order); a firm keeps its node through the
+// yearly compactions of the firm store. The links are kept in two flat structures over
+// the nodes that update() patches in place:
+//  - the customer side, the record of the links: every node owns a fixed block of slots,
+//    one group of k_suppliers_per_sector slots per input sector it links to; a slot holds
+//    a supplier (or none), the link weight and the link's position in the supplier's row;
+//  - the supplier side, the order flow: every node owns a row of (customer, factor, slot)
+//    entries in one shared pool, with some room to grow. A link is removed by moving the
+//    row's last entry into its place (the slot of the moved entry learns its new
+//    position) and added at the row's end; a full row moves to the end of the pool with
+//    room for twice its links.
+// reindex() after a compaction of the store only maps nodes to the new firm indices
+// (O(firms)); the chain compacts its own arrays (dropping the nodes of firms that left,
+// closing the holes of moved rows) every few years, keeping the order of every row.
+// Why not a Boost adjacency_list, as before: it kept its edges in a std::list with every
+// edge property in a heap node of its own, so that walking all links was pointer chasing
+// (some 70 ms at 730,000 links), and the order flow, flattened from it, had to be copied
+// whole (O(links)) after every change and rebuilt at every reindex. Here update() costs
+// O(changed links + firms) and the monthly order flow reads contiguous rows.
+// Boost.Graph stays the graph the class exposes: graph() builds a compressed sparse row
+// graph from the rows on demand (contiguous, and the structure analyses want); links(),
+// the tests and network statistics traverse that view. It is not the working store
+// because it cannot be patched: rebuilding it at every quarterly update would cost
+// O(links) again.
+//
+// Determinism. Random draws are keyed by the customer's id, the input sector and (for
+// replacements) the month, never by thread or visiting order. Draws run in parallel, each
+// writing only its own customer's slots; the row changes they imply are applied in a
+// fixed order per supplier (exits in node order, replacements by customer id and sector,
+// entrants in the order given), suppliers in parallel. So the rows, and with them
+// the order in which each supplier sums its orders, are a function of the history alone.
 #include "sim/supply_chain.hpp"
 
 #include <fmt/format.h>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <array>
-#include <boost/graph/adjacency_list.hpp>
+#include <atomic>
+#include <bitset>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <mutex>
+#include <new>
 #include <numeric>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "sim/model.hpp"
+#include "sim/supply_chain_graph.hpp"
 
 namespace regio {
 
@@ -30,8 +71,9 @@ constexpr double k_min_input_coefficient = 0.02;
 
 /// Suppliers a customer picks per input sector (estimate: firms buy most of an input from
 /// a handful of main suppliers). With 6-7 linked input sectors per customer in the default
-/// table this gives about 20 links per firm (some 500,000 at full scale).
+/// table this gives about 20 links per firm (some 730,000 at full scale).
 constexpr size_t k_suppliers_per_sector = 3;
+constexpr size_t K = k_suppliers_per_sector;
 
 /// Distance decay of supplier choice: weight exp(-km / scale) (estimate: within a region
 /// about 25 km across, a supplier 10 km away is e^-1 as likely as an equal one next door).
@@ -43,28 +85,41 @@ constexpr double k_distance_scale_km = 10.0;
 /// hold nearly all of a sector's weight.
 constexpr int k_max_misses = 16;
 
+/// Links per block of suppliers in the parallel order flow: large enough to amortise the
+/// scheduling, small enough that the blocks of a few very large suppliers balance.
+constexpr size_t k_links_per_block = 16384;
+
+/// Places of a row of `links` links when the pool is laid out (build, and yearly at
+/// reindex). Over a year a supplier gains links from replacements and entrants about as
+/// fast as it loses them to exits, a few per cent of its links for most firms: an eighth
+/// plus 2 makes moving a row rare. Rows without links get no places (most are firms that
+/// exited). The monthly order flow streams the pool, room included (the hardware fetches
+/// whole cache lines ahead), so room is kept small: a pool with a third more places than
+/// links costs the order flow about a third more time.
+std::uint32_t row_room(std::uint32_t links) {
+  return links == 0 ? 0 : links + links / 8 + 2;
+}
+
+/// Places of a row that outgrew its room and moves to the end of the pool: it is growing,
+/// so it gets a quarter more room (until the next layout).
+std::uint32_t moved_room(std::uint32_t links) {
+  return links + links / 4 + 4;
+}
+
+/// Nodes per block of the order flow's first pass (a fixed number, so that its partial
+/// sums do not depend on the number of threads).
+constexpr size_t k_flow_block = 8192;
+
+/// Firms per block when the sampling tables are sorted in parallel (a fixed number, so that
+/// the result does not depend on the number of threads).
+constexpr size_t k_table_block = 8192;
+
+constexpr size_t k_unknown = std::numeric_limits<size_t>::max();
+
 /// Key of the random draws: the customer id, the input sector and whether it is the first
 /// choice (build, entrants) or a replacement after an exit (then the month is the step).
 std::uint64_t draw_key(std::uint32_t customer_id, size_t sector, bool rewire) {
   return std::uint64_t{customer_id} | (std::uint64_t{sector} << 32) | (std::uint64_t{rewire} << 40);
-}
-
-struct EdgeProp {
-  double weight = 0.0;  ///< share of the customer's regional purchases of input_sector
-  std::uint8_t input_sector = 0;
-};
-
-// Out-edges and in-edges are vectors: insertion order is kept and removal is stable, so a
-// supplier's out-edges (its customers) stay in creation order.
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
-                                    boost::no_property, EdgeProp>;
-using Vertex = Graph::vertex_descriptor;
-
-/// Reserves room for a vertex's out- and in-links. adjacency_list has no public reserve;
-/// out_edge_list() and in_edge_list() are the accessors its own add_edge uses.
-void reserve_links(Graph& g, Vertex v, size_t out, size_t in) {
-  g.out_edge_list(v).reserve(out);
-  boost::in_edge_list(g, v).reserve(in);
 }
 
 double supplier_size(const FirmStore& fs, size_t f) {
@@ -77,14 +132,32 @@ bool is_candidate(const FirmStore& fs, size_t f) {
   return fs.alive[f] && !(fs.kind[f] & k_institution);
 }
 
-/// Candidate suppliers of one sector: firm indices grouped by zone (index order within a
-/// zone) with an alias table per zone block to draw a firm by size in O(1), and per
-/// customer zone the cumulative zone weights (zone size x distance decay).
+/// Runs fn(i) for i in [0, n) in parallel (the work items write disjoint outputs).
+template <class F>
+void parallel_each(size_t n, size_t grain, const F& fn) {
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, std::max<size_t>(1, grain)),
+                    [&](const tbb::blocked_range<size_t>& r) {
+                      for (size_t i = r.begin(); i < r.end(); ++i) fn(i);
+                    });
+}
+
+/// One slot of a zone's alias table: keep node `keep` with probability prob, else take
+/// `other`. Both are stored with the probability, so that a draw reads one 16-byte record
+/// (one cache line) instead of three scattered arrays.
+struct AliasSlot {
+  double prob = 1.0;
+  std::uint32_t keep = 0, other = 0;
+};
+
+/// Candidate suppliers of one sector: their nodes grouped by zone (firm index order within
+/// a zone) with an alias table per zone block to draw one by size in O(1), and per customer
+/// zone the cumulative zone weights (zone size x distance decay). Nodes rather than firm
+/// indices, so that drawn suppliers go into the slots as they are.
 struct SectorTable {
-  std::vector<std::uint32_t> firm;
-  std::vector<double> prob;               ///< alias method: keep the slot with this probability
-  std::vector<std::uint32_t> alias;       ///< otherwise take this slot (within the zone block)
-  std::vector<std::uint32_t> zone_begin;  ///< zones + 1 offsets into firm
+  std::vector<std::uint32_t> node;        ///< the candidates
+  std::vector<double> size;               ///< their supplier_size
+  std::vector<AliasSlot> slot;            ///< alias table, zone block by zone block
+  std::vector<std::uint32_t> zone_begin;  ///< zones + 1 offsets into node and slot
   std::vector<double> zone_total;         ///< size of the zone's candidates
   std::vector<double> zone_cum;           ///< [customer zone * zones + z]
 };
@@ -93,6 +166,10 @@ struct Tables {
   size_t zones = 0;
   std::vector<double> decay;  ///< [customer zone * zones + supplier zone]
   std::vector<SectorTable> sector;
+  std::vector<double> size;               ///< per node: supplier_size (firms in the store)
+  std::vector<std::uint8_t> cand_sector;  ///< per node: its sector if a candidate, else 0xFF
+  std::vector<std::uint8_t> sme;          ///< per firm index: is_sme
+  std::vector<std::uint32_t> fill;        ///< scratch: per block of firms and (sector, zone)
 };
 
 /// First index i in [0, n) with cum[i] > x; values past the end fall on the last index with
@@ -105,11 +182,15 @@ size_t locate(const double* cum, size_t n, double x) {
   return i;
 }
 
-/// Walker's alias table (Vose's construction) for weights w[0..n) summing to total: slot i
-/// is kept with probability prob[i], else alias[i] is taken. Deterministic.
-void make_alias(const double* w, size_t n, double total, double* prob, std::uint32_t* alias) {
-  std::vector<std::uint32_t> small, large;
-  std::vector<double> scaled(n);
+/// Walker's alias table (Vose's construction) for the nodes node[0..n) with weights
+/// w[0..n) summing to total, into slot[0..n). Deterministic.
+void make_alias(const std::uint32_t* node, const double* w, size_t n, double total,
+                AliasSlot* slot) {
+  thread_local std::vector<std::uint32_t> small, large;  // scratch, reused
+  thread_local std::vector<double> scaled;
+  small.clear();
+  large.clear();
+  scaled.resize(n);
   for (size_t i = 0; i < n; ++i) {
     scaled[i] = w[i] * static_cast<double>(n) / total;
     (scaled[i] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(i));
@@ -117,23 +198,23 @@ void make_alias(const double* w, size_t n, double total, double* prob, std::uint
   while (!small.empty() && !large.empty()) {
     const std::uint32_t s = small.back(), l = large.back();
     small.pop_back();
-    prob[s] = scaled[s];
-    alias[s] = l;
+    slot[s] = {scaled[s], node[s], node[l]};
     scaled[l] -= 1.0 - scaled[s];
     if (scaled[l] < 1.0) {
       large.pop_back();
       small.push_back(l);
     }
   }
-  for (std::uint32_t i : large) prob[i] = 1.0, alias[i] = i;
-  for (std::uint32_t i : small) prob[i] = 1.0, alias[i] = i;  // rounding leftovers
+  for (std::uint32_t i : large) slot[i] = {1.0, node[i], node[i]};
+  for (std::uint32_t i : small) slot[i] = {1.0, node[i], node[i]};  // rounding leftovers
 }
 
-/// A slot of an alias table of n slots from one uniform draw u.
-size_t alias_draw(const double* prob, const std::uint32_t* alias, size_t n, double u) {
+/// A node from an alias table of n slots and one uniform draw u.
+std::uint32_t alias_draw(const AliasSlot* slot, size_t n, double u) {
   const double x = u * static_cast<double>(n);
   const size_t i = std::min(static_cast<size_t>(x), n - 1);
-  return x - static_cast<double>(i) < prob[i] ? i : alias[i];
+  const AliasSlot& a = slot[i];
+  return x - static_cast<double>(i) < a.prob ? a.keep : a.other;
 }
 
 /// Index of the weight in which x (in [0, sum of w)) falls; the last positive weight
@@ -149,10 +230,14 @@ size_t locate_linear(const std::vector<double>& w, double x) {
   return last;
 }
 
-Tables make_tables(const Model& m) {
+/// The sampling tables of the alive firms (entrants included, exited firms not), into t,
+/// reusing its memory; firm_node maps firm indices to nodes (nodes >= firms in the store).
+/// The sectors' alias tables are built in parallel (each from its own firms only: the same
+/// tables for any number of threads).
+void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, size_t nodes,
+                 Tables& t) {
   const FirmStore& fs = m.firms;
   const size_t ns = m.scenario().sectors.size();
-  Tables t;
   t.zones = static_cast<size_t>(m.commuting.zones());
   const size_t nz = t.zones;
   t.sector.resize(ns);
@@ -160,46 +245,72 @@ Tables make_tables(const Model& m) {
     s.zone_begin.assign(nz + 1, 0);
     s.zone_total.assign(nz, 0.0);
   }
-  // Counting sort by (sector, zone), keeping index order within each zone.
-  for (size_t f = 0; f < fs.size(); ++f) {
-    if (!is_candidate(fs, f)) continue;
-    if (fs.zone[f] >= nz)
-      throw InvariantError(fmt::format(
-          "supply chain: firm {} is in zone {} but the commuting matrix has {} zones (build it "
-          "first)",
-          fs.id[f], fs.zone[f], nz));
-    ++t.sector[fs.sector[f]].zone_begin[fs.zone[f] + 1];
-  }
-  for (auto& s : t.sector) {
-    std::partial_sum(s.zone_begin.begin(), s.zone_begin.end(), s.zone_begin.begin());
-    s.firm.resize(s.zone_begin[nz]);
-    s.prob.resize(s.zone_begin[nz]);
-    s.alias.resize(s.zone_begin[nz]);
-  }
-  std::vector<std::uint32_t> fill(ns * nz, 0);
-  for (size_t f = 0; f < fs.size(); ++f) {
-    if (!is_candidate(fs, f)) continue;
-    SectorTable& s = t.sector[fs.sector[f]];
-    const size_t z = fs.zone[f];
-    s.firm[s.zone_begin[z] + fill[fs.sector[f] * nz + z]++] = static_cast<std::uint32_t>(f);
-  }
-  std::vector<double> w;
-  for (auto& s : t.sector)
-    for (size_t z = 0; z < nz; ++z) {
-      const size_t b = s.zone_begin[z], n = s.zone_begin[z + 1] - b;
-      if (n == 0) continue;
-      w.resize(n);
-      for (size_t i = 0; i < n; ++i) w[i] = supplier_size(fs, s.firm[b + i]);
-      s.zone_total[z] = std::accumulate(w.begin(), w.end(), 0.0);
-      make_alias(w.data(), n, s.zone_total[z], &s.prob[b], &s.alias[b]);
+  // Counting sort by (sector, zone), keeping index order within each zone: counts per
+  // block of firms in parallel, then each block fills its places (fixed blocks, so the
+  // same tables for any number of threads).
+  const size_t n = fs.size(), cells = ns * nz, blocks = (n + k_table_block - 1) / k_table_block;
+  t.fill.assign(blocks * cells, 0);
+  parallel_each(blocks, 1, [&](size_t b) {
+    std::uint32_t* count = &t.fill[b * cells];
+    for (size_t f = b * k_table_block; f < std::min(n, (b + 1) * k_table_block); ++f) {
+      if (!is_candidate(fs, f)) continue;
+      if (fs.zone[f] >= nz)
+        throw InvariantError(fmt::format(
+            "supply chain: firm {} is in zone {} but the commuting matrix has {} zones (build "
+            "it first)",
+            fs.id[f], fs.zone[f], nz));
+      ++count[fs.sector[f] * nz + fs.zone[f]];
     }
+  });
+  for (size_t k = 0; k < ns; ++k) {  // block counts -> each block's first place
+    SectorTable& s = t.sector[k];
+    std::uint32_t at = 0;
+    for (size_t z = 0; z < nz; ++z) {
+      s.zone_begin[z] = at;
+      for (size_t b = 0; b < blocks; ++b) {
+        const std::uint32_t c = t.fill[b * cells + k * nz + z];
+        t.fill[b * cells + k * nz + z] = at;
+        at += c;
+      }
+    }
+    s.zone_begin[nz] = at;
+    s.node.resize(at);
+    s.size.resize(at);
+    s.slot.resize(at);
+  }
+  t.size.resize(nodes);
+  t.cand_sector.assign(nodes, 0xFF);
+  t.sme.resize(n);
+  // The same pass reads every firm's size, once (the weights of links and the firms'
+  // classes for the cross-over count come from it too).
+  parallel_each(blocks, 1, [&](size_t b) {
+    std::uint32_t* at = &t.fill[b * cells];
+    for (size_t f = b * k_table_block; f < std::min(n, (b + 1) * k_table_block); ++f) {
+      const std::uint32_t v = firm_node[f];
+      t.size[v] = supplier_size(fs, f);
+      t.sme[f] = fs.is_sme(f);
+      if (!is_candidate(fs, f)) continue;
+      t.cand_sector[v] = fs.sector[f];
+      SectorTable& s = t.sector[fs.sector[f]];
+      const std::uint32_t i = at[fs.sector[f] * nz + fs.zone[f]]++;
+      s.node[i] = v;
+      s.size[i] = t.size[v];
+    }
+  });
   t.decay.resize(nz * nz);
   for (size_t o = 0; o < nz; ++o)
     for (size_t d = 0; d < nz; ++d)
       t.decay[o * nz + d] =
           std::exp(-m.commuting.km(static_cast<int>(o), static_cast<int>(d)) / k_distance_scale_km);
-  for (auto& s : t.sector) {
-    s.zone_cum.assign(nz * nz, 0.0);
+  tbb::parallel_for(size_t{0}, ns, [&](size_t k) {
+    SectorTable& s = t.sector[k];
+    for (size_t z = 0; z < nz; ++z) {
+      const size_t b = s.zone_begin[z], n = s.zone_begin[z + 1] - b;
+      if (n == 0) continue;
+      s.zone_total[z] = std::accumulate(&s.size[b], &s.size[b] + n, 0.0);
+      make_alias(&s.node[b], &s.size[b], n, s.zone_total[z], &s.slot[b]);
+    }
+    s.zone_cum.resize(nz * nz);
     for (size_t o = 0; o < nz; ++o) {
       double run = 0.0;
       for (size_t d = 0; d < nz; ++d) {
@@ -207,8 +318,7 @@ Tables make_tables(const Model& m) {
         s.zone_cum[o * nz + d] = run;
       }
     }
-  }
-  return t;
+  });
 }
 
 /// A few firm indices without allocation.
@@ -223,20 +333,21 @@ struct Few {
   }
 };
 
-/// Draws up to `want` suppliers of sector k for a customer in zone zc, distinct from each
-/// other and from `taken` (the customer and its current suppliers of k): zone by size x
+/// Draws up to `want` suppliers (nodes) of sector k for a customer in zone zc, distinct from
+/// each other and from `taken` (the customer and its current suppliers of k): zone by size x
 /// distance decay, then firm by size within the zone (alias table), i.e. firm f with probability
 /// proportional to size(f) x exp(-km(zc, zone f) / scale). If no more candidates remain
 /// than wanted, all are taken (in table order).
-void draw_suppliers(const FirmStore& fs, const Tables& t, size_t k, size_t zc, size_t want,
-                    const Few& taken, Rng& rng, Few& out) {
+void draw_suppliers(const Tables& t, size_t k, size_t zc, size_t want, const Few& taken, Rng& rng,
+                    Few& out) {
   const SectorTable& s = t.sector[k];
-  size_t blocked = 0;
-  for (size_t i = 0; i < taken.n; ++i)
-    if (fs.sector[taken.v[i]] == k && is_candidate(fs, taken.v[i])) ++blocked;
-  const size_t available = s.firm.size() - std::min(blocked, s.firm.size());
+  size_t blocked = 0;  // taken firms among the candidates (only counted where it can matter)
+  if (s.node.size() <= want + taken.n)
+    for (size_t i = 0; i < taken.n; ++i)
+      if (t.cand_sector[taken.v[i]] == k) ++blocked;
+  const size_t available = s.node.size() - std::min(blocked, s.node.size());
   if (available <= want) {
-    for (std::uint32_t f : s.firm)
+    for (std::uint32_t f : s.node)
       if (!taken.has(f)) out.push(f);
     return;
   }
@@ -254,7 +365,7 @@ void draw_suppliers(const FirmStore& fs, const Tables& t, size_t k, size_t zc, s
       ++misses;
       continue;
     }
-    const std::uint32_t f = s.firm[b + alias_draw(&s.prob[b], &s.alias[b], e - b, u)];
+    const std::uint32_t f = alias_draw(&s.slot[b], e - b, u);
     if (taken.has(f) || out.has(f)) {
       ++misses;
       continue;
@@ -263,80 +374,201 @@ void draw_suppliers(const FirmStore& fs, const Tables& t, size_t k, size_t zc, s
   }
   if (out.n - start == want) return;
   // Explicit weights with the taken firms removed; each pick is removed in turn.
-  std::vector<double> w(s.firm.size(), 0.0);
+  std::vector<double> w(s.node.size(), 0.0);
   for (size_t z = 0; z < nz; ++z)
     for (size_t i = s.zone_begin[z]; i < s.zone_begin[z + 1]; ++i)
-      if (!taken.has(s.firm[i]) && !out.has(s.firm[i]))
-        w[i] = supplier_size(fs, s.firm[i]) * t.decay[zc * nz + z];
+      if (!taken.has(s.node[i]) && !out.has(s.node[i])) w[i] = s.size[i] * t.decay[zc * nz + z];
   while (out.n - start < want) {
     const double sum = std::accumulate(w.begin(), w.end(), 0.0);
     if (!(sum > 0.0)) break;
     const size_t i = locate_linear(w, rng.uniform() * sum);
-    out.push(s.firm[i]);
+    out.push(s.node[i]);
     w[i] = 0.0;
   }
 }
 
-/// What update() changed, by firm index, for the order flow.
-struct FlowPatch {
-  std::vector<std::uint8_t> gone;       ///< exited now: all its links are gone
-  std::vector<std::uint8_t> supplier;   ///< its customers (out-links) changed
-  std::vector<std::uint8_t> customer;   ///< its suppliers (in-links) changed
-  std::vector<std::uint8_t> regrouped;  ///< a supplier group of this customer was reweighted
-  struct Added {                        ///< a new link, in creation order (seq)
-    std::uint32_t supplier, seq, customer;
-    double factor;
-  };
-  struct Reweighted {  ///< an old link with a new weight
-    std::uint32_t supplier, customer;
-    double factor;
-  };
-  std::vector<Added> added;
-  std::vector<Reweighted> reweighted;
-  explicit FlowPatch(size_t n) : gone(n, 0), supplier(n, 0), customer(n, 0), regrouped(n, 0) {}
+/// Allocator of the big arrays (slots and pool: tens of megabytes). On the virtual machines
+/// this runs on, the first touch of a fresh 4 KB page costs some 10 us, i.e. about 3 ms per
+/// megabyte, more than the work done on it. So blocks of 2 MB and more are 2 MB-aligned and
+/// marked for transparent huge pages (one fault per 2 MB; a no-op where they are off), and
+/// elements are default-initialised: resize() does not clear memory that is written next.
+template <class T>
+struct BigAllocator {
+  using value_type = T;
+  static constexpr size_t k_huge = size_t{2} << 20;
+  BigAllocator() = default;
+  template <class U>
+  explicit BigAllocator(const BigAllocator<U>&) noexcept {}
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    if (bytes < k_huge) return std::allocator<T>{}.allocate(n);
+    const size_t rounded = (bytes + k_huge - 1) / k_huge * k_huge;
+    void* p = std::aligned_alloc(k_huge, rounded);
+    if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    if (n * sizeof(T) < k_huge)
+      std::allocator<T>{}.deallocate(p, n);
+    else
+      std::free(p);
+  }
+  template <class U>
+  void construct(U* p) noexcept {
+    static_assert(std::is_trivially_default_constructible_v<U>);
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+  friend bool operator==(const BigAllocator&, const BigAllocator&) {
+    return true;
+  }
+  friend bool operator!=(const BigAllocator&, const BigAllocator&) {
+    return false;
+  }
 };
+template <class T>
+using Big = std::vector<T, BigAllocator<T>>;
+
+/// Rows of len[s] links each, laid out in node order with room to grow: their begins and
+/// places into `begin` and `cap`; returns the pool size.
+size_t lay_out_rows(const std::vector<std::uint32_t>& len, std::vector<std::uint32_t>& begin,
+                    std::vector<std::uint32_t>& cap) {
+  const size_t n = len.size();
+  begin.resize(n);
+  cap.resize(n);
+  size_t at = 0;
+  for (size_t s = 0; s < n; ++s) {
+    begin[s] = static_cast<std::uint32_t>(at);
+    cap[s] = row_room(len[s]);
+    at += cap[s];
+  }
+  if (at > std::numeric_limits<std::uint32_t>::max() / 2)
+    throw InvariantError("supply chain: more than 2^31 link places");
+  return at;
+}
+
+/// v.resize(n) for an array that grows by appending (slots of new firms, rows moved to the
+/// end of the pool): when it must grow, room for twice as much, so that it is seldom copied.
+/// Reserved memory that is never touched costs nothing (BigAllocator).
+template <class V>
+void grow_to(V& v, size_t n) {
+  if (v.capacity() < n) v.reserve(2 * n);
+  v.resize(n);
+}
+
+/// v.resize(n) for an array about to be overwritten whole (a fresh layout): its old content
+/// is not copied when it must grow, and it gets room to grow to twice the size.
+template <class V>
+void fresh_to(V& v, size_t n) {
+  if (v.capacity() < n) {
+    v.clear();
+    v.reserve(2 * n);
+  }
+  v.resize(n);
+}
 
 }  // namespace
 
 struct SupplyChain::Impl {
-  Graph g;
-  std::vector<std::uint32_t> vertex_id;     ///< vertex -> firm id
-  std::vector<std::uint32_t> vertex_index;  ///< vertex -> firm index (k_none when gone)
-  std::vector<std::uint32_t> id_vertex;     ///< firm id -> vertex (k_none)
   /// Input coefficients per customer sector, rescaled so that each row sums to 1 (the
   /// scenario loader accepts rows within a rounding tolerance; money must be conserved).
   std::vector<std::vector<double>> coef;
   std::vector<std::vector<std::uint8_t>> linked;  ///< [customer sector]: sectors to link
+  std::vector<std::int16_t> group_of;  ///< [customer sector * sectors + k]: k's group, or -1
 
-  // The order flow, flattened per supplier firm index (rebuilt after every change).
-  std::vector<std::uint32_t> ids;        ///< m.firms.id when the flow was built (staleness check)
-  std::vector<std::uint32_t> out_begin;  ///< per firm index + 1: offsets into the next two
-  std::vector<std::uint32_t> out_customer;  ///< customer firm index, in link creation order
-  std::vector<double> out_factor;           ///< customer's input coefficient of the sector x weight
-  std::vector<double> unplaced_share;       ///< per firm index: inputs without a regional supplier
-  size_t cross = 0;
-  std::vector<std::uint32_t> spare_begin, spare_customer;  ///< reused by update_flow
-  std::vector<double> spare_factor;
+  // The store at the last build/update/reindex, by firm index.
+  std::vector<std::uint32_t> ids;        ///< m.firms.id (staleness check)
+  std::vector<std::uint32_t> firm_node;  ///< firm index -> node
+
+  // Nodes: the firms in the order they were first seen (firm index order at build, then
+  // new firms in index order as they appear). A firm keeps its node while it lives, through
+  // compactions of the store; the nodes of firms that left the store are dropped when these
+  // arrays are compacted (compact_nodes).
+  std::vector<std::uint32_t> node_id;    ///< firm id
+  std::vector<std::uint32_t> node_firm;  ///< firm index, or k_none once the firm left the store
+  std::vector<std::uint8_t> node_sector;
+  size_t departed = 0;  ///< nodes whose firm left the store
+
+  // Customer side: per node a block of slots, K per linked input sector.
+  std::vector<std::uint32_t> slot_begin;  ///< per node + 1
+  Big<std::uint32_t> slot_supplier;       ///< supplier node, or k_none
+  Big<double> slot_weight;                ///< link weight (size share in the group)
+  /// Position of the link in its supplier's row (an offset: a row that moves or is laid
+  /// out afresh keeps it, so moving a row touches the row only).
+  Big<std::uint32_t> slot_pos;
+
+  // Supplier side: per node a row of the pool, [row_begin, row_begin + row_len) in use of
+  // row_cap places.
+  std::vector<std::uint32_t> row_begin, row_len, row_cap;
+  Big<std::uint32_t> pool_customer;  ///< customer node
+  Big<double> pool_factor;           ///< customer's input coefficient of the sector x weight
+  Big<std::uint32_t> pool_slot;      ///< the customer's slot of the link
+  size_t pool_laid_out = 0;          ///< pool size at the last compact layout
+  size_t links = 0;
+
+  std::vector<double> unplaced_share;      ///< per node: inputs without a regional supplier
+  std::vector<std::uint32_t> block_begin;  ///< node blocks of the parallel order flow
+
+  // Cross-over links, counted on request from the firms' classes at the last change.
+  std::vector<std::uint8_t> snap_cluster, snap_sme;  ///< per firm index
+  mutable std::atomic<size_t> cross{k_unknown};
+
+  mutable std::mutex view_mutex;
+  mutable std::shared_ptr<const SupplyChainGraph> view;
+
+  Tables tables;  ///< reused by update
+
+  /// The arrays of the previous layout, reused by the next compaction.
+  struct Spare {
+    std::vector<std::uint32_t> slot_begin, row_begin, row_cap;
+    Big<std::uint32_t> slot_supplier, slot_pos, pool_customer, pool_slot;
+    Big<double> slot_weight, pool_factor;
+  } spare;
+  std::vector<std::uint32_t> bucket;  ///< per node + 1: scratch of by_supplier
 
   void prepare_coefficients(const Model& m);
-  Vertex vertex_of(const Model& m, size_t f);
-  void refresh_indices(const Model& m);
-  size_t slots_of(const FirmStore& fs, size_t c) const {
-    return linked[fs.sector[c]].size() * k_suppliers_per_sector;
+  size_t slots_of_sector(size_t sector) const { return linked[sector].size() * K; }
+  std::uint8_t slot_sector(size_t node, size_t slot) const {
+    return linked[node_sector[node]][(slot - slot_begin[node]) / K];
   }
-  void pick_for_customer(const Model& m, const Tables& t, size_t c, std::uint32_t* slots) const;
-  void add_customer_links(const Model& m, size_t c, const std::uint32_t* slots);
-  void reweight(const Model& m, Vertex customer, std::uint8_t sector);
-  /// The flow arrays from the whole graph (build, reindex).
-  void rebuild_flow(const Model& m);
-  /// The flow arrays after update(), from the previous ones and the patch: the same
-  /// arrays as rebuild_flow without walking the whole graph.
-  void update_flow(const Model& m, const FlowPatch& patch);
-  void count_cross(const Model& m);
-  /// Orders along a link per euro of the customer's regional purchases.
-  double factor(const FirmStore& fs, size_t customer, const EdgeProp& p) const {
-    return coef[fs.sector[customer]][p.input_sector] * p.weight;
+  double factor(size_t customer, size_t slot) const {
+    return coef[node_sector[customer]][slot_sector(customer, slot)] * slot_weight[slot];
   }
+  bool has_suppliers(size_t v) const {
+    for (size_t i = slot_begin[v]; i < slot_begin[v + 1]; ++i)
+      if (slot_supplier[i] != k_none) return true;
+    return false;
+  }
+  bool has_links(size_t v) const { return row_len[v] > 0 || has_suppliers(v); }
+  bool same_store(const FirmStore& fs) const {
+    return fs.size() >= ids.size() && std::equal(ids.begin(), ids.end(), fs.id.begin());
+  }
+  void pick_for_customer(const Model& m, const Tables& t, std::uint32_t v,
+                         std::uint32_t* slots) const;
+  void set_group_weights(const Tables& t, size_t first);
+  /// A link to make: the customer's slot (supplier and weight set) and the customer.
+  struct NewLink {
+    std::uint32_t slot, customer, supplier;
+    double factor;
+  };
+  std::uint32_t supplier_of(std::uint32_t slot) const { return slot_supplier[slot]; }
+  static std::uint32_t supplier_of(const NewLink& l) { return l.supplier; }
+  void compact_pool();
+  template <class T>
+  std::vector<std::pair<size_t, size_t>> by_supplier(std::vector<T>& links);
+  void pop_links(std::vector<std::uint32_t>& slots);
+  void push_links(std::vector<NewLink>& links);
+  void fill_unplaced(size_t node);
+  void add_node(const FirmStore& fs, size_t f);
+  void sync_store(const Model& m, const char* when);
+  void compact_nodes();
+  void finish(const Model& m, const Tables* t);
 };
 
 void SupplyChain::Impl::prepare_coefficients(const Model& m) {
@@ -344,240 +576,345 @@ void SupplyChain::Impl::prepare_coefficients(const Model& m) {
   const size_t ns = m.scenario().sectors.size();
   coef.assign(ns, std::vector<double>(ns, 0.0));
   linked.assign(ns, {});
+  group_of.assign(ns * ns, -1);
   for (size_t c = 0; c < ns; ++c) {
     double sum = 0.0;
     for (size_t k = 0; k < ns; ++k) sum += io[c][k];
     for (size_t k = 0; k < ns; ++k) {
       coef[c][k] = sum > 0.0 ? io[c][k] / sum : 0.0;
-      if (io[c][k] >= k_min_input_coefficient) linked[c].push_back(static_cast<std::uint8_t>(k));
+      if (io[c][k] >= k_min_input_coefficient) {
+        group_of[c * ns + k] = static_cast<std::int16_t>(linked[c].size());
+        linked[c].push_back(static_cast<std::uint8_t>(k));
+      }
     }
   }
 }
 
-Vertex SupplyChain::Impl::vertex_of(const Model& m, size_t f) {
-  const std::uint32_t id = m.firms.id[f];
-  if (id < id_vertex.size() && id_vertex[id] != k_none) return id_vertex[id];
-  const Vertex v = boost::add_vertex(g);
-  vertex_id.push_back(id);
-  vertex_index.push_back(static_cast<std::uint32_t>(f));
-  if (id >= id_vertex.size())
-    id_vertex.resize(std::max<size_t>(id + 1, id_vertex.size() * 2), k_none);
-  id_vertex[id] = static_cast<std::uint32_t>(v);
-  return v;
-}
-
-void SupplyChain::Impl::refresh_indices(const Model& m) {
-  const FirmStore& fs = m.firms;
-  for (size_t v = 0; v < vertex_id.size(); ++v) {
-    const std::uint32_t f = m.firm_index(vertex_id[v]);
-    vertex_index[v] = (f != k_none && f < fs.size() && fs.id[f] == vertex_id[v]) ? f : k_none;
-  }
-}
-
-/// Draws customer c's suppliers for every input sector it links to, keyed by (customer id,
-/// sector), into `slots` (k_suppliers_per_sector per sector; k_none where fewer exist).
-void SupplyChain::Impl::pick_for_customer(const Model& m, const Tables& t, size_t c,
+/// Draws the suppliers (nodes) of customer node v for every input sector it links to, keyed
+/// by (customer id, sector), into `slots` (K per sector; k_none where fewer exist).
+void SupplyChain::Impl::pick_for_customer(const Model& m, const Tables& t, std::uint32_t v,
                                           std::uint32_t* slots) const {
   const FirmStore& fs = m.firms;
+  const std::uint32_t c = node_firm[v];
   Few taken;
-  taken.push(static_cast<std::uint32_t>(c));
+  taken.push(v);
   for (std::uint8_t k : linked[fs.sector[c]]) {
     Rng rng = m.rng(Stream::supply_chain, draw_key(fs.id[c], k, false), 0);
     Few picked;
-    draw_suppliers(fs, t, k, fs.zone[c], k_suppliers_per_sector, taken, rng, picked);
-    for (size_t i = 0; i < k_suppliers_per_sector; ++i)
-      *slots++ = i < picked.n ? picked.v[i] : k_none;
+    draw_suppliers(t, k, fs.zone[c], K, taken, rng, picked);
+    for (size_t i = 0; i < K; ++i) *slots++ = i < picked.n ? picked.v[i] : k_none;
   }
 }
 
-/// Adds the links drawn by pick_for_customer; weights are the suppliers' size shares.
-void SupplyChain::Impl::add_customer_links(const Model& m, size_t c, const std::uint32_t* slots) {
-  const FirmStore& fs = m.firms;
-  const Vertex vc = vertex_of(m, c);
-  for (std::uint8_t k : linked[fs.sector[c]]) {
-    double total = 0.0;
-    for (size_t i = 0; i < k_suppliers_per_sector; ++i)
-      if (slots[i] != k_none) total += supplier_size(fs, slots[i]);
-    for (size_t i = 0; i < k_suppliers_per_sector; ++i)
-      if (slots[i] != k_none)
-        boost::add_edge(vertex_of(m, slots[i]), vc,
-                        EdgeProp{supplier_size(fs, slots[i]) / total, k}, g);
-    slots += k_suppliers_per_sector;
-  }
-}
-
-/// Weights of a customer's suppliers of one sector after a change: their current size
-/// shares.
-void SupplyChain::Impl::reweight(const Model& m, Vertex customer, std::uint8_t sector) {
+/// Weights of a customer's suppliers in the group starting at slot `first`: their current
+/// size shares (summed in slot order). The factors in the rows are the caller's.
+void SupplyChain::Impl::set_group_weights(const Tables& t, size_t first) {
   double total = 0.0;
-  for (auto [e, end] = boost::in_edges(customer, g); e != end; ++e)
-    if (g[*e].input_sector == sector)
-      total += supplier_size(m.firms, vertex_index[boost::source(*e, g)]);
-  for (auto [e, end] = boost::in_edges(customer, g); e != end; ++e)
-    if (g[*e].input_sector == sector)
-      g[*e].weight = supplier_size(m.firms, vertex_index[boost::source(*e, g)]) / total;
+  for (size_t i = first; i < first + K; ++i)
+    if (slot_supplier[i] != k_none) total += t.size[slot_supplier[i]];
+  for (size_t i = first; i < first + K; ++i)
+    if (slot_supplier[i] != k_none) slot_weight[i] = t.size[slot_supplier[i]] / total;
 }
 
-void SupplyChain::Impl::rebuild_flow(const Model& m) {
-  const FirmStore& fs = m.firms;
-  const size_t n = fs.size(), ns = coef.size();
-  ids = fs.id;
-  // Room per supplier from the vertices' out-degrees, then one pass over the graph's edge
-  // list in creation order places each link: a supplier's customers stay in creation
-  // order. The same pass marks the input sectors each customer is supplied in.
-  out_begin.assign(n + 1, 0);
-  for (size_t f = 0; f < n; ++f) {
-    const std::uint32_t id = fs.id[f];
-    const std::uint32_t v = id < id_vertex.size() ? id_vertex[id] : k_none;
-    out_begin[f + 1] = out_begin[f] + (v != k_none && vertex_index[v] == f
-                                           ? static_cast<std::uint32_t>(boost::out_degree(v, g))
-                                           : 0u);
+/// Sorts link slots by supplier, keeping their order within a supplier (a counting sort),
+/// and returns the [begin, end) runs of one supplier each, in supplier order. Row changes
+/// are applied supplier by supplier in parallel: a supplier's row and the slots of its
+/// links are touched by its own run only, and within a run in the given order, so the rows
+/// come out exactly as if the changes were made one after the other.
+template <class T>
+std::vector<std::pair<size_t, size_t>> SupplyChain::Impl::by_supplier(std::vector<T>& links) {
+  std::vector<std::pair<size_t, size_t>> runs;
+  if (links.empty()) return runs;
+  bucket.assign(node_id.size() + 1, 0);
+  for (const T& l : links) ++bucket[supplier_of(l) + 1];
+  std::partial_sum(bucket.begin(), bucket.end(), bucket.begin());
+  std::vector<T> sorted(links.size());
+  for (const T& l : links) sorted[bucket[supplier_of(l)]++] = l;
+  links.swap(sorted);
+  auto supplier = [&](size_t q) { return supplier_of(links[q]); };
+  for (size_t b = 0; b < links.size();) {
+    size_t e = b + 1;
+    while (e < links.size() && supplier(e) == supplier(b)) ++e;
+    runs.emplace_back(b, e);
+    b = e;
   }
-  if (out_begin[n] != boost::num_edges(g))
-    throw InvariantError("supply chain: links of firms that are no longer in the store");
-  out_customer.resize(out_begin[n]);
-  out_factor.resize(out_begin[n]);
-  std::vector<std::uint32_t> pos(out_begin.begin(), out_begin.end() - 1);
-  std::vector<std::uint8_t> supplied(n * ns, 0);  ///< [customer][sector]
-  for (auto [it, end] = boost::edges(g); it != end; ++it) {
-    const std::uint32_t s = vertex_index[boost::source(*it, g)];
-    const std::uint32_t c = vertex_index[boost::target(*it, g)];
-    if (c == k_none)
-      throw InvariantError(fmt::format("supply chain: a link of firm {} outlived the firm",
-                                       vertex_id[boost::target(*it, g)]));
-    const EdgeProp& p = g[*it];
-    const std::uint32_t at = pos[s]++;
-    out_customer[at] = c;
-    out_factor[at] = factor(fs, c, p);
-    supplied[c * ns + p.input_sector] = 1;
-  }
-  unplaced_share.assign(n, 0.0);
-  for (size_t f = 0; f < n; ++f) {
-    const auto& row = coef[fs.sector[f]];
-    double share = 0.0;
-    for (size_t k = 0; k < ns; ++k)
-      if (row[k] > 0.0 && !supplied[f * ns + k]) share += row[k];
-    unplaced_share[f] = share;
-  }
-  count_cross(m);
+  return runs;
 }
 
-void SupplyChain::Impl::update_flow(const Model& m, const FlowPatch& patch) {
-  const FirmStore& fs = m.firms;
-  const size_t n = fs.size(), old_n = ids.size();
-  // Only appends since the last flow (no compaction in between): else rebuild it all.
-  if (old_n > n || !std::equal(ids.begin(), ids.end(), fs.id.begin())) {
-    rebuild_flow(m);
-    return;
-  }
-  // A changed supplier keeps its links to customers that stayed, in their order, and gets
-  // its new links appended in creation order: exactly its out-edges in the graph.
-  std::vector<FlowPatch::Added> added = patch.added;
-  std::sort(added.begin(), added.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.supplier, x.seq) < std::tie(y.supplier, y.seq);
-  });
-  std::vector<FlowPatch::Reweighted> reweighted = patch.reweighted;
-  std::sort(reweighted.begin(), reweighted.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.supplier, x.customer) < std::tie(y.supplier, y.customer);
-  });
-  auto changed = [&](size_t f) { return f >= old_n || patch.supplier[f]; };
-  auto added_range = [&](size_t f) {
-    return std::equal_range(added.begin(), added.end(),
-                            FlowPatch::Added{static_cast<std::uint32_t>(f), 0, 0, 0.0},
-                            [](const auto& x, const auto& y) { return x.supplier < y.supplier; });
-  };
-  spare_begin.assign(n + 1, 0);
-  for (size_t f = 0; f < n; ++f) {
-    size_t len = 0;
-    if (!changed(f)) {
-      len = out_begin[f + 1] - out_begin[f];
-    } else if (!patch.gone[f]) {
-      if (f < old_n)
-        for (std::uint32_t j = out_begin[f]; j < out_begin[f + 1]; ++j)
-          len += patch.gone[out_customer[j]] ? 0 : 1;
-      const auto [first, last] = added_range(f);
-      len += static_cast<size_t>(last - first);
+/// Removes the links of the given slots from their suppliers' rows (each time the row's
+/// last entry takes the removed one's place) and empties the slots.
+void SupplyChain::Impl::pop_links(std::vector<std::uint32_t>& slots) {
+  const auto runs = by_supplier(slots);
+  parallel_each(runs.size(), 16, [&](size_t r) {
+    const std::uint32_t s = slot_supplier[slots[runs[r].first]];
+    for (size_t q = runs[r].first; q < runs[r].second; ++q) {
+      const std::uint32_t slot = slots[q], off = slot_pos[slot], last_off = --row_len[s];
+      if (off != last_off) {
+        const std::uint32_t p = row_begin[s] + off, last = row_begin[s] + last_off;
+        pool_customer[p] = pool_customer[last];
+        pool_factor[p] = pool_factor[last];
+        pool_slot[p] = pool_slot[last];
+        slot_pos[pool_slot[p]] = off;
+      }
+      slot_supplier[slot] = k_none;
     }
-    spare_begin[f + 1] = spare_begin[f] + static_cast<std::uint32_t>(len);
+  });
+  links -= slots.size();
+}
+
+/// Adds the given links (slots with supplier and weight set) at the end of their suppliers'
+/// rows, in the given order per supplier. A row without room moves to the end of the pool
+/// (places given out in supplier order); its old places stay unused until the next layout.
+void SupplyChain::Impl::push_links(std::vector<NewLink>& made) {
+  const auto runs = by_supplier(made);
+  std::vector<std::uint32_t> moved_to(runs.size(), k_none);
+  size_t end = pool_customer.size();
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const std::uint32_t s = made[runs[r].first].supplier;
+    const size_t need = row_len[s] + (runs[r].second - runs[r].first);
+    if (need <= row_cap[s]) continue;
+    if (need > std::numeric_limits<std::uint32_t>::max() / 4)
+      throw InvariantError("supply chain: a supplier with too many customers");
+    moved_to[r] = static_cast<std::uint32_t>(end);
+    end += moved_room(static_cast<std::uint32_t>(need));
   }
-  if (spare_begin[n] != boost::num_edges(g))
-    throw InvariantError("supply chain: the order flow lost track of the graph");
-  spare_customer.resize(spare_begin[n]);
-  spare_factor.resize(spare_begin[n]);
-  m.for_chunks(n, [&](size_t, size_t b, size_t e) {
-    for (size_t f = b; f < e; ++f) {
-      size_t at = spare_begin[f];
-      if (!changed(f)) {
-        std::copy(out_customer.begin() + out_begin[f], out_customer.begin() + out_begin[f + 1],
-                  spare_customer.begin() + static_cast<std::ptrdiff_t>(at));
-        std::copy(out_factor.begin() + out_begin[f], out_factor.begin() + out_begin[f + 1],
-                  spare_factor.begin() + static_cast<std::ptrdiff_t>(at));
+  if (end > std::numeric_limits<std::uint32_t>::max())
+    throw InvariantError("supply chain: more than 2^32 link places");
+  grow_to(pool_customer, end);
+  grow_to(pool_factor, end);
+  grow_to(pool_slot, end);
+  parallel_each(runs.size(), 16, [&](size_t r) {
+    const std::uint32_t s = made[runs[r].first].supplier;
+    if (moved_to[r] != k_none) {
+      const std::uint32_t from = row_begin[s], to = moved_to[r], n = row_len[s];
+      std::copy_n(&pool_customer[from], n, &pool_customer[to]);
+      std::copy_n(&pool_factor[from], n, &pool_factor[to]);
+      std::copy_n(&pool_slot[from], n, &pool_slot[to]);
+      row_begin[s] = to;
+      row_cap[s] =
+          moved_room(row_len[s] + static_cast<std::uint32_t>(runs[r].second - runs[r].first));
+    }
+    for (size_t q = runs[r].first; q < runs[r].second; ++q) {
+      const NewLink& l = made[q];
+      const std::uint32_t off = row_len[s]++, p = row_begin[s] + off;
+      pool_customer[p] = l.customer;
+      pool_factor[p] = l.factor;
+      pool_slot[p] = l.slot;
+      slot_pos[l.slot] = off;
+    }
+  });
+  links += made.size();
+}
+
+/// Lays the pool out afresh: rows in node order without the holes that moved rows left,
+/// each with new room and its entries in the same order (so the order flow gives
+/// bit-identical results before and after; the slots' offsets stay valid). Writes into the
+/// spare pool and swaps it in, reusing the memory of the previous layout.
+void SupplyChain::Impl::compact_pool() {
+  Spare& x = spare;
+  const size_t nodes = node_id.size();
+  const size_t pool = lay_out_rows(row_len, x.row_begin, x.row_cap);
+  fresh_to(x.pool_customer, pool);
+  fresh_to(x.pool_factor, pool);
+  fresh_to(x.pool_slot, pool);
+  parallel_each(nodes, 1024, [&](size_t s) {
+    std::copy_n(&pool_customer[row_begin[s]], row_len[s], &x.pool_customer[x.row_begin[s]]);
+    std::copy_n(&pool_factor[row_begin[s]], row_len[s], &x.pool_factor[x.row_begin[s]]);
+    std::copy_n(&pool_slot[row_begin[s]], row_len[s], &x.pool_slot[x.row_begin[s]]);
+  });
+  row_begin.swap(x.row_begin);
+  row_cap.swap(x.row_cap);
+  pool_customer.swap(x.pool_customer);
+  pool_factor.swap(x.pool_factor);
+  pool_slot.swap(x.pool_slot);
+  pool_laid_out = pool;
+}
+
+/// Share of node c's inputs bought outside the region: input sectors where it has no
+/// supplier (including those it does not link to).
+void SupplyChain::Impl::fill_unplaced(size_t c) {
+  const auto& row = coef[node_sector[c]];
+  const auto& groups = linked[node_sector[c]];
+  std::bitset<256> supplied;  // sectors are 8-bit
+  const std::uint32_t* slot = &slot_supplier[slot_begin[c]];
+  for (size_t g = 0; g < groups.size(); ++g, slot += K)
+    for (size_t i = 0; i < K; ++i)
+      if (slot[i] != k_none) supplied.set(groups[g]);
+  double share = 0.0;
+  for (size_t k = 0; k < row.size(); ++k)
+    if (row[k] > 0.0 && !supplied[k]) share += row[k];
+  unplaced_share[c] = share;
+}
+
+/// A node for firm index f: empty slots (the caller sizes the slot arrays) and an empty row
+/// without room (its first link moves it to the end of the pool).
+void SupplyChain::Impl::add_node(const FirmStore& fs, size_t f) {
+  if (node_id.size() >= k_none) throw InvariantError("supply chain: too many firms");
+  firm_node[f] = static_cast<std::uint32_t>(node_id.size());
+  node_id.push_back(fs.id[f]);
+  node_firm.push_back(static_cast<std::uint32_t>(f));
+  node_sector.push_back(fs.sector[f]);
+  slot_begin.push_back(slot_begin.back() +
+                       static_cast<std::uint32_t>(slots_of_sector(fs.sector[f])));
+  row_begin.push_back(0);
+  row_len.push_back(0);
+  row_cap.push_back(0);
+}
+
+/// Brings the firm <-> node maps up to the current store: firms not seen before get nodes
+/// (in index order); after a compaction of the store every node finds its firm's new index
+/// by id, and a node whose firm left the store must have no links (else throws). O(firms +
+/// nodes): no link is touched.
+void SupplyChain::Impl::sync_store(const Model& m, const char* when) {
+  const FirmStore& fs = m.firms;
+  const size_t n = fs.size(), old_nodes = node_id.size();
+  if (same_store(fs)) {
+    firm_node.resize(n, k_none);
+    for (size_t f = ids.size(); f < n; ++f) add_node(fs, f);
+  } else {
+    firm_node.assign(n, k_none);
+    for (size_t v = 0; v < old_nodes; ++v) {
+      if (node_firm[v] == k_none) continue;
+      const std::uint32_t f = m.firm_index(node_id[v]);
+      if (f != k_none && f < n && fs.id[f] == node_id[v] && firm_node[f] == k_none) {
+        if (fs.sector[f] != node_sector[v])
+          throw InvariantError(fmt::format("supply chain: firm {} changed its sector", fs.id[f]));
+        node_firm[v] = f;
+        firm_node[f] = static_cast<std::uint32_t>(v);
         continue;
       }
-      if (patch.gone[f]) continue;
-      if (f < old_n)
-        for (std::uint32_t j = out_begin[f]; j < out_begin[f + 1]; ++j) {
-          const std::uint32_t c = out_customer[j];
-          if (patch.gone[c]) continue;
-          double factor = out_factor[j];
-          if (patch.regrouped[c]) {
-            const auto it = std::lower_bound(
-                reweighted.begin(), reweighted.end(),
-                FlowPatch::Reweighted{static_cast<std::uint32_t>(f), c, 0.0},
-                [](const auto& x, const auto& y) {
-                  return std::tie(x.supplier, x.customer) < std::tie(y.supplier, y.customer);
-                });
-            if (it != reweighted.end() && it->supplier == f && it->customer == c)
-              factor = it->factor;
-          }
-          spare_customer[at] = c;
-          spare_factor[at++] = factor;
-        }
-      const auto [first, last] = added_range(f);
-      for (auto it = first; it != last; ++it) {
-        spare_customer[at] = it->customer;
-        spare_factor[at++] = it->factor;
-      }
+      if (has_links(v))
+        throw InvariantError(fmt::format(
+            "supply chain: firm {} left the store but still has links (pass it to update as "
+            "exited{})",
+            node_id[v], when));
+      node_firm[v] = k_none;
+      row_cap[v] = 0;
+      ++departed;
     }
-  });
-  out_begin.swap(spare_begin);
-  out_customer.swap(spare_customer);
-  out_factor.swap(spare_factor);
-  // Unplaced shares of the customers whose suppliers changed, and of new firms.
-  unplaced_share.resize(n, 0.0);
-  std::vector<std::uint8_t> supplied(coef.size());
-  for (size_t f = 0; f < n; ++f) {
-    if (f < old_n && !patch.customer[f]) continue;
-    const auto& row = coef[fs.sector[f]];
-    std::fill(supplied.begin(), supplied.end(), 0);
-    const std::uint32_t id = fs.id[f];
-    const std::uint32_t v = id < id_vertex.size() ? id_vertex[id] : k_none;
-    if (v != k_none && vertex_index[v] == f)
-      for (auto [it, end] = boost::in_edges(v, g); it != end; ++it)
-        supplied[g[*it].input_sector] = 1;
-    double share = 0.0;
-    for (size_t k = 0; k < row.size(); ++k)
-      if (row[k] > 0.0 && !supplied[k]) share += row[k];
-    unplaced_share[f] = share;
+    for (size_t f = 0; f < n; ++f)
+      if (firm_node[f] == k_none) add_node(fs, f);
   }
-  ids = fs.id;
-  count_cross(m);
+  ids.assign(fs.id.begin(), fs.id.end());
+  const size_t old_slots = slot_supplier.size(), slots = slot_begin.back();
+  grow_to(slot_supplier, slots);
+  grow_to(slot_weight, slots);
+  grow_to(slot_pos, slots);
+  std::fill(slot_supplier.begin() + static_cast<std::ptrdiff_t>(old_slots), slot_supplier.end(),
+            k_none);
+  unplaced_share.resize(node_id.size());
+  for (size_t v = old_nodes; v < node_id.size(); ++v) fill_unplaced(v);
 }
 
-void SupplyChain::Impl::count_cross(const Model& m) {
-  const FirmStore& fs = m.firms;
-  const size_t n = fs.size();
-  std::vector<std::uint8_t> sme(n);
-  for (size_t f = 0; f < n; ++f) sme[f] = fs.is_sme(f);
-  std::vector<size_t> part(m.chunk_count(n), 0);  // integers: exact in any order
-  m.for_chunks(n, [&](size_t chunk, size_t b, size_t e) {
-    for (size_t s = b; s < e; ++s)
-      for (std::uint32_t j = out_begin[s]; j < out_begin[s + 1]; ++j) {
-        const std::uint32_t c = out_customer[j];
-        if (fs.cluster[s] != fs.cluster[c] || sme[s] != sme[c]) ++part[chunk];
+/// Drops the nodes of firms that left the store and lays slots and rows out afresh, rows
+/// without holes and with new room, each keeping the order of its entries (so the order
+/// flow gives bit-identical results before and after). Writes into the spare arrays and
+/// swaps them in, reusing the memory of the previous layout.
+void SupplyChain::Impl::compact_nodes() {
+  const size_t old_nodes = node_id.size();
+  // Per old node: its new number and how far its slots move (an unsigned difference,
+  // wrapping), in one record so that each scattered read below is one load.
+  struct Move {
+    std::uint32_t node, slot_shift;
+  };
+  std::vector<Move> move(old_nodes);
+  std::vector<std::uint32_t> old_of_new;
+  old_of_new.reserve(old_nodes - departed);
+  for (size_t v = 0; v < old_nodes; ++v) {
+    move[v].node = node_firm[v] == k_none ? k_none : static_cast<std::uint32_t>(old_of_new.size());
+    if (node_firm[v] != k_none) old_of_new.push_back(static_cast<std::uint32_t>(v));
+  }
+  const size_t n = old_of_new.size();
+  Spare& x = spare;
+  x.slot_begin.resize(n + 1);
+  x.slot_begin[0] = 0;
+  std::vector<std::uint32_t> len(n);
+  for (size_t f = 0; f < n; ++f) {
+    const std::uint32_t o = old_of_new[f];
+    x.slot_begin[f + 1] = x.slot_begin[f] + (slot_begin[o + 1] - slot_begin[o]);
+    len[f] = row_len[o];
+  }
+  const size_t pool = lay_out_rows(len, x.row_begin, x.row_cap);
+  for (size_t f = 0; f < n; ++f) {
+    const std::uint32_t o = old_of_new[f];
+    move[o].slot_shift = x.slot_begin[f] - slot_begin[o];
+  }
+  fresh_to(x.slot_supplier, x.slot_begin[n]);
+  fresh_to(x.slot_weight, x.slot_begin[n]);
+  fresh_to(x.slot_pos, x.slot_begin[n]);
+  fresh_to(x.pool_customer, pool);
+  fresh_to(x.pool_factor, pool);
+  fresh_to(x.pool_slot, pool);
+  // One pass per node over its slots and its row, both read and written in sequence.
+  parallel_each(n, 1024, [&](size_t f) {
+    const std::uint32_t o = old_of_new[f];
+    for (std::uint32_t from = slot_begin[o], to = x.slot_begin[f]; from < slot_begin[o + 1];
+         ++from, ++to) {
+      const std::uint32_t s = slot_supplier[from];
+      if (s == k_none) {
+        x.slot_supplier[to] = k_none;
+        continue;
       }
+      x.slot_supplier[to] = move[s].node;
+      x.slot_weight[to] = slot_weight[from];
+      x.slot_pos[to] = slot_pos[from];
+    }
+    for (std::uint32_t j = 0; j < len[f]; ++j) {
+      const std::uint32_t from = row_begin[o] + j, to = x.row_begin[f] + j;
+      const Move& c = move[pool_customer[from]];
+      x.pool_customer[to] = c.node;
+      x.pool_factor[to] = pool_factor[from];
+      x.pool_slot[to] = pool_slot[from] + c.slot_shift;
+    }
   });
-  cross = std::accumulate(part.begin(), part.end(), size_t{0});
+  slot_begin.swap(x.slot_begin);
+  slot_supplier.swap(x.slot_supplier);
+  slot_weight.swap(x.slot_weight);
+  slot_pos.swap(x.slot_pos);
+  row_begin.swap(x.row_begin);
+  row_cap.swap(x.row_cap);
+  pool_customer.swap(x.pool_customer);
+  pool_factor.swap(x.pool_factor);
+  pool_slot.swap(x.pool_slot);
+  row_len = std::move(len);
+  auto keep = [&](auto& v) {
+    for (size_t f = 0; f < n; ++f) v[f] = v[old_of_new[f]];
+    v.resize(n);
+  };
+  keep(node_id);
+  keep(node_firm);
+  keep(node_sector);
+  keep(unplaced_share);
+  for (size_t f = 0; f < n; ++f) firm_node[node_firm[f]] = static_cast<std::uint32_t>(f);
+  departed = 0;
+  pool_laid_out = pool;
+}
+
+/// After every change: the blocks of the order flow, the firms' classes for the cross-over
+/// count (from the tables when they were just made), and no cached view.
+void SupplyChain::Impl::finish(const Model& m, const Tables* t) {
+  const FirmStore& fs = m.firms;
+  const size_t nodes = node_id.size();
+  block_begin.assign(1, 0);
+  size_t run = 0;
+  for (size_t s = 0; s < nodes; ++s) {
+    run += row_len[s];
+    if (run >= k_links_per_block) {
+      block_begin.push_back(static_cast<std::uint32_t>(s + 1));
+      run = 0;
+    }
+  }
+  if (block_begin.back() != nodes) block_begin.push_back(static_cast<std::uint32_t>(nodes));
+  snap_cluster.assign(fs.cluster.begin(), fs.cluster.end());
+  if (t != nullptr) {
+    snap_sme.assign(t->sme.begin(), t->sme.end());
+  } else {
+    snap_sme.resize(fs.size());
+    parallel_each(fs.size(), 4096, [&](size_t f) { snap_sme[f] = fs.is_sme(f); });
+  }
+  cross.store(k_unknown);
+  std::lock_guard<std::mutex> lock(view_mutex);
+  view.reset();
 }
 
 SupplyChain::SupplyChain() : impl_(std::make_unique<Impl>()) {}
@@ -591,153 +928,212 @@ void SupplyChain::build(const Model& m) {
   const FirmStore& fs = m.firms;
   const size_t n = fs.size();
   I.prepare_coefficients(m);
-  for (size_t f = 0; f < n; ++f)
-    if (fs.alive[f]) I.vertex_of(m, f);
-  const Tables t = make_tables(m);
-  // Draws are keyed by (customer id, sector): the chunks only share the work. Links are
-  // added chunk after chunk, i.e. in customer index order, whatever the chunk size.
-  std::vector<std::vector<std::uint32_t>> parts(m.chunk_count(n));
-  m.for_chunks(n, [&](size_t chunk, size_t b, size_t e) {
-    size_t count = 0;
-    for (size_t c = b; c < e; ++c)
-      if (fs.alive[c]) count += I.slots_of(fs, c);
-    auto& slots = parts[chunk];
-    slots.resize(count);
-    for (size_t c = b, at = 0; c < e; ++c)
-      if (fs.alive[c]) {
-        I.pick_for_customer(m, t, c, &slots[at]);
-        at += I.slots_of(fs, c);
+  // Node = firm index at the start.
+  I.slot_begin.assign(1, 0);
+  I.firm_node.resize(n);
+  for (size_t f = 0; f < n; ++f) I.add_node(fs, f);
+  I.ids.assign(fs.id.begin(), fs.id.end());
+  fresh_to(I.slot_supplier, I.slot_begin[n]);
+  fresh_to(I.slot_weight, I.slot_begin[n]);
+  fresh_to(I.slot_pos, I.slot_begin[n]);
+  make_tables(m, I.firm_node, n, I.tables);
+  // Draws are keyed by (customer id, sector): the chunks only share the work.
+  m.for_chunks(n, [&](size_t, size_t b, size_t e) {
+    for (size_t c = b; c < e; ++c) {
+      std::uint32_t* slots = &I.slot_supplier[I.slot_begin[c]];
+      if (!fs.alive[c]) {
+        std::fill(slots, slots + (I.slot_begin[c + 1] - I.slot_begin[c]), k_none);
+        continue;
       }
-  });
-  // Room for every vertex's links first: no vector regrowth, and the edge records are
-  // laid out in creation order, which keeps later passes over them cache-friendly.
-  std::vector<std::uint32_t> out_degree(I.vertex_id.size(), 0), in_degree(I.vertex_id.size(), 0);
-  for (size_t chunk = 0, c = 0; chunk < parts.size(); ++chunk) {
-    const size_t end = std::min(n, (chunk + 1) * m.config().chunk_size);
-    for (size_t at = 0; c < end; ++c) {
-      if (!fs.alive[c]) continue;
-      const size_t vc = I.id_vertex[fs.id[c]];
-      for (size_t i = 0; i < I.slots_of(fs, c); ++i, ++at) {
-        const std::uint32_t s = parts[chunk][at];
-        if (s == k_none) continue;
-        ++out_degree[I.id_vertex[fs.id[s]]];
-        ++in_degree[vc];
-      }
+      I.pick_for_customer(m, I.tables, static_cast<std::uint32_t>(c), slots);
+      for (size_t first = I.slot_begin[c]; first < I.slot_begin[c + 1]; first += K)
+        I.set_group_weights(I.tables, first);
     }
-  }
-  for (size_t v = 0; v < I.vertex_id.size(); ++v)
-    reserve_links(I.g, v, out_degree[v], in_degree[v]);
-  for (size_t chunk = 0, c = 0; chunk < parts.size(); ++chunk) {
-    const size_t end = std::min(n, (chunk + 1) * m.config().chunk_size);
-    for (size_t at = 0; c < end; ++c)
-      if (fs.alive[c]) {
-        I.add_customer_links(m, c, &parts[chunk][at]);
-        at += I.slots_of(fs, c);
-      }
-    parts[chunk] = {};
-  }
-  I.rebuild_flow(m);
+  });
+  // Rows: each supplier's customers in customer index order.
+  std::vector<std::uint32_t> len(n, 0);
+  for (std::uint32_t s : I.slot_supplier)
+    if (s != k_none) ++len[s];
+  const size_t pool = lay_out_rows(len, I.row_begin, I.row_cap);
+  fresh_to(I.pool_customer, pool);
+  fresh_to(I.pool_factor, pool);
+  fresh_to(I.pool_slot, pool);
+  I.pool_laid_out = pool;
+  for (std::uint32_t c = 0; c < n; ++c)
+    for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i) {
+      const std::uint32_t s = I.slot_supplier[i];
+      if (s == k_none) continue;
+      const std::uint32_t off = I.row_len[s]++, p = I.row_begin[s] + off;
+      I.pool_customer[p] = c;
+      I.pool_factor[p] = I.factor(c, i);
+      I.pool_slot[p] = i;
+      I.slot_pos[i] = off;
+      ++I.links;
+    }
+  I.unplaced_share.resize(n);
+  parallel_each(n, 1024, [&](size_t c) { I.fill_unplaced(c); });
+  I.finish(m, &I.tables);
 }
 
 void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exited,
                          const std::vector<std::uint32_t>& entrants, std::int32_t now) {
   Impl& I = *impl_;
-  Graph& g = I.g;
   const FirmStore& fs = m.firms;
-  // Every alive firm of the store gets a vertex (entrants, in index order); then indices.
-  for (size_t f = 0; f < fs.size(); ++f)
-    if (fs.alive[f]) I.vertex_of(m, f);
-  I.refresh_indices(m);
-  const Tables t = make_tables(m);  // alive firms only: includes entrants, not the exited
-  FlowPatch patch(fs.size());
-  auto mark = [&](std::vector<std::uint8_t>& flags, Vertex v) {
-    if (I.vertex_index[v] != k_none) flags[I.vertex_index[v]] = 1;
-  };
-  std::uint32_t seq = 0;
-  // Records the links of customer vc in sector k (all of them if k is k_any): new ones
-  // (their suppliers not in `old`) as added, the others as reweighted.
-  constexpr int k_any = -1;
-  auto record = [&](Vertex vc, int k, const Few& old) {
-    const std::uint32_t c = I.vertex_index[vc];
-    for (auto [e, end] = boost::in_edges(vc, g); e != end; ++e) {
-      if (k != k_any && g[*e].input_sector != k) continue;
-      const std::uint32_t s = I.vertex_index[boost::source(*e, g)];
-      const double factor = I.factor(fs, c, g[*e]);
-      patch.supplier[s] = 1;
-      if (old.has(s)) {
-        patch.reweighted.push_back({s, c, factor});
-        patch.regrouped[c] = 1;
+  const size_t ns = I.coef.size();
+
+  // Exits, in the firm numbering of the last change (the store may have been compacted
+  // since).
+  std::vector<std::uint32_t> gone;  // nodes
+  if (I.same_store(fs)) {
+    for (std::uint32_t id : exited) {
+      const std::uint32_t f = m.firm_index(id);
+      if (f < I.ids.size() && I.ids[f] == id) gone.push_back(I.firm_node[f]);
+    }
+  } else {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> by_id;  // (id, node)
+    by_id.reserve(I.node_id.size());
+    for (size_t v = 0; v < I.node_id.size(); ++v)
+      if (I.node_firm[v] != k_none) by_id.emplace_back(I.node_id[v], static_cast<std::uint32_t>(v));
+    std::sort(by_id.begin(), by_id.end());
+    for (std::uint32_t id : exited) {
+      const auto it = std::lower_bound(by_id.begin(), by_id.end(), std::make_pair(id, 0u));
+      if (it != by_id.end() && it->first == id) gone.push_back(it->second);
+    }
+  }
+  std::sort(gone.begin(), gone.end());
+  gone.erase(std::unique(gone.begin(), gone.end()), gone.end());
+  std::vector<std::uint8_t> exiting(I.node_id.size(), 0);
+  for (std::uint32_t v : gone) exiting[v] = 1;
+  // Their links as customers leave the suppliers' rows (exiting firms in node order, each
+  // in slot order); links between two exiting firms go with the supplier's row below.
+  std::vector<std::uint32_t> drop;  // slots
+  for (std::uint32_t v : gone)
+    for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i) {
+      const std::uint32_t s = I.slot_supplier[i];
+      if (s == k_none) continue;
+      if (exiting[s]) {
+        I.slot_supplier[i] = k_none;
+        --I.links;
       } else {
-        patch.added.push_back({s, seq++, c, factor});
+        drop.push_back(i);
       }
     }
-    patch.customer[c] = 1;
-  };
-
-  // Exits: remember which (customer, sector) lost a supplier, then drop all links.
-  std::vector<std::pair<std::uint32_t, std::uint8_t>> lost;  // (customer id, sector)
-  std::vector<std::uint8_t> exiting(I.vertex_id.size(), 0);
-  for (std::uint32_t id : exited)
-    if (id < I.id_vertex.size() && I.id_vertex[id] != k_none) exiting[I.id_vertex[id]] = 1;
-  for (std::uint32_t id : exited) {
-    if (id >= I.id_vertex.size() || I.id_vertex[id] == k_none) continue;
-    const Vertex v = I.id_vertex[id];
-    mark(patch.gone, v);
-    mark(patch.supplier, v);
-    mark(patch.customer, v);
-    for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
-      const Vertex c = boost::target(*e, g);
-      mark(patch.customer, c);
-      if (!exiting[c]) lost.emplace_back(I.vertex_id[c], g[*e].input_sector);
+  I.pop_links(drop);
+  // Their links as suppliers: the customers that stay remember the (customer, sector) that
+  // lost a supplier.
+  struct Lost {
+    std::uint32_t customer_id;
+    std::uint8_t sector;
+    std::uint32_t customer;  // node
+    bool operator<(const Lost& o) const {
+      return std::tie(customer_id, sector) < std::tie(o.customer_id, o.sector);
     }
-    for (auto [e, end] = boost::in_edges(v, g); e != end; ++e)
-      mark(patch.supplier, boost::source(*e, g));
-    boost::clear_vertex(v, g);
+  };
+  std::vector<Lost> lost;
+  for (std::uint32_t v : gone) {
+    for (std::uint32_t j = I.row_begin[v]; j < I.row_begin[v] + I.row_len[v]; ++j) {
+      const std::uint32_t c = I.pool_customer[j];
+      if (exiting[c]) continue;  // counted above
+      I.slot_supplier[I.pool_slot[j]] = k_none;
+      --I.links;
+      lost.push_back({I.node_id[c], I.node_sector[v], c});
+    }
+    I.row_len[v] = 0;
+    I.row_cap[v] = 0;  // its places stay unused until the next layout
   }
-  // Replacements, customer by customer in id order: one new supplier per lost one.
+  // New firms get nodes; after a compaction of the store, nodes find their firms (a firm
+  // that left the store with links throws).
+  I.sync_store(m, "");
+  make_tables(m, I.firm_node, I.node_id.size(), I.tables);  // alive firms: entrants, not exits
+  const Tables& t = I.tables;
+
+  // Replacements: one new supplier per lost one, per (customer, sector) in order of
+  // customer id and sector. Each group is drawn, filled and reweighted on its own (in
+  // parallel: groups share nothing); their new links join the rows in that order.
   std::sort(lost.begin(), lost.end());
+  std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) of one (customer, sector)
   for (size_t i = 0; i < lost.size();) {
     size_t j = i;
-    while (j < lost.size() && lost[j] == lost[i]) ++j;
-    const auto [cid, k] = lost[i];
-    const size_t count = j - i;
+    while (j < lost.size() && !(lost[i] < lost[j])) ++j;
+    runs.emplace_back(i, j);
     i = j;
-    const Vertex vc = I.id_vertex[cid];
-    const std::uint32_t c = I.vertex_index[vc];
-    if (c == k_none || !fs.alive[c]) continue;
-    Few taken;  // the customer and its remaining suppliers of k
-    taken.push(c);
-    for (auto [e, end] = boost::in_edges(vc, g); e != end; ++e)
-      if (g[*e].input_sector == k) taken.push(I.vertex_index[boost::source(*e, g)]);
-    const size_t room =
-        k_suppliers_per_sector + 1 - std::min<size_t>(taken.n, k_suppliers_per_sector + 1);
-    Rng rng = m.rng(Stream::supply_chain, draw_key(cid, k, true), now);
-    Few picked;
-    draw_suppliers(fs, t, k, fs.zone[c], std::min(count, room), taken, rng, picked);
-    for (size_t p = 0; p < picked.n; ++p)
-      boost::add_edge(I.vertex_of(m, picked.v[p]), vc, EdgeProp{0.0, k}, g);
-    I.reweight(m, vc, k);
-    record(vc, k, taken);
   }
-  // Entrants link to suppliers as at the start.
-  std::vector<std::uint32_t> slots;
+  struct Group {
+    std::uint32_t first = k_none;  // first slot of the group, if it was redrawn
+    std::array<bool, K> added{};
+  };
+  std::vector<Group> groups(runs.size());
+  parallel_each(runs.size(), 64, [&](size_t r) {
+    const Lost& l = lost[runs[r].first];
+    const size_t count = runs[r].second - runs[r].first;
+    const std::uint32_t c = I.node_firm[l.customer];
+    if (c == k_none || !fs.alive[c]) return;
+    const std::int16_t g = I.group_of[fs.sector[c] * ns + l.sector];
+    if (g < 0) return;
+    const std::uint32_t first = I.slot_begin[l.customer] + static_cast<std::uint32_t>(g) * K;
+    Few taken;  // the customer and its remaining suppliers of the sector (nodes)
+    taken.push(l.customer);
+    for (size_t i = first; i < first + K; ++i)
+      if (I.slot_supplier[i] != k_none) taken.push(I.slot_supplier[i]);
+    const size_t room = K + 1 - std::min<size_t>(taken.n, K + 1);
+    Rng rng = m.rng(Stream::supply_chain, draw_key(l.customer_id, l.sector, true), now);
+    Few picked;
+    draw_suppliers(t, l.sector, fs.zone[c], std::min(count, room), taken, rng, picked);
+    Group& out = groups[r];
+    out.first = first;
+    for (std::uint32_t i = 0, p = 0; i < K && p < picked.n; ++i)
+      if (I.slot_supplier[first + i] == k_none) {
+        I.slot_supplier[first + i] = picked.v[p++];
+        out.added[i] = true;
+      }
+    I.set_group_weights(t, first);
+  });
+  std::vector<Impl::NewLink> fresh_links;  // in the order the links are made
+  for (size_t r = 0; r < groups.size(); ++r)
+    if (groups[r].first != k_none)
+      for (std::uint32_t i = 0; i < K; ++i)
+        if (groups[r].added[i]) {
+          const std::uint32_t slot = groups[r].first + i, c = lost[runs[r].first].customer;
+          fresh_links.push_back({slot, c, I.slot_supplier[slot], I.factor(c, slot)});
+        }
+
+  // Entrants link to suppliers as at the start (drawn in parallel; links in entrant order).
+  std::vector<std::uint32_t> fresh;  // nodes
   for (std::uint32_t id : entrants) {
     const std::uint32_t c = m.firm_index(id);
     if (c == k_none || c >= fs.size() || fs.id[c] != id || !fs.alive[c]) continue;
-    const Vertex vc = I.id_vertex[id];
-    if (boost::in_degree(vc, g) > 0) continue;  // already linked
-    slots.resize(I.slots_of(fs, c));
-    I.pick_for_customer(m, t, c, slots.data());
-    I.add_customer_links(m, c, slots.data());
-    record(vc, k_any, Few{});
+    if (!I.has_suppliers(I.firm_node[c])) fresh.push_back(I.firm_node[c]);  // else linked already
   }
-  // A firm that left the store must have been passed as exited.
-  for (size_t v = 0; v < I.vertex_id.size(); ++v)
-    if (I.vertex_index[v] == k_none && (boost::out_degree(v, g) || boost::in_degree(v, g)))
-      throw InvariantError(fmt::format(
-          "supply chain: firm {} left the store but still has links (pass it to update as exited)",
-          I.vertex_id[v]));
-  I.update_flow(m, patch);
+  parallel_each(fresh.size(), 16, [&](size_t i) {
+    const std::uint32_t v = fresh[i];
+    std::uint32_t* slots = &I.slot_supplier[I.slot_begin[v]];
+    I.pick_for_customer(m, t, v, slots);
+    for (size_t first = I.slot_begin[v]; first < I.slot_begin[v + 1]; first += K)
+      I.set_group_weights(t, first);
+  });
+  for (std::uint32_t v : fresh)
+    for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i)
+      if (I.slot_supplier[i] != k_none)
+        fresh_links.push_back({i, v, I.slot_supplier[i], I.factor(v, i)});
+  I.push_links(fresh_links);
+  // The links that stayed in a redrawn group carry its new weights.
+  parallel_each(groups.size(), 256, [&](size_t r) {
+    const Group& g = groups[r];
+    if (g.first == k_none) return;
+    const std::uint32_t c = lost[runs[r].first].customer;
+    for (size_t i = 0; i < K; ++i)
+      if (!g.added[i] && I.slot_supplier[g.first + i] != k_none)
+        I.pool_factor[I.row_begin[I.slot_supplier[g.first + i]] + I.slot_pos[g.first + i]] =
+            I.factor(c, g.first + i);
+  });
+  // Unplaced shares of the customers whose suppliers changed.
+  std::vector<std::uint32_t> touched(fresh);
+  touched.insert(touched.end(), gone.begin(), gone.end());
+  for (const auto& [b, e] : runs) touched.push_back(lost[b].customer);
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  parallel_each(touched.size(), 256, [&](size_t i) { I.fill_unplaced(touched[i]); });
+  I.finish(m, &I.tables);
 }
 
 void SupplyChain::distribute_orders(const Model& m, std::vector<double>& order_demand,
@@ -748,67 +1144,234 @@ void SupplyChain::distribute_orders(const Model& m, std::vector<double>& order_d
   // Entrants not yet passed to update() may follow the known firms (the model rewires once
   // a quarter): they have no links yet, so they buy outside the region.
   const size_t known = I.ids.size();
-  if (known > n || !std::equal(I.ids.begin(), I.ids.end(), fs.id.begin()))
+  if (!I.same_store(fs))
     throw InvariantError(
         "supply chain: the firm store changed since the last build/update/reindex (call update "
         "after entries and exits, reindex after compaction)");
   order_demand.assign(n, 0.0);
-  // Each supplier gathers its customers' orders in link creation order: the same sums for
-  // any number of threads and any chunk size.
-  m.for_chunks(known, [&](size_t, size_t b, size_t e) {
-    for (size_t f = b; f < e; ++f) {
-      double sum = 0.0;
-      for (std::uint32_t j = I.out_begin[f]; j < I.out_begin[f + 1]; ++j) {
-        const std::uint32_t c = I.out_customer[j];
-        if (fs.alive[c]) sum += fs.regional_inputs[c] * I.out_factor[j];
-      }
-      order_demand[f] = sum;
+  // What each node buys per unit of factor: its firm's regional inputs if alive, else 0
+  // (it exited but has not been passed to update() yet). Kept per calling thread, so that
+  // the monthly call allocates nothing and concurrent calls share nothing. The same pass
+  // sums, per fixed block of nodes, the purchases without a regional supplier.
+  const size_t nodes = I.node_id.size();
+  const size_t node_blocks = (nodes + k_flow_block - 1) / k_flow_block;
+  const size_t supplier_blocks = I.block_begin.size() - 1;
+  thread_local std::vector<double> buying, partial;
+  buying.resize(nodes);
+  partial.assign(node_blocks + supplier_blocks, 0.0);
+  double* buy = buying.data();
+  double* part = partial.data();
+  const double* inputs = fs.regional_inputs.data();
+  const std::uint8_t* alive = fs.alive.data();
+  const std::uint32_t* node_firm = I.node_firm.data();
+  const double* share = I.unplaced_share.data();
+  parallel_each(node_blocks, 1, [=](size_t b) {
+    double rest = 0.0;
+    for (size_t v = b * k_flow_block; v < std::min(nodes, (b + 1) * k_flow_block); ++v) {
+      const std::uint32_t f = node_firm[v];
+      buy[v] = f != k_none && alive[f] ? inputs[f] : 0.0;
+      rest += buy[v] * share[v];
     }
+    part[b] = rest;
   });
-  // Purchases without a regional supplier, summed in firm index order. Orders addressed to
-  // a firm that exited but has not been passed to update() yet are bought outside too.
-  double rest = 0.0;
-  for (size_t f = 0; f < n; ++f) {
-    if (f >= known) {
-      rest += fs.regional_inputs[f];
-    } else if (fs.alive[f]) {
-      rest += fs.regional_inputs[f] * I.unplaced_share[f];
-    } else if (order_demand[f] != 0.0) {
-      rest += order_demand[f];
-      order_demand[f] = 0.0;
+  // Each supplier gathers its customers' orders along its row, in row order: the same
+  // sums for any number of threads and any chunk size. (Nodes whose firm left the store
+  // have no links.) Orders addressed to a firm that exited but has not been passed to
+  // update() yet are bought outside the region.
+  const std::uint32_t* customer = I.pool_customer.data();
+  const double* factor = I.pool_factor.data();
+  const std::uint32_t* row_begin = I.row_begin.data();
+  const std::uint32_t* row_len = I.row_len.data();
+  const std::uint32_t* block = I.block_begin.data();
+  double* out = order_demand.data();
+  parallel_each(supplier_blocks, 1, [=](size_t b) {
+    double rest = 0.0;
+    for (size_t s = block[b]; s < block[b + 1]; ++s) {
+      double sum = 0.0;
+      for (size_t j = row_begin[s], e = j + row_len[s]; j < e; ++j)
+        sum += buy[customer[j]] * factor[j];
+      const std::uint32_t f = node_firm[s];
+      if (f != k_none && alive[f])
+        out[f] = sum;
+      else
+        rest += sum;
     }
-  }
+    part[node_blocks + b] = rest;
+  });
+  // The purchases bought outside, in a fixed order: per node block, per supplier block,
+  // then the firms not yet known (entrants not yet passed to update()).
+  double rest = 0.0;
+  for (size_t b = 0; b < node_blocks + supplier_blocks; ++b) rest += part[b];
+  for (size_t f = known; f < n; ++f) rest += inputs[f];
   unplaced += rest;
 }
 
 void SupplyChain::reindex(const Model& m) {
   Impl& I = *impl_;
-  I.refresh_indices(m);
-  for (size_t v = 0; v < I.vertex_id.size(); ++v)
-    if (I.vertex_index[v] == k_none && (boost::out_degree(v, I.g) || boost::in_degree(v, I.g)))
-      throw InvariantError(fmt::format(
-          "supply chain: firm {} left the store but still has links (pass it to update as exited "
-          "before compaction)",
-          I.vertex_id[v]));
-  I.rebuild_flow(m);
+  I.sync_store(m, " before compaction");
+  // The store's compaction costs the links nothing (nodes keep their numbers). Once a
+  // year the pool is laid out afresh, so that the monthly order flow streams rows without
+  // holes; once a quarter of the nodes belong to firms that left the store (every few
+  // years), the slots are laid out afresh too.
+  if (I.departed * 4 > I.node_id.size())
+    I.compact_nodes();
+  else if (I.pool_customer.size() > I.pool_laid_out + I.pool_laid_out / 10)
+    I.compact_pool();
+  I.finish(m, nullptr);
 }
-
 std::size_t SupplyChain::edges() const {
-  return boost::num_edges(impl_->g);
+  return impl_->links;
 }
 
 std::size_t SupplyChain::cross_links() const {
-  return impl_->cross;
+  const Impl& I = *impl_;
+  size_t cross = I.cross.load();
+  if (cross != k_unknown) return cross;
+  cross = 0;  // the same count whichever thread computes it first
+  for (size_t s = 0; s < I.row_len.size(); ++s)
+    for (std::uint32_t j = I.row_begin[s]; j < I.row_begin[s] + I.row_len[s]; ++j) {
+      const std::uint32_t fs = I.node_firm[s], fc = I.node_firm[I.pool_customer[j]];
+      if (I.snap_cluster[fs] != I.snap_cluster[fc] || I.snap_sme[fs] != I.snap_sme[fc]) ++cross;
+    }
+  I.cross.store(cross);
+  return cross;
+}
+
+std::shared_ptr<const SupplyChainGraph> SupplyChain::graph() const {
+  const Impl& I = *impl_;
+  std::lock_guard<std::mutex> lock(I.view_mutex);
+  if (I.view) return I.view;
+  const size_t n = I.ids.size();
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ends;
+  std::vector<SupplyChainGraph::Link> props;
+  ends.reserve(I.links);
+  props.reserve(I.links);
+  for (std::uint32_t f = 0; f < n; ++f) {
+    const std::uint32_t s = I.firm_node[f];
+    for (std::uint32_t j = I.row_begin[s]; j < I.row_begin[s] + I.row_len[s]; ++j) {
+      ends.emplace_back(f, I.node_firm[I.pool_customer[j]]);
+      props.push_back({I.slot_weight[I.pool_slot[j]], I.node_sector[s]});
+    }
+  }
+  auto view = std::make_shared<SupplyChainGraph>();
+  // Sorted by source (supplier), each supplier's edges in row order: the graph keeps them.
+  view->g = SupplyChainGraph::Graph(boost::edges_are_sorted, ends.begin(), ends.end(),
+                                    props.begin(), n, ends.size());
+  for (std::uint32_t v = 0; v < n; ++v) view->g[v].id = I.ids[v];
+  I.view = std::move(view);
+  return I.view;
 }
 
 std::vector<SupplyChain::Link> SupplyChain::links() const {
-  const Graph& g = impl_->g;
+  const std::shared_ptr<const SupplyChainGraph> view = graph();
+  const auto& g = view->g;
   std::vector<Link> out;
   out.reserve(boost::num_edges(g));
   for (auto [e, end] = boost::edges(g); e != end; ++e)
-    out.push_back({impl_->vertex_id[boost::source(*e, g)], impl_->vertex_id[boost::target(*e, g)],
-                   g[*e].weight, g[*e].input_sector});
+    out.push_back(
+        {g[boost::source(*e, g)].id, g[boost::target(*e, g)].id, g[*e].weight, g[*e].input_sector});
   return out;
+}
+
+void SupplyChain::check() const {
+  const Impl& I = *impl_;
+  const size_t n = I.ids.size(), nodes = I.node_id.size();
+  auto fail = [](const std::string& what) {
+    throw InvariantError("supply chain: the patched links differ from a fresh flattening: " + what);
+  };
+  if (I.firm_node.size() != n || I.node_firm.size() != nodes || I.node_sector.size() != nodes ||
+      I.slot_begin.size() != nodes + 1 || I.row_begin.size() != nodes ||
+      I.row_len.size() != nodes || I.row_cap.size() != nodes || I.unplaced_share.size() != nodes ||
+      I.slot_supplier.size() != I.slot_begin[nodes])
+    fail("array sizes");
+  // Firms and nodes.
+  size_t departed = 0;
+  for (size_t v = 0; v < nodes; ++v) {
+    const std::uint32_t f = I.node_firm[v];
+    if (f == k_none) {
+      ++departed;
+      if (I.has_links(v)) fail(fmt::format("firm {} left the store with links", I.node_id[v]));
+    } else if (f >= n || I.firm_node[f] != v || I.ids[f] != I.node_id[v]) {
+      fail(fmt::format("node of firm {}", I.node_id[v]));
+    }
+  }
+  if (departed != I.departed) fail("departed firms");
+  // A fresh flattening of the customer side: per supplier, its (customer, slot, factor) in
+  // customer order, against its row sorted the same way.
+  std::vector<std::uint32_t> begin(nodes + 1, 0);
+  size_t count = 0;
+  for (std::uint32_t c = 0; c < nodes; ++c) {
+    if (I.slot_begin[c + 1] - I.slot_begin[c] != I.slots_of_sector(I.node_sector[c]))
+      fail(fmt::format("slot block of firm {}", I.node_id[c]));
+    for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i) {
+      const std::uint32_t s = I.slot_supplier[i];
+      if (s == k_none) continue;
+      if (s >= nodes || s == c) fail(fmt::format("a supplier of firm {}", I.node_id[c]));
+      if (I.node_sector[s] != I.slot_sector(c, i))
+        fail(fmt::format("the sector of a supplier of firm {}", I.node_id[c]));
+      ++begin[s + 1];
+      ++count;
+    }
+  }
+  if (count != I.links) fail(fmt::format("{} links in slots, {} counted", count, I.links));
+  std::partial_sum(begin.begin(), begin.end(), begin.begin());
+  struct Entry {
+    std::uint32_t customer, slot;
+    double factor;
+    bool operator<(const Entry& o) const {
+      return std::tie(customer, slot) < std::tie(o.customer, o.slot);
+    }
+    bool operator==(const Entry& o) const {
+      return customer == o.customer && slot == o.slot && factor == o.factor;
+    }
+  };
+  std::vector<Entry> fresh(count);
+  std::vector<std::uint32_t> at(begin.begin(), begin.end() - 1);
+  for (std::uint32_t c = 0; c < nodes; ++c)
+    for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i)
+      if (I.slot_supplier[i] != k_none) fresh[at[I.slot_supplier[i]]++] = {c, i, I.factor(c, i)};
+  std::vector<Entry> row;
+  // Rows lie in the pool without overlapping.
+  std::vector<std::uint8_t> used(I.pool_customer.size(), 0);
+  auto claim = [&](size_t b, size_t n, const std::string& what) {
+    if (b + n > used.size()) fail(what + " outside the pool");
+    for (size_t j = b; j < b + n; ++j)
+      if (used[j]++) fail(what + " overlaps another row");
+  };
+  size_t in_rows = 0;
+  for (std::uint32_t s = 0; s < nodes; ++s) {
+    if (I.row_len[s] > I.row_cap[s] || (I.node_firm[s] == k_none && I.row_cap[s] != 0))
+      fail(fmt::format("the row of firm {}", I.node_id[s]));
+    claim(I.row_begin[s], I.row_cap[s], fmt::format("the row of firm {}", I.node_id[s]));
+    row.clear();
+    for (std::uint32_t j = I.row_begin[s]; j < I.row_begin[s] + I.row_len[s]; ++j) {
+      const std::uint32_t slot = I.pool_slot[j];
+      if (slot >= I.slot_supplier.size() || I.slot_supplier[slot] != s ||
+          I.slot_pos[slot] != j - I.row_begin[s])
+        fail(fmt::format("the position of a link of firm {}", I.node_id[s]));
+      row.push_back({I.pool_customer[j], slot, I.pool_factor[j]});
+    }
+    in_rows += row.size();
+    std::sort(row.begin(), row.end());
+    if (row.size() != begin[s + 1] - begin[s] ||
+        !std::equal(row.begin(), row.end(), fresh.begin() + begin[s]))
+      fail(fmt::format("the customers of firm {}", I.node_id[s]));
+  }
+  if (in_rows != I.links) fail("links in rows");
+  // Unplaced shares from scratch.
+  for (size_t c = 0; c < nodes; ++c) {
+    const auto& coef = I.coef[I.node_sector[c]];
+    std::vector<std::uint8_t> supplied(coef.size(), 0);
+    for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i)
+      if (I.slot_supplier[i] != k_none) supplied[I.slot_sector(c, i)] = 1;
+    double share = 0.0;
+    for (size_t k = 0; k < coef.size(); ++k)
+      if (coef[k] > 0.0 && !supplied[k]) share += coef[k];
+    if (share != I.unplaced_share[c])
+      fail(fmt::format("the unplaced share of firm {}", I.node_id[c]));
+  }
+  if (I.block_begin.empty() || I.block_begin.front() != 0 || I.block_begin.back() != nodes)
+    fail("the blocks of the order flow");
 }
 
 }  // namespace regio

@@ -1,10 +1,11 @@
-// The supply-chain graph: a directed, weighted graph supplier -> customer over firms
-// (Boost.Graph). Built from the sector input coefficients and each sector's regional
-// sourcing share: a customer picks a few suppliers per input sector, with probability
-// rising with supplier size and falling with distance. Exits break links and customers
-// rewire; entrants attach. Every month the regional input purchases of each customer
-// flow as orders to its suppliers; each supplier gathers its incoming orders, so the
-// flow is parallel and deterministic.
+// The supply-chain graph: a directed, weighted graph supplier -> customer over firms.
+// Built from the sector input coefficients and each sector's regional sourcing share: a
+// customer picks a few suppliers per input sector, with probability rising with supplier
+// size and falling with distance. Exits break links and customers rewire; entrants attach.
+// Every month the regional input purchases of each customer flow as orders to its
+// suppliers; each supplier gathers its incoming orders, so the flow is parallel and
+// deterministic. The links are kept in flat arrays patched in place (sim/supply_chain.cpp
+// says why); graph() gives them as a Boost.Graph for analysis (sim/supply_chain_graph.hpp).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -13,6 +14,7 @@
 namespace regio {
 
 class Model;
+struct SupplyChainGraph;  // sim/supply_chain_graph.hpp
 
 class SupplyChain {
  public:
@@ -35,6 +37,7 @@ class SupplyChain {
   /// ids/indices are final for the month (before compaction is fine: exited firms have
   /// alive == 0). A customer's weights in a sector that lost a supplier become the current
   /// size shares of its suppliers there; draws are keyed by (customer, sector, now).
+  /// Costs O(changed links + firms), not O(links).
   void update(const Model& m, const std::vector<std::uint32_t>& exited,
               const std::vector<std::uint32_t>& entrants, std::int32_t now);
 
@@ -44,20 +47,24 @@ class SupplyChain {
   /// = the sum of orders firm f receives. Input sectors in which a customer has no
   /// supplier are bought outside the region: their amount is added to `unplaced` (as are
   /// orders addressed to a firm that exited but has not been passed to update yet), so
-  /// sum(order_demand) + added unplaced = sum of alive firms' regional_inputs. Bit-identical
-  /// for any number of threads and chunk size. Throws InvariantError if m.firms changed
-  /// since the last build/update/reindex.
+  /// sum(order_demand) + added unplaced = sum of alive firms' regional_inputs. Each
+  /// supplier sums its customers' orders in the order of its out-edges in links() (a
+  /// deterministic function of the history of builds, updates and reindexes, not of
+  /// threads), so the result is bit-identical for any number of threads and chunk size.
+  /// Throws InvariantError if m.firms changed since the last build/update/reindex.
   void distribute_orders(const Model& m, std::vector<double>& order_demand, double& unplaced) const;
 
   /// Call after m.firms has been compacted and the model's firm index rebuilt (ids are
-  /// stable, indices change). Throws InvariantError if a firm that left the store still has
-  /// links (it was not passed to update as exited).
+  /// stable, indices change). Maps the links to the new indices (O(firms); now and then the
+  /// chain also compacts its own arrays); every supplier keeps the order of its customers,
+  /// so orders are bit-identical across a reindex. Throws InvariantError if a firm that left
+  /// the store still has links (it was not passed to update as exited).
   void reindex(const Model& m);
 
   std::size_t edges() const;
   /// Links whose supplier and customer belong to different clusters (no cluster counts as
-  /// a cluster of its own) or where exactly one side is an SME; counted at the last
-  /// build/update/reindex (SME status follows headcount).
+  /// a cluster of its own) or where exactly one side is an SME; as of the last
+  /// build/update/reindex (SME status follows headcount). Counted on first request.
   std::size_t cross_links() const;
 
   /// One supplier -> customer link.
@@ -67,9 +74,20 @@ class SupplyChain {
     double weight = 0.0;         ///< share of the customer's regional purchases of input_sector
     std::uint8_t input_sector = 0;
   };
-  /// Every link in creation order (the order in which a supplier sums its orders); for
-  /// tests, diagnostics and network output.
+  /// Every link, supplier by supplier in firm index order, each supplier's customers in
+  /// the order in which it sums their orders; read from graph(). For tests, diagnostics
+  /// and network output.
   std::vector<Link> links() const;
+
+  /// The links as a Boost.Graph (compressed sparse row; include sim/supply_chain_graph.hpp
+  /// to use it), built on first request after each build/update/reindex and shared until
+  /// the next one. Safe to call from several threads.
+  std::shared_ptr<const SupplyChainGraph> graph() const;
+
+  /// Checks the incrementally patched arrays against a from-scratch flattening of the same
+  /// links (each supplier's customers and factors, the link positions, the unplaced shares,
+  /// the link count); throws InvariantError on a difference. O(links); for tests.
+  void check() const;
 
  private:
   struct Impl;
