@@ -11,10 +11,13 @@
 //    entries in one shared pool, with some room to grow. A link is removed by moving the
 //    row's last entry into its place (the slot of the moved entry learns its new
 //    position) and added at the row's end; a full row moves to the end of the pool with
-//    room for twice its links.
+//    a quarter more room than it needs. Positions are offsets within the row, so moving a
+//    row touches the row only.
 // reindex() after a compaction of the store only maps nodes to the new firm indices
-// (O(firms)); the chain compacts its own arrays (dropping the nodes of firms that left,
-// closing the holes of moved rows) every few years, keeping the order of every row.
+// (O(firms)); the chain lays its own arrays out afresh (closing the holes of moved rows,
+// dropping the nodes of firms that left) every few years, keeping the order of every row.
+// The monthly order flow is a gather over the pool, bound by memory bandwidth: rows are
+// kept tight (small room, holes closed) and each supplier's sum is one sequential pass.
 // Why not a Boost adjacency_list, as before: it kept its edges in a std::list with every
 // edge property in a heap node of its own, so that walking all links was pointer chasing
 // (some 70 ms at 730,000 links), and the order flow, flattened from it, had to be copied
