@@ -43,6 +43,7 @@ size_t FirmStore::append(std::uint32_t new_id) {
   cash.push_back(0.0);
   negative_months.push_back(0);
   digital.push_back(0.0f);
+  demand_shock.push_back(0.0f);
   alive.push_back(1);
   staff.emplace_back();
   return id.size() - 1;
@@ -64,16 +65,16 @@ void FirmStore::compact() {
       gather_rows(export_weight, keep), gather_rows(inputs, keep);
   gather_rows(regional_inputs, keep), gather_rows(wage_bill, keep), gather_rows(profit, keep);
   gather_rows(cash, keep), gather_rows(negative_months, keep), gather_rows(digital, keep);
-  gather_rows(alive, keep);
+  gather_rows(demand_shock, keep), gather_rows(alive, keep);
   gather_rows_move(staff, keep);
 }
 
 size_t FirmStore::bytes() const {
-  // 20 doubles, 3 level arrays and about 30 bytes of small fields per firm, plus the
+  // 20 doubles, 3 level arrays and about 34 bytes of small fields per firm, plus the
   // staff lists (4 bytes per employee).
   size_t staff_bytes = 0;
   for (const auto& list : staff) staff_bytes += list.capacity() * sizeof(std::uint32_t);
-  return id.capacity() * (20 * sizeof(double) + 3 * sizeof(Levels) + 30) + staff_bytes;
+  return id.capacity() * (20 * sizeof(double) + 3 * sizeof(Levels) + 34) + staff_bytes;
 }
 
 namespace firms {
@@ -356,6 +357,15 @@ void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
     if (sme) growth += e.digital_gain * fs.digital[f];
     fs.productivity[f] *= 1.0 + growth / 12.0;
     if (sme) fs.digital[f] += static_cast<float>(e.digital_adoption / 12.0 * (1.0 - fs.digital[f]));
+    // Next month's market share: customers come and go for reasons the model does not
+    // follow (products, reputation, competitors outside the region). Without these
+    // shocks every firm would keep its share for ever, and only entrants' dilution would
+    // ever make a firm fail.
+    if (!institution && e.demand_shock_sd > 0.0) {
+      Rng shock = m.rng(Stream::firm_demand, fs.id[f], now);
+      fs.demand_shock[f] = static_cast<float>(e.demand_shock_persistence * fs.demand_shock[f] +
+                                              shock.normal(0.0, e.demand_shock_sd));
+    }
 
     if (institution) continue;
     if (fs.negative_months[f] >= bankrupt_after) {

@@ -53,6 +53,9 @@ struct FirmStore {
   std::vector<double> cash;
   std::vector<std::uint8_t> negative_months;
   std::vector<float> digital;  ///< SME digital maturity 0..1
+  /// Log of the firm's idiosyncratic demand factor: its share of household, public and
+  /// export demand is scaled by exp(this); an AR(1) around 0 (economy.demand_shock_*).
+  std::vector<float> demand_shock;
   std::vector<std::uint8_t> alive;
   /// Who works here: person ids, and outside-worker ids with k_outside_bit set. Kept in
   /// step with employees[] by firms::hire / firms::release (swap-remove via job slots).

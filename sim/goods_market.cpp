@@ -9,12 +9,16 @@ namespace regio::goods_market {
 
 namespace {
 
-/// Firms of each (zone, sector) and each sector, with their capacities, in index order.
+/// Firms of each (zone, sector) and each sector, with their capacities and market shares,
+/// in index order.
 struct Groups {
   size_t zones = 0, sectors = 0;
   std::vector<std::vector<std::uint32_t>> zone_sector;  ///< [z * sectors + k] firm indices
   std::vector<double> cap;                              ///< per firm index
-  std::vector<double> zone_sector_cap, sector_cap;
+  /// Per firm index: its weight when a zone-sector's demand is shared out, capacity x
+  /// the firm's demand shock factor (equal to capacity at the start).
+  std::vector<double> share;
+  std::vector<double> zone_sector_cap, sector_cap, zone_sector_share;
 };
 
 Groups group_firms(const Model& m) {
@@ -23,26 +27,30 @@ Groups group_firms(const Model& m) {
   g.sectors = m.scenario().sectors.size();
   g.zone_sector.assign(g.zones * g.sectors, {});
   g.zone_sector_cap.assign(g.zones * g.sectors, 0.0);
+  g.zone_sector_share.assign(g.zones * g.sectors, 0.0);
   g.sector_cap.assign(g.sectors, 0.0);
   const auto& fs = m.firms;
   g.cap.assign(fs.size(), 0.0);
+  g.share.assign(fs.size(), 0.0);
   for (size_t f = 0; f < fs.size(); ++f) {
     if (!fs.alive[f] || (fs.kind[f] & k_institution)) continue;
     const double c = firms::capacity(m, f);
     g.cap[f] = c;
+    g.share[f] = c * std::exp(static_cast<double>(fs.demand_shock[f]));
     const size_t cell = fs.zone[f] * g.sectors + fs.sector[f];
     g.zone_sector[cell].push_back(static_cast<std::uint32_t>(f));
     g.zone_sector_cap[cell] += c;
+    g.zone_sector_share[cell] += g.share[f];
     g.sector_cap[fs.sector[f]] += c;
   }
   return g;
 }
 
-/// Shares `amount` over the firms of a cell in proportion to capacity.
-void allocate(const Groups& g, const std::vector<std::uint32_t>& firms, double total_cap,
-              double amount, std::vector<double>& target) {
-  if (total_cap <= 0.0 || amount == 0.0) return;
-  for (std::uint32_t f : firms) target[f] += amount * g.cap[f] / total_cap;
+/// Shares `amount` over the firms of zone-sector `cell` in proportion to their shares.
+void allocate(const Groups& g, size_t cell, double amount, std::vector<double>& target) {
+  const double total = g.zone_sector_share[cell];
+  if (total <= 0.0 || amount == 0.0) return;
+  for (std::uint32_t f : g.zone_sector[cell]) target[f] += amount * g.share[f] / total;
 }
 
 }  // namespace
@@ -128,7 +136,7 @@ void household_demand(Model& m, const Groups& g, const Incomes& in, std::vector<
       sector_total += amount;
       const size_t cell = d * ns + k;
       if (g.zone_sector_cap[cell] > 0.0) {
-        allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], amount, out);
+        allocate(g, cell, amount, out);
         placed += amount;
       } else {
         leakage += amount;  // nothing to buy here: bought elsewhere
@@ -148,8 +156,13 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
   // Each sector's export demand follows its trend and is shared by the firms' export
   // weights (their share at the start; entrants at the sector's export intensity).
   std::vector<double> weight(ns, 0.0), per_weight(ns, 0.0);
+  // A firm's claim is scaled by its demand shock factor (1 at the start).
+  std::vector<double> claim(fs.size(), 0.0);
   for (size_t f = 0; f < fs.size(); ++f)
-    if (fs.alive[f] && !(fs.kind[f] & k_institution)) weight[fs.sector[f]] += fs.export_weight[f];
+    if (fs.alive[f] && !(fs.kind[f] & k_institution)) {
+      claim[f] = fs.export_weight[f] * std::exp(static_cast<double>(fs.demand_shock[f]));
+      weight[fs.sector[f]] += claim[f];
+    }
   PurchasePlans& plan = m.purchase_plan;
   plan.exports = plan.public_firms = plan.public_institutions = 0.0;
   for (size_t k = 0; k < ns; ++k) {
@@ -162,7 +175,7 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
   }
   for (size_t f = 0; f < fs.size(); ++f)
     if (fs.alive[f] && !(fs.kind[f] & k_institution))
-      fs.export_demand[f] = per_weight[fs.sector[f]] * fs.export_weight[f];
+      fs.export_demand[f] = per_weight[fs.sector[f]] * claim[f];
   for (size_t z = 0; z < nz; ++z) {
     const double growth = m.population_base[z] > 0
                               ? static_cast<double>(m.municipalities[z].persons) /
@@ -171,7 +184,7 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
     for (size_t k = 0; k < ns; ++k) {
       const size_t cell = z * ns + k;
       const double amount = m.public_base[cell] * growth;
-      allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], amount, fs.public_demand);
+      allocate(g, cell, amount, fs.public_demand);
       if (g.zone_sector_cap[cell] > 0.0) plan.public_firms += amount;
     }
   }
@@ -262,7 +275,7 @@ void compute_demand(Model& m) {
     // is left, it is spent outside the region).
     plan.households_regional = plan.households_elsewhere = 0.0;
     for (size_t cell = 0; cell < g.zone_sector.size(); ++cell) {
-      allocate(g, g.zone_sector[cell], g.zone_sector_cap[cell], m.household_base[cell], households);
+      allocate(g, cell, m.household_base[cell], households);
       (g.zone_sector_cap[cell] > 0.0 ? plan.households_regional : plan.households_elsewhere) +=
           m.household_base[cell];
     }

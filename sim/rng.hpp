@@ -31,6 +31,7 @@ enum class Stream : std::uint32_t {
   hiring,
   birth_sex,
   layoffs,
+  firm_demand,
 };
 
 class Rng {

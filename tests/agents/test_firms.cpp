@@ -1,0 +1,81 @@
+// Firm rules that can be checked in a few months of a small run: the demand shocks
+// (an AR(1) of the log market share per firm) and staffing to the nearest worker.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "sim/model.hpp"
+#include "sim/scenario_loader.hpp"
+
+using regio::Model;
+
+namespace {
+
+Model small(const std::vector<std::pair<std::string, std::string>>& overrides) {
+  auto o = overrides;
+  o.emplace_back("period.end", "2028-12");
+  const regio::Scenario s = regio::load_scenario("key-region-leiden", o);
+  regio::RunConfig c;
+  c.seed = 3;
+  c.scale = 0.05;
+  return Model(s, c);
+}
+
+}  // namespace
+
+TEST_CASE("Firm demand shocks follow their AR(1): zero without shocks, the stationary spread with",
+          "[firms][economy]") {
+  SECTION("no shocks: every firm keeps its share") {
+    Model m = small({{"economy.demand_shock_sd", "0"}});
+    for (int i = 0; i < 6; ++i) m.step();
+    for (size_t f = 0; f < m.firms.size(); ++f) REQUIRE(m.firms.demand_shock[f] == 0.0f);
+  }
+  SECTION("shocks: mean about 0 and variance sd^2 (1 - rho^2n) / (1 - rho^2) after n months") {
+    Model m = small({});
+    const double sd = m.scenario().economy.demand_shock_sd;
+    const double rho = m.scenario().economy.demand_shock_persistence;
+    REQUIRE(sd > 0.0);
+    const int months = 24;
+    for (int i = 0; i < months; ++i) m.step();
+    // Firms alive since the start (ids below the initial count) have had every shock.
+    double n = 0.0, sum = 0.0, sum2 = 0.0;
+    for (size_t f = 0; f < m.firms.size(); ++f) {
+      if (!m.firms.alive[f] || (m.firms.kind[f] & regio::k_institution) ||
+          m.firms.founded[f] > m.first_month())
+        continue;
+      const double x = m.firms.demand_shock[f];
+      n += 1.0, sum += x, sum2 += x * x;
+    }
+    REQUIRE(n > 500);
+    const double mean = sum / n, var = sum2 / n - mean * mean;
+    const double expected =
+        sd * sd * (1.0 - std::pow(rho, 2.0 * months)) / (1.0 - rho * rho);
+    // Standard errors: mean sqrt(expected / n); variance about expected sqrt(2 / n).
+    CHECK(std::abs(mean) < 4.0 * std::sqrt(expected / n));
+    CHECK(var == Approx(expected).epsilon(4.0 * std::sqrt(2.0 / n)));
+  }
+}
+
+TEST_CASE("Firms staff to the nearest worker for their expected demand", "[firms][economy]") {
+  Model m = small({{"economy.demand_shock_sd", "0"}});
+  m.step();
+  auto& fs = m.firms;
+  size_t f = 0;
+  while (f < fs.size() && (!fs.alive[f] || (fs.kind[f] & regio::k_institution) ||
+                           fs.headcount(f) != 4 || fs.layoffs[f] != 0))
+    ++f;
+  REQUIRE(f < fs.size());
+  const double input_share = m.scenario().sectors[fs.sector[f]].input_share;
+  const double per_worker = fs.productivity[f] / (1.0 - input_share);
+  auto vacancies_for = [&](double workers) {
+    fs.expected[f] = fs.demand[f] = workers * per_worker;
+    regio::firms::plan_chunk(m, f, f + 1, m.now());
+    std::int32_t v = 0;
+    for (int l = 0; l < regio::k_education_levels; ++l) v += fs.vacancies[f][l];
+    return v;
+  };
+  // Demand for 4.2 workers keeps 4 (rounding up would hire a fifth that no fall within
+  // the layoff threshold would ever undo); 4.6 hires one; 6.4 hires two.
+  CHECK(vacancies_for(4.2) == 0);
+  CHECK(vacancies_for(4.6) == 1);
+  CHECK(vacancies_for(6.4) == 2);
+}
