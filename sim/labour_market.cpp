@@ -12,18 +12,19 @@
 #include <vector>
 
 #include "sim/model.hpp"
+#include "sim/sampling.hpp"
 
 namespace regio::labour_market {
 
 namespace {
 
-/// Openings per month per job held: labour turnover (estimate). Residents win openings in
-/// an external zone in proportion to the positions they hold there.
+/// Openings per month per job in an external zone: labour turnover (estimate). The
+/// openings an outside worker weighs against the region's.
 constexpr double k_external_turnover = 0.01;
 /// Initial matching: openings offered to residents by each external zone, as a share of
-/// its jobs. Tuned (with labour_market.time_sensitivity 0.025) so that the initial
-/// commuting pattern matches the region's: about 30 % of Leiden's jobs held by Leiden
-/// residents and an average home-work distance of about 20 km.
+/// its jobs. Tuned (with labour_market.time_sensitivity) so that the initial commuting
+/// pattern matches the region's: an average home-work distance of about 20 km and about
+/// 30 % of Leiden's jobs held by Leiden residents (27 % in the model).
 constexpr double k_initial_external_share = 0.22;
 /// Initial matching: rounds are repeated while anyone is hired, at most this many.
 constexpr int k_initial_max_rounds = 200;
@@ -39,7 +40,6 @@ constexpr size_t k_grain = 256;
 enum Purpose : std::uint64_t {
   k_apply = 1,            ///< a seeker's applications in one round
   k_on_the_job = 2,       ///< which employed residents of an id block search this month
-  k_pool = 3,             ///< rounding of an external zone's openings
   k_outside_seekers = 4,  ///< rounding of an external zone's seekers
   k_job_length = 5,       ///< an outside worker's job duration (and origin, education)
   k_initial = 0x80,       ///< or-ed into the purpose during the initial matching
@@ -98,7 +98,7 @@ struct Opening {
 struct Application {
   std::uint32_t opening = k_none;
   std::uint32_t ticket = 0;
-  double score = 0.0;  ///< the employer's view: fit minus commute
+  double score = 0.0;  ///< the employer's view: the applicant's fit for the job's level
 };
 
 /// An application as the employer ranks it.
@@ -168,10 +168,14 @@ class Market {
   void gather_employed();
   /// Every alive firm's vacancies become openings.
   void add_firms();
-  /// Openings in each external zone for the residents. Initial: jobs x scale x `share`
-  /// by the region's level mix. Monthly (after gather_residents): `share` (a turnover)
-  /// x the residents' jobs there by level, rounded with a draw.
-  void add_external(double share, bool monthly);
+  /// Initial matching: openings in each external zone for the residents, jobs x scale x
+  /// `share` by the region's level mix.
+  void add_external_initial(double share);
+  /// Monthly: the positions each external zone holds for the region's residents (its
+  /// number at the start, growing at labour_market.external_growth) that they do not
+  /// hold now, by the level mix of the start.
+  void add_external_monthly();
+  void add_external_opening(int e, int l, std::int32_t n);
   /// Finishes the cell index (after the add_* calls).
   void index_cells();
   /// Cell weights for every origin and education from the current vacancies.
@@ -216,7 +220,7 @@ class Market {
   std::vector<double> decay_;         ///< exp(-time sensitivity x expected minutes) per pair
   std::vector<double> commute_cost_;  ///< generalised commuting cost per month per pair
   std::vector<double> minutes_;       ///< expected minutes per pair
-  std::vector<double> held_;          ///< residents' jobs per external zone and level
+  double growth_ = 1.0;               ///< external markets' size relative to the start
   // Cells: regional (zone, sector, level), then external (zone, level).
   int cells_ = 0, regional_cells_ = 0;
   std::vector<Opening> openings_;
@@ -305,32 +309,16 @@ Market::Market(Model& m, std::int32_t now, bool initial) : m_(m), now_(now), ini
       cell_level_[cell] = static_cast<std::uint8_t>(l);
       cell_wage_[cell] = level_wage_[l] / mean_wage_all_;
     }
-  held_.assign(static_cast<size_t>(ne_) * k_education_levels, 0.0);
+  // The external zones' job markets and labour pools grow at a given rate.
+  growth_ = std::pow(1.0 + static_cast<double>(lm.external_growth),
+                     static_cast<double>(now - m.first_month()) / 12.0);
 }
 
 void Market::gather_residents() {
   const auto& ps = m_.persons;
-  // The residents' jobs in the external zones, from the municipalities' job counters
-  // (by zone; the level mix of all their jobs outside).
-  std::array<double, k_education_levels> out_levels{};
-  double out_total = 0.0;
-  std::vector<double> out_zone(static_cast<size_t>(ne_), 0.0);
   std::int64_t with_job = 0;
-  for (const Municipality& mu : m_.municipalities) {
-    for (int l = 0; l < k_education_levels; ++l) {
-      out_levels[l] += static_cast<double>(mu.out_commuters[l]);
-      out_total += static_cast<double>(mu.out_commuters[l]);
-    }
-    for (size_t d = 0; d < mu.jobs_by_zone.size(); ++d) {
-      with_job += mu.jobs_by_zone[d];
-      if (d >= static_cast<size_t>(nz_) && d < static_cast<size_t>(zones_))
-        out_zone[d - nz_] += static_cast<double>(mu.jobs_by_zone[d]);
-    }
-  }
-  for (int e = 0; e < ne_; ++e)
-    for (int l = 0; l < k_education_levels; ++l)
-      held_[static_cast<size_t>(e) * k_education_levels + l] =
-          out_total > 0.0 ? out_zone[e] * out_levels[l] / out_total : 0.0;
+  for (const Municipality& mu : m_.municipalities)
+    for (std::int64_t n : mu.jobs_by_zone) with_job += n;
 
   // Unemployed residents: a scan in index order (= id order), eight persons at a time.
   const size_t chunks = m_.chunk_count(ps.size());
@@ -455,32 +443,51 @@ void Market::add_firms() {
   }
 }
 
-void Market::add_external(double share, bool monthly) {
+void Market::add_external_initial(double share) {
   const Scenario& sc = m_.scenario();
   const double scale = m_.config().scale;
-  for (int e = 0; e < ne_; ++e) {
-    Rng rng = draw(m_, purpose(k_pool), static_cast<std::uint64_t>(e), 0, now_);
+  for (int e = 0; e < ne_; ++e)
     for (int l = 0; l < k_education_levels; ++l) {
-      // Monthly openings follow the jobs residents held there at the start (the outside
-      // job markets are given, not simulated): tying them to the jobs held now would let
-      // out-commuting drain away as quits outpace the openings.
-      const size_t cell = static_cast<size_t>(e) * k_education_levels + static_cast<size_t>(l);
-      const double base = m_.external_jobs_base.empty() ? held_[cell] : m_.external_jobs_base[cell];
-      const double x =
-          monthly ? share * base : sc.external_zones[e].jobs * scale * share * level_mix_[l];
-      const double u = monthly ? rng.uniform() : 0.5;
-      const auto n = static_cast<std::int32_t>(std::floor(x + u));
-      if (n <= 0) continue;
-      Opening o;
-      o.tie = (std::uint64_t{1} << 32) + static_cast<std::uint64_t>(e);
-      o.wage = level_wage_[l];
-      o.vacancies = n;
-      o.zone = static_cast<std::uint16_t>(nz_ + e);
-      o.level = static_cast<std::uint8_t>(l);
-      openings_.push_back(o);
-      cell_of_.push_back(static_cast<std::uint32_t>(regional_cells_ + e * k_education_levels + l));
+      const auto n = static_cast<std::int32_t>(
+          std::floor(sc.external_zones[e].jobs * scale * share * level_mix_[l] + 0.5));
+      add_external_opening(e, l, n);
     }
+}
+
+void Market::add_external_monthly() {
+  // The outside job markets are given, not simulated: each external zone employs a
+  // number of the region's residents (those it employed at the start, growing with the
+  // zone's market). Positions they leave are reopened (replacement hiring) and growth
+  // adds more; open positions wait for a resident who prefers them, like a firm's
+  // vacancies. Without this, out-commuting drained away: residents who quit or retire
+  // were not replaced, and on-the-job search moves people to nearer jobs.
+  std::vector<std::int64_t> held(static_cast<size_t>(ne_), 0);
+  for (const Municipality& mu : m_.municipalities)
+    for (int e = 0; e < ne_; ++e) held[static_cast<size_t>(e)] += mu.jobs_by_zone[nz_ + e];
+  for (int e = 0; e < ne_; ++e) {
+    const double* base = &m_.external_jobs_base[static_cast<size_t>(e) * k_education_levels];
+    double positions = 0.0;
+    for (int l = 0; l < k_education_levels; ++l) positions += base[l];
+    const long long open =
+        std::llround(positions * growth_) - static_cast<long long>(held[static_cast<size_t>(e)]);
+    if (open <= 0) continue;
+    long long by_level[k_education_levels];
+    apportion(base, open, by_level, k_education_levels);
+    for (int l = 0; l < k_education_levels; ++l)
+      add_external_opening(e, l, static_cast<std::int32_t>(by_level[l]));
   }
+}
+
+void Market::add_external_opening(int e, int l, std::int32_t n) {
+  if (n <= 0) return;
+  Opening o;
+  o.tie = (std::uint64_t{1} << 32) + static_cast<std::uint64_t>(e);
+  o.wage = level_wage_[l];
+  o.vacancies = n;
+  o.zone = static_cast<std::uint16_t>(nz_ + e);
+  o.level = static_cast<std::uint8_t>(l);
+  openings_.push_back(o);
+  cell_of_.push_back(static_cast<std::uint32_t>(regional_cells_ + e * k_education_levels + l));
 }
 
 void Market::index_cells() {
@@ -583,14 +590,14 @@ void Market::gather_outside() {
   const double scale = m_.config().scale;
   for (int e = 0; e < ne_; ++e) {
     const int origin = nz_ + e;
-    const double searching = sc.external_zones[e].workers * scale * lm.external_search;
+    const double searching = sc.external_zones[e].workers * scale * growth_ * lm.external_search;
     Rng rng = draw(m_, purpose(k_outside_seekers), static_cast<std::uint64_t>(e), 0, now_);
     for (int k = 0; k < k_education_levels; ++k) {
       const size_t row = static_cast<size_t>(origin) * k_education_levels + k;
       const double regional = row_total_[row];
       double home = 0.0;
       for (int l = 0; l <= k; ++l)
-        home += sc.external_zones[e].jobs * scale * k_external_turnover * level_mix_[l] *
+        home += sc.external_zones[e].jobs * scale * growth_ * k_external_turnover * level_mix_[l] *
                 decay_[zi(origin, origin)] * (level_wage_[l] / mean_wage_all_) *
                 (l < k ? 1.0 - penalty_ : 1.0);
       const double share = regional + home > 0.0 ? regional / (regional + home) : 0.0;
@@ -645,8 +652,7 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
         bool repeat = false;
         for (size_t k = 0; k < j; ++k) repeat |= out[k].opening == o;
         if (repeat) continue;
-        out[j] = Application{
-            o, ticket(u), fit(s.education, cell.level) - minutes_[zi(s.origin, cell.zone)] / 100.0};
+        out[j] = Application{o, ticket(u), fit(s.education, cell.level)};
       }
     }
   });
@@ -676,8 +682,11 @@ std::int64_t Market::round(int r) {
     }
   }
 
-  // Employers rank their applicants (fit minus commute; ties by ticket, then seeker key)
-  // and offer their open positions of the level to the best.
+  // Employers rank their applicants by fit (ties by ticket, then seeker key) and offer
+  // their open positions of the level to the best. The commute is the worker's affair:
+  // it weighs in the search and in the choice between offers, not in the employer's
+  // ranking (which would bar workers from outside the region whenever a resident
+  // applies).
   const size_t a = static_cast<size_t>(applications_);
   offered_.assign(apps_.size(), 0);
   const auto better = [&](const Rank& x, const Rank& y) {
@@ -864,7 +873,7 @@ void initial_matching(Model& m) {
   Market market(m, now, true);
   market.gather_employed();
   market.add_firms();
-  market.add_external(k_initial_external_share, false);
+  market.add_external_initial(k_initial_external_share);
   market.index_cells();
   for (int r = 0; r < k_initial_max_rounds; ++r)
     if (market.round(r) == 0) break;
@@ -900,7 +909,7 @@ void match(Model& m, std::int32_t now) {
   Market market(m, now, false);
   market.gather_residents();
   market.add_firms();
-  market.add_external(k_external_turnover, true);
+  market.add_external_monthly();
   market.index_cells();
   market.refresh_weights();
   market.gather_outside();

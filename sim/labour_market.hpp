@@ -28,7 +28,10 @@ void initial_matching(Model& m);
 /// apply, firms offer, seekers accept, for the scenario's number of rounds.
 /// Seekers: every unemployed resident, each employed resident with probability
 /// on_the_job_search, and workers of the external zones who turn to the region. Residents
-/// may also take openings in the external zones (turnover x the jobs they hold there).
+/// may also take the external zones' open positions: each zone employs as many residents
+/// as at the start, growing at labour_market.external_growth; the positions they leave
+/// are reopened. Employers rank applicants by fit; the commute weighs on the workers'
+/// side (search and the choice between offers).
 /// Hires take firms' vacancies (never reopened for movers this month), set the worker's
 /// job and commute mode (m.commuting.choose_mode); hired unemployed residents go through
 /// persons::on_hired. Sets m.tightness = regional vacancies left / unemployed residents.

@@ -131,6 +131,9 @@ struct EconomyParams {
 struct LabourMarketParams {
   Param rounds, applications, time_sensitivity, overqualification_penalty, quit_rate,
       on_the_job_search, wage_tightness, external_search, graduate_leave_base;
+  /// Yearly growth of the external zones' job markets and labour pools (their jobs held
+  /// by the region's residents, their workers and their own openings).
+  Param external_growth;
   Param wage_factor_basic, wage_factor_mbo, wage_factor_hbo, wage_factor_wo;
   Param screening_pass;
 };

@@ -663,6 +663,7 @@ void read_economy(Scenario& s, MapReader& root) {
     l.on_the_job_search = r.param("on_the_job_search", 0.0, 1.0);
     l.wage_tightness = r.param("wage_tightness", 0.0, 1.0);
     l.external_search = r.param("external_search", 0.0, 1.0);
+    l.external_growth = r.param("external_growth", -0.1, 0.1);
     l.graduate_leave_base = r.param("graduate_leave_base", 0.0, 1.0);
     l.screening_pass = r.param("screening_pass", 0.0, 1.0);
     l.wage_factor_basic = r.param("wage_factor_basic", 0.1, 10.0);

@@ -276,3 +276,68 @@ TEST_CASE("commuting figures do not depend on the chunk size", "[commuting]") {
   CHECK(fa.car_km == fb.car_km);
   CHECK(fa.delay_minutes == fb.delay_minutes);
 }
+
+namespace {
+
+/// The commuting pattern's shares: out-commuters per employed resident, in-commuters per
+/// regional job, and the employed residents' average home-work distance (km).
+struct Pattern {
+  double out_share = 0.0, in_share = 0.0, km = 0.0;
+};
+
+Pattern pattern(const Model& m) {
+  const auto f = m.commuting.figures(m);
+  const int nz = m.internal_zones(), zones = f.zones;
+  double workers = 0.0, km = 0.0, jobs = 0.0;
+  for (int z = 0; z < nz; ++z) {
+    workers += static_cast<double>(f.workers[static_cast<size_t>(z)]);
+    km += f.km[static_cast<size_t>(z)] * static_cast<double>(f.workers[static_cast<size_t>(z)]);
+  }
+  for (int o = 0; o < zones; ++o)
+    for (int d = 0; d < nz; ++d)
+      jobs += static_cast<double>(f.matrix[static_cast<size_t>(o) * zones + d]);
+  return {static_cast<double>(f.out_commuters) / workers,
+          static_cast<double>(f.in_commuters) / jobs, km / workers};
+}
+
+}  // namespace
+
+TEST_CASE("the commuting pattern does not drift without cause over 2026-2046",
+          "[commuting][labour_market]") {
+  // The default region at 10 % with the scenario's seed, nothing changed: on every
+  // 1 January the shares stay near those of the start. An earlier model lost 40-50 % of
+  // each (out-commuting drained away, in-commuters lost every application to residents,
+  // the distance fell from 20.6 to 11.7 km) and fails this by far.
+  // Tolerances, from 8 other seeds at this scale: the out-commuter share and the distance
+  // move by at most 4 % (SD of a year's deviation below 0.7 pp); +-10 % is the aim for
+  // the full region. The in-commuter share moves for a cause: it rises by a few per cent
+  // while labour demand runs ahead of the residents' supply in the first decade, and falls
+  // in the 2040s, when the resident labour force (housing-led in-migration) outgrows the
+  // jobs and unemployment rises towards 5 %: residents then win more of the openings
+  // (about -15 % at this scale by 2047, -5 % at full scale). 20 % bounds that path; the
+  // drift of the earlier model (-50 %) still fails it.
+  const Scenario& s = scenario();
+  RunConfig config;
+  config.scale = 0.1;
+  config.seed = s.seed;
+  Model m(s, config);
+  const Pattern start = pattern(m);
+  REQUIRE(start.out_share > 0.3);
+  REQUIRE(start.in_share > 0.3);
+  REQUIRE(start.km > 15.0);
+  int years = 0;
+  while (!m.finished()) {
+    m.step();
+    if (m.now() % 12 != 0) continue;
+    ++years;
+    const Pattern p = pattern(m);
+    INFO("1 January " << m.now() / 12 << ": out-commuters per employed resident " << p.out_share
+                      << " (start " << start.out_share << "), in-commuters per job " << p.in_share
+                      << " (start " << start.in_share << "), km " << p.km << " (start " << start.km
+                      << ")");
+    CHECK(p.out_share == Approx(start.out_share).epsilon(0.10));
+    CHECK(p.in_share == Approx(start.in_share).epsilon(0.20));
+    CHECK(p.km == Approx(start.km).epsilon(0.10));
+  }
+  CHECK(years == 21);
+}
