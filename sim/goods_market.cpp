@@ -198,10 +198,10 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
   }
 }
 
-/// Next month's intermediate orders along the supply chain into `orders`, and the
+/// Next month's intermediate orders along the supply chain into m.firms.order_demand, and the
 /// customers' record of them (what they place regionally, and what finds no regional
 /// supplier) into m.purchase_plan.
-void place_orders(Model& m, std::vector<double>& orders) {
+void place_orders(Model& m) {
   const auto& fs = m.firms;
   PurchasePlans& plan = m.purchase_plan;
   plan.orders_firms = plan.orders_institutions = plan.orders_unplaced = 0.0;
@@ -209,7 +209,8 @@ void place_orders(Model& m, std::vector<double>& orders) {
     if (fs.alive[f])
       ((fs.kind[f] & k_institution) ? plan.orders_institutions : plan.orders_firms) +=
           fs.regional_inputs[f];
-  m.supply_chain.distribute_orders(m, orders, plan.orders_unplaced);
+  // Written in place: the flow reads the customers' regional inputs, never the orders.
+  m.supply_chain.distribute_orders(m, m.firms.order_demand, plan.orders_unplaced);
 }
 
 }  // namespace
@@ -233,10 +234,11 @@ void calibrate(Model& m) {
     // As in firms::produce_chunk: institutions buy their inputs like firms do.
     fs.regional_inputs[f] = sec.regional_sourcing * fs.inputs[f];
   }
-  std::vector<double> households(fs.size(), 0.0), orders;
+  std::vector<double> households(fs.size(), 0.0);
   household_demand(m, g, household_incomes(m), households, m.purchase_plan.households_regional,
                    m.purchase_plan.households_elsewhere);
-  place_orders(m, orders);
+  place_orders(m);
+  const std::vector<double>& orders = fs.order_demand;
   // Exports close the gap between each firm's full-employment output and its domestic
   // demand (where domestic demand exceeds capacity the firm starts with excess demand).
   m.export_base.assign(ns, 0.0);
@@ -257,7 +259,6 @@ void calibrate(Model& m) {
   for (size_t f = 0; f < fs.size(); ++f)
     if (fs.alive[f] && !(fs.kind[f] & k_institution))
       m.household_base[fs.zone[f] * ns + fs.sector[f]] += households[f];
-  fs.order_demand = orders;
   set_demand(m, g, households);
 }
 
@@ -265,7 +266,7 @@ void compute_demand(Model& m) {
   auto& fs = m.firms;
   const Groups g = group_firms(m);
   const Incomes in = household_incomes(m);
-  std::vector<double> households(fs.size(), 0.0), orders;
+  std::vector<double> households(fs.size(), 0.0);
   PurchasePlans& plan = m.purchase_plan;
   if (m.household_feedback) {
     household_demand(m, g, in, households, plan.households_regional, plan.households_elsewhere);
@@ -280,8 +281,7 @@ void compute_demand(Model& m) {
           m.household_base[cell];
     }
   }
-  place_orders(m, orders);
-  fs.order_demand = orders;
+  place_orders(m);
   set_demand(m, g, households);
 }
 
