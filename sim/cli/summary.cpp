@@ -60,11 +60,19 @@ std::string economy_table(const output::Results& r, const std::vector<std::strin
   const auto& tight = need(r, "/labour/tightness");
   const auto& in = need(r, "/labour/in_commuters");
   const auto& outc = need(r, "/labour/out_commuters");
+  // Tightness is what is left after each month's matching: noisy month to month, so the
+  // first and the last year's averages.
+  auto year_mean = [](const std::vector<double>& v, bool last) {
+    const size_t n = std::min<size_t>(12, v.size());
+    double sum = 0.0;
+    for (size_t i = 0; i < n; ++i) sum += last ? v[v.size() - 1 - i] : v[i];
+    return n > 0 ? sum / static_cast<double>(n) : 0.0;
+  };
   out += fmt::format(
-      "tightness (vacancies per unemployed) {:.2f} -> {:.2f}; in-commuters {:.0f} -> {:.0f}; "
-      "out-commuters {:.0f} -> {:.0f}\n",
-      tight.values.front(), tight.values.back(), in.values.front(), in.values.back(),
-      outc.values.front(), outc.values.back());
+      "tightness (vacancies left per unemployed, yearly mean) {:.3f} -> {:.3f}; in-commuters "
+      "{:.0f} -> {:.0f}; out-commuters {:.0f} -> {:.0f}\n",
+      year_mean(tight.values, false), year_mean(tight.values, true), in.values.front(),
+      in.values.back(), outc.values.front(), outc.values.back());
   return out;
 }
 
