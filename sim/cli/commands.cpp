@@ -368,9 +368,10 @@ int multiplier(const MultiplierOptions& opt) {
       "  value-added and job ratios and household spending in the first month (no shortages).\n"
       "agent-based: changes over the last simulated year of paired runs (same seed and\n"
       "  replication, with and without the extra demand from the second year on), divided by\n"
-      "  the extra demand; mean +- standard error over {} replication(s). Below the\n"
-      "  input-output values where firms lack staff or capacity or hire it away from other\n"
-      "  regional firms, and (type II) where new jobs replace benefits rather than add income.\n",
+      "  the extra demand; mean +- standard error over {} replication(s). They fall below\n"
+      "  the input-output values where firms lack staff or capacity (exports served below 1)\n"
+      "  or hire staff away from other regional firms; type II also moves with benefits that\n"
+      "  new jobs replace (down) and with wages that a tighter labour market raises (up).\n",
       reps);
   return 0;
 }
