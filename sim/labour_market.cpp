@@ -11,6 +11,10 @@
 #include <limits>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "sim/model.hpp"
 #include "sim/sampling.hpp"
 
@@ -42,6 +46,7 @@ enum Purpose : std::uint64_t {
   k_on_the_job = 2,       ///< which employed residents of an id block search this month
   k_outside_seekers = 4,  ///< rounding of an external zone's seekers
   k_job_length = 5,       ///< an outside worker's job duration (and origin, education)
+  k_screening = 6,        ///< how many of a seeker's applications pass, every round of a month
   k_initial = 0x80,       ///< or-ed into the purpose during the initial matching
 };
 constexpr std::uint64_t k_outside_seeker_key = std::uint64_t{1} << 40;
@@ -98,14 +103,16 @@ struct Opening {
 struct Application {
   std::uint32_t opening = k_none;
   std::uint32_t ticket = 0;
-  double score = 0.0;  ///< the employer's view: the applicant's fit for the job's level
+  double score = 0.0;        ///< the employer's view: the applicant's fit for the job's level
+  std::uint32_t seeker = 0;  ///< position among the round's active seekers
 };
 
 /// An application as the employer ranks it.
 struct Rank {
   double score;
   std::uint32_t ticket;
-  std::uint32_t app;
+  std::uint32_t app;     ///< application number (see Market::apply_all)
+  std::uint32_t seeker;  ///< position among the round's active seekers
 };
 
 /// One slot of an alias table: the slot's own item below the threshold, else its alias.
@@ -129,7 +136,7 @@ std::uint64_t zero_bytes(std::uint64_t x) {
 }
 
 /// Appends the indices in [b, e) of alive unemployed persons to `out` (in order) and
-/// returns the number of alive employed ones; eight persons per step.
+/// returns the number of alive employed ones; sixteen (SSE2) or eight persons per step.
 std::int64_t scan_statuses(const PersonStore& ps, size_t b, size_t e,
                            std::vector<std::uint32_t>& out) {
   constexpr std::uint64_t ones = 0x0101010101010101ull;
@@ -137,13 +144,45 @@ std::int64_t scan_statuses(const PersonStore& ps, size_t b, size_t e,
   const auto employed = static_cast<std::uint64_t>(Status::employed);
   std::int64_t working = 0;
   size_t i = b;
+#if defined(__SSE2__)
+  // Sixteen persons per step: byte compares, the unemployed as a bit mask, the employed
+  // counted per byte lane (flushed before a lane can overflow).
+  {
+    const __m128i want_idle = _mm_set1_epi8(static_cast<char>(unemployed));
+    const __m128i want_work = _mm_set1_epi8(static_cast<char>(employed));
+    const __m128i zero = _mm_setzero_si128();
+    __m128i lanes = zero;
+    int steps = 0;
+    for (; i + 16 <= e; i += 16) {
+      const __m128i st = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&ps.status[i]));
+      const __m128i dead =
+          _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&ps.alive[i])), zero);
+      auto idle = static_cast<std::uint32_t>(
+          _mm_movemask_epi8(_mm_andnot_si128(dead, _mm_cmpeq_epi8(st, want_idle))));
+      lanes = _mm_sub_epi8(lanes, _mm_andnot_si128(dead, _mm_cmpeq_epi8(st, want_work)));
+      if (++steps == 255) {
+        const __m128i sums = _mm_sad_epu8(lanes, zero);
+        working += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+        lanes = zero;
+        steps = 0;
+      }
+      for (; idle; idle &= idle - 1)
+        out.push_back(static_cast<std::uint32_t>(i + std::countr_zero(idle)));
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, zero);
+    working += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+  }
+#endif
   for (; i + 8 <= e; i += 8) {
     std::uint64_t status, alive;
     std::memcpy(&status, &ps.status[i], 8);
     std::memcpy(&alive, &ps.alive[i], 8);
     const std::uint64_t live = zero_bytes(alive) ^ (ones << 7);  // alive is 0 or 1
     std::uint64_t idle = zero_bytes(status ^ (ones * unemployed)) & live;
-    working += std::popcount(zero_bytes(status ^ (ones * employed)) & live);
+    // Count of the marked bytes (high bits) without a popcount instruction: the bytes of
+    // mask >> 7 are 0 or 1, and the product adds them up in the top byte.
+    working += static_cast<std::int64_t>(
+        (((zero_bytes(status ^ (ones * employed)) & live) >> 7) * ones) >> 56);
     for (; idle; idle &= idle - 1)
       out.push_back(static_cast<std::uint32_t>(i + std::countr_zero(idle) / 8));
   }
@@ -155,18 +194,113 @@ std::int64_t scan_statuses(const PersonStore& ps, size_t b, size_t e,
   return working;
 }
 
+/// The market's work buffers. They carry no state from one month to the next, only
+/// their memory: a Model keeps them in its labour-market workspace.
+struct Buffers {
+  std::vector<Seeker> seekers;
+  /// P(at most k of a seeker's applications pass the screening), k = 0..applications - 1.
+  std::vector<double> passes_cdf_;
+  /// Per seeker and round: how many of its applications pass the screening.
+  std::vector<std::uint8_t> passes_;
+  std::vector<double> decay_;         ///< exp(-time sensitivity x expected minutes) per pair
+  std::vector<double> commute_cost_;  ///< generalised commuting cost per month per pair
+  std::vector<double> minutes_;       ///< expected minutes per pair
+  std::vector<Opening> openings_;
+  std::vector<std::uint32_t> cell_of_;  ///< per opening, until index_cells
+  std::vector<std::uint32_t> cell_begin_;
+  std::vector<std::uint16_t> cell_zone_;
+  std::vector<std::uint8_t> cell_level_;
+  std::vector<double> cell_wage_;  ///< wage relative to the average position's
+  // Per round.
+  std::vector<double> cell_total_;  ///< open positions per cell
+  std::vector<CellSlots> cell_slots_;
+  std::vector<Alias> open_table_;  ///< per cell (cell_slots_): its openings by vacancies
+  std::vector<std::uint32_t> row_begin_, row_count_;  ///< per (origin, education): its cells
+  std::vector<Alias> row_table_;
+  std::vector<double> row_total_;
+  std::vector<std::uint32_t> open_cells_;  ///< cells with open positions this round
+  std::vector<std::uint32_t> active_;      ///< seekers still looking, in seeker order
+  /// Per chunk of active seekers: their applications this round, in seeker order.
+  std::vector<std::vector<Application>> app_buckets_;
+  std::vector<std::uint32_t> app_offset_;  ///< per chunk: number of its first application
+  std::vector<std::uint8_t> app_count_;    ///< per active seeker: applications made
+  std::vector<std::uint32_t> app_first_;   ///< per active seeker: its first, in its bucket
+  std::vector<std::uint32_t> by_opening_begin_, fill_;  ///< the counting sort by opening
+  std::vector<Rank> ranks_;
+  std::vector<Opening> sorted_;  ///< work list of index_cells
+  /// Per chunk of persons: the unemployed, the on-the-job searchers, their seekers.
+  struct Part {
+    std::vector<std::uint32_t> idle, picked;
+    std::vector<Seeker> seekers;
+    std::int64_t working = 0;
+  };
+  std::vector<Part> parts_;
+  /// Per chunk of firms: their openings and the openings' cells.
+  std::vector<std::pair<std::vector<Opening>, std::vector<std::uint32_t>>> firm_parts_;
+  using Levels64 = std::array<std::int64_t, k_education_levels>;
+  std::vector<Levels64> firm_positions_;  ///< per chunk of firms: positions by level
+  std::vector<std::uint8_t> offered_;
+  std::vector<std::uint32_t> accepted_;
+  std::vector<Mode> mode_;
+  std::vector<double> job_months_;  ///< per active seeker hired from outside
+  struct Hired {
+    std::uint32_t person;
+    Mode mode;
+    bool was_unemployed;
+  };
+  std::vector<Hired> hired_;           ///< residents hired this month, for finish_hires
+  std::vector<std::uint32_t> hiring_;  ///< active seekers hired this round, in order
+
+  /// Empties every buffer (keeping its memory); chunk lists keep theirs inside.
+  void clear() {
+    seekers.clear(), passes_cdf_.clear(), passes_.clear(), decay_.clear(), commute_cost_.clear();
+    minutes_.clear(), openings_.clear(), cell_of_.clear(), cell_begin_.clear();
+    cell_zone_.clear(), cell_level_.clear(), cell_wage_.clear(), cell_total_.clear();
+    firm_positions_.clear();
+    cell_slots_.clear(), open_table_.clear(), row_begin_.clear(), row_count_.clear();
+    row_table_.clear(), row_total_.clear(), open_cells_.clear(), active_.clear();
+    app_offset_.clear(), app_count_.clear(), app_first_.clear(), by_opening_begin_.clear();
+    fill_.clear(), ranks_.clear(), sorted_.clear(), offered_.clear();
+    accepted_.clear(), mode_.clear();
+    job_months_.clear(), hired_.clear(), hiring_.clear();
+  }
+};
+
+}  // namespace
+
+/// Kept by the Model between months (see Model::labour_workspace).
+struct Workspace {
+  Buffers buffers;
+};
+
+namespace {
+
+void delete_workspace(Workspace* w) {
+  delete w;
+}
+
+Workspace& workspace(Model& m) {
+  if (!m.labour_workspace) m.labour_workspace = {new Workspace, &delete_workspace};
+  return *m.labour_workspace;
+}
+
 /// One month's (or the initial) market: openings grouped in cells (regional: zone,
 /// sector, level; external: zone, level), the seekers, and the rounds.
-class Market {
+class Market : public Buffers {
  public:
+  /// Takes the workspace's buffers (emptied, capacity kept) and gives them back.
   Market(Model& m, std::int32_t now, bool initial);
+  ~Market();
+  Market(const Market&) = delete;
+  Market& operator=(const Market&) = delete;
   /// The month's resident seekers: every unemployed resident, employed residents
   /// without a job, and the employed who search on the job this month; also counts the
   /// residents' jobs in the external zones.
   void gather_residents();
   /// The employed residents, all to be placed (initial matching).
   void gather_employed();
-  /// Every alive firm's vacancies become openings.
+  /// Every alive firm's vacancies become openings; also sets the level mix of the
+  /// region's positions and the wages relative to the average (needed from here on).
   void add_firms();
   /// Initial matching: openings in each external zone for the residents, jobs x scale x
   /// `share` by the region's level mix.
@@ -183,8 +317,14 @@ class Market {
   /// Workers of the external zones who apply to the region this month (after
   /// refresh_weights).
   void gather_outside();
+  /// How many of each seeker's applications pass the employer's screening, every round
+  /// of the month (after the seekers are gathered; not needed without screening).
+  void draw_passes();
   /// One round of applications, offers and acceptances; returns the hires.
   std::int64_t round(int r);
+  /// The hired residents' own updates (commute mode; status and labour schedule of the
+  /// formerly unemployed), queued by the rounds: nothing in the rounds reads them.
+  void finish_hires();
   /// Employed residents still without a job take one in the nearest external zone.
   void place_rest_outside();
   /// Creates outside workers for every regional vacancy left (initial matching).
@@ -192,60 +332,51 @@ class Market {
   /// Regional vacancies still open among the openings.
   std::int64_t regional_vacancies_left() const;
 
-  std::vector<Seeker> seekers;
   std::int64_t unemployed = 0;  ///< unemployed residents, kept current by the hires
 
  private:
   std::uint64_t purpose(std::uint64_t p) const { return initial_ ? (p | k_initial) : p; }
   size_t zi(int o, int d) const { return static_cast<size_t>(o) * zones_ + d; }
-  double screening_ = 1.0;  ///< share of applications passing the employer's screening
+  double screening_ = 1.0;      ///< share of applications passing the employer's screening
+  bool weights_fresh_ = false;  ///< the search weights reflect the current vacancies
   double fit(int education, int level) const {
     return education == level ? 1.0 : 1.0 - 0.5 * penalty_;
   }
   void apply_all(const std::vector<std::uint32_t>& active, int r);
   /// Vose's alias method over the weights of table[b..e) (in `threshold`, summing to
   /// `total`, items in `self`): a draw then takes one comparison.
-  void build_alias(std::vector<Alias>& table, std::uint32_t b, std::uint32_t e, double total);
-  void hire(Seeker& s, Opening& o, Mode mode);
-  void new_outside_worker(int external, int education, int level, size_t f, Rng& rng, Mode mode);
+  static void build_alias(std::vector<Alias>& table, std::uint32_t b, std::uint32_t e, double total,
+                          std::vector<std::uint32_t>& small, std::vector<std::uint32_t>& large);
+  /// The employer's side of a hire, in seeker order; the hired resident's own updates
+  /// (mode, status) are queued in hired_ for finish_hires.
+  void hire(const Seeker& s, Opening& o, Mode mode, double job_months);
+  /// Creates an outside worker holding a job of `level` at firm f for `months` (drawn
+  /// with the quit rate).
+  void new_outside_worker(int external, int education, int level, size_t f, double months,
+                          Mode mode);
+  /// How long a new outside worker's job lasts: exponential with the quit rate, at least
+  /// one month (the draw `rng` gives).
+  double job_months(Rng& rng) const;
 
   Model& m_;
   std::int32_t now_;
   bool initial_;
   int nz_, ne_, zones_, ns_;
   int applications_;
+  int rounds_ = 1;
   double time_sensitivity_, penalty_;
   double mean_wage_all_ = 1.0;
   std::array<double, k_education_levels> level_mix_{}, level_wage_{}, education_mix_{};
-  std::vector<double> decay_;         ///< exp(-time sensitivity x expected minutes) per pair
-  std::vector<double> commute_cost_;  ///< generalised commuting cost per month per pair
-  std::vector<double> minutes_;       ///< expected minutes per pair
-  double growth_ = 1.0;               ///< external markets' size relative to the start
+  double growth_ = 1.0;  ///< external markets' size relative to the start
   // Cells: regional (zone, sector, level), then external (zone, level).
   int cells_ = 0, regional_cells_ = 0;
-  std::vector<Opening> openings_;
-  std::vector<std::uint32_t> cell_of_;  ///< per opening, until index_cells
-  std::vector<std::uint32_t> cell_begin_;
-  std::vector<std::uint16_t> cell_zone_;
-  std::vector<std::uint8_t> cell_level_;
-  std::vector<double> cell_wage_;  ///< wage relative to the average position's
-  // Per round.
-  std::vector<double> cell_total_;  ///< open positions per cell
-  std::vector<CellSlots> cell_slots_;
-  std::vector<Alias> open_table_;         ///< per cell (cell_slots_): its openings by vacancies
-  std::vector<std::uint32_t> row_begin_;  ///< per (origin, education): its cells by weight
-  std::vector<Alias> row_table_;
-  std::vector<double> row_total_;
-  std::vector<std::uint32_t> small_, large_;  ///< work lists of the alias construction
-  std::vector<Application> apps_;
-  std::vector<std::uint8_t> offered_;
-  std::vector<std::uint32_t> by_opening_begin_;
-  std::vector<Rank> ranks_;
-  std::vector<std::uint32_t> accepted_;
-  std::vector<Mode> mode_;
+  Workspace& ws_;
 };
 
-Market::Market(Model& m, std::int32_t now, bool initial) : m_(m), now_(now), initial_(initial) {
+Market::Market(Model& m, std::int32_t now, bool initial)
+    : m_(m), now_(now), initial_(initial), ws_(workspace(m)) {
+  static_cast<Buffers&>(*this) = std::move(ws_.buffers);
+  Buffers::clear();
   const Scenario& sc = m.scenario();
   nz_ = m.internal_zones();
   ne_ = static_cast<int>(sc.external_zones.size());
@@ -253,10 +384,23 @@ Market::Market(Model& m, std::int32_t now, bool initial) : m_(m), now_(now), ini
   ns_ = static_cast<int>(sc.sectors.size());
   const auto& lm = sc.labour_market;
   applications_ = std::max(1, static_cast<int>(std::lround(lm.applications.value)));
+  rounds_ =
+      initial ? k_initial_max_rounds : std::max(1, static_cast<int>(std::lround(lm.rounds.value)));
   time_sensitivity_ = lm.time_sensitivity;
   penalty_ = lm.overqualification_penalty;
   // The initial matching places the employed of the starting state: no screening.
   screening_ = initial ? 1.0 : lm.screening_pass.value;
+  {
+    // Binomial(applications, screening_) distribution function.
+    const int n = applications_;
+    const double q = std::clamp(screening_, 0.0, 1.0);
+    double pk = std::pow(1.0 - q, n), sum = 0.0;  // P(K = 0)
+    for (int k = 0; k < n; ++k) {
+      sum += pk;
+      passes_cdf_.push_back(sum);
+      pk *= q < 1.0 ? static_cast<double>(n - k) / static_cast<double>(k + 1) * q / (1.0 - q) : 0.0;
+    }
+  }
   const Commuting& c = m.commuting;
   const size_t pairs = static_cast<size_t>(zones_) * zones_;
   decay_.resize(pairs), commute_cost_.resize(pairs), minutes_.resize(pairs);
@@ -267,23 +411,7 @@ Market::Market(Model& m, std::int32_t now, bool initial) : m_(m), now_(now), ini
       decay_[zi(o, d)] = std::exp(-time_sensitivity_ * c.expected_minutes(o, d));
       commute_cost_[zi(o, d)] = trips * c.expected_cost(o, d);
     }
-  // The region's positions by level (filled and open) give the level mix of the
-  // external openings; wages are relative to the average position's wage.
-  std::array<double, k_education_levels> positions{};
-  const auto& fs = m.firms;
-  for (size_t f = 0; f < fs.size(); ++f)
-    if (fs.alive[f])
-      for (int l = 0; l < k_education_levels; ++l)
-        positions[l] += fs.employees[f][l] + fs.vacancies[f][l];
-  double total = 0.0;
-  for (double x : positions) total += x;
-  mean_wage_all_ = 0.0;
-  for (int l = 0; l < k_education_levels; ++l) {
-    level_mix_[l] = total > 0.0 ? positions[l] / total : 1.0 / k_education_levels;
-    level_wage_[l] = m.mean_wage(l);
-    mean_wage_all_ += level_mix_[l] * level_wage_[l];
-  }
-  if (!(mean_wage_all_ > 0.0)) mean_wage_all_ = 1.0;
+  for (int l = 0; l < k_education_levels; ++l) level_wage_[l] = m.mean_wage(l);
   // Workers of the external zones: the internal zones' average education mix.
   for (const auto& z : sc.zones)
     for (int l = 0; l < k_education_levels; ++l)
@@ -293,88 +421,36 @@ Market::Market(Model& m, std::int32_t now, bool initial) : m_(m), now_(now), ini
   cells_ = regional_cells_ + ne_ * k_education_levels;
   cell_zone_.resize(static_cast<size_t>(cells_));
   cell_level_.resize(static_cast<size_t>(cells_));
-  cell_wage_.resize(static_cast<size_t>(cells_));
   for (int z = 0; z < nz_; ++z)
     for (int s = 0; s < ns_; ++s)
       for (int l = 0; l < k_education_levels; ++l) {
         const size_t cell = (static_cast<size_t>(z) * ns_ + s) * k_education_levels + l;
         cell_zone_[cell] = static_cast<std::uint16_t>(z);
         cell_level_[cell] = static_cast<std::uint8_t>(l);
-        cell_wage_[cell] = m.wage(s, l) / mean_wage_all_;
       }
   for (int e = 0; e < ne_; ++e)
     for (int l = 0; l < k_education_levels; ++l) {
       const size_t cell = static_cast<size_t>(regional_cells_) + e * k_education_levels + l;
       cell_zone_[cell] = static_cast<std::uint16_t>(nz_ + e);
       cell_level_[cell] = static_cast<std::uint8_t>(l);
-      cell_wage_[cell] = level_wage_[l] / mean_wage_all_;
     }
   // The external zones' job markets and labour pools grow at a given rate.
   growth_ = std::pow(1.0 + static_cast<double>(lm.external_growth),
                      static_cast<double>(now - m.first_month()) / 12.0);
 }
 
+Market::~Market() {
+  ws_.buffers = std::move(static_cast<Buffers&>(*this));
+}
+
 void Market::gather_residents() {
   const auto& ps = m_.persons;
+  const auto& fs = m_.firms;
   std::int64_t with_job = 0;
   for (const Municipality& mu : m_.municipalities)
     for (std::int64_t n : mu.jobs_by_zone) with_job += n;
 
-  // Unemployed residents: a scan in index order (= id order), eight persons at a time.
-  const size_t chunks = m_.chunk_count(ps.size());
-  std::vector<std::vector<std::uint32_t>> part(chunks);
-  std::vector<std::int64_t> employed(chunks, 0);
-  m_.for_chunks(ps.size(), [&](size_t c, size_t b, size_t e) {
-    employed[c] = scan_statuses(ps, b, e, part[c]);
-  });
-  const auto k_unemployed = static_cast<std::uint8_t>(Status::unemployed);
   const auto k_employed = static_cast<std::uint8_t>(Status::employed);
-  std::vector<std::uint32_t> idle;
-  std::int64_t working = 0;
-  for (size_t c = 0; c < chunks; ++c) {
-    idle.insert(idle.end(), part[c].begin(), part[c].end());
-    working += employed[c];
-  }
-  unemployed += static_cast<std::int64_t>(idle.size());
-  if (working > with_job) {
-    // Someone is employed without a job (not expected: jobs come from this market);
-    // they look for one like the unemployed. A second scan finds them.
-    for (size_t i = 0; i < ps.size(); ++i)
-      if (ps.alive[i] && ps.status[i] == k_employed && ps.job_zone[i] == PersonStore::k_no_job_zone)
-        idle.push_back(static_cast<std::uint32_t>(i));
-    std::sort(idle.begin(), idle.end());
-  }
-
-  // On-the-job search: each employed resident searches this month with probability p,
-  // independently, drawn as a Bernoulli process over the person ids, block by block:
-  // geometric gaps between searchers from the block's own counter-based draw (the same
-  // probabilities as one draw per person, at a fraction of the draws).
-  const double p = m_.scenario().labour_market.on_the_job_search;
-  const std::uint32_t ids = m_.next_person_id;
-  const size_t blocks = (static_cast<size_t>(ids) + k_id_block - 1) / k_id_block;
-  std::vector<std::vector<std::uint32_t>> picked(blocks);
-  if (p > 0.0) {
-    const double log_stay = p < 1.0 ? std::log1p(-p) : -1.0;
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, blocks, 8), [&](const auto& range) {
-      for (size_t blk = range.begin(); blk < range.end(); ++blk) {
-        Rng rng = draw(m_, k_on_the_job, blk, 0, now_);
-        const std::uint64_t first = blk * k_id_block;
-        const std::uint64_t last = std::min<std::uint64_t>(first + k_id_block, ids);
-        for (std::uint64_t id = first;; ++id) {
-          if (p < 1.0)
-            id += static_cast<std::uint64_t>(std::floor(std::log(rng.uniform()) / log_stay));
-          if (id >= last) break;
-          const std::uint32_t i = m_.person_index(static_cast<std::uint32_t>(id));
-          if (i != k_none && ps.alive[i] && ps.status[i] == k_employed &&
-              ps.job_zone[i] != PersonStore::k_no_job_zone)
-            picked[blk].push_back(i);
-        }
-      }
-    });
-  }
-
-  // Both lists are in id order: merge them into the seekers.
-  const auto& fs = m_.firms;
   auto resident = [&](std::uint32_t i, Kind kind) {
     Seeker s;
     s.key = ps.id[i];
@@ -393,17 +469,100 @@ void Market::gather_residents() {
     }
     return s;
   };
-  size_t a = 0;
-  for (const auto& movers : picked)
-    for (std::uint32_t i : movers) {
-      for (; a < idle.size() && idle[a] < i; ++a)
-        seekers.push_back(resident(
-            idle[a], ps.status[idle[a]] == k_unemployed ? Kind::unemployed : Kind::placing));
-      seekers.push_back(resident(i, Kind::on_the_job));
+
+  // One pass per chunk of persons, in index order (= id order): the unemployed by a scan
+  // of eight persons at a time, the on-the-job searchers of the chunk's ids, and their
+  // seekers, merged in id order. On-the-job search: each employed resident searches this
+  // month with probability p, independently, drawn as a Bernoulli process over the
+  // person ids, block by block: geometric gaps between searchers from the block's own
+  // counter-based draw (the same probabilities as one draw per person, at a fraction of
+  // the draws). A chunk draws the blocks its ids fall in and keeps its own ids, so the
+  // searchers do not depend on the chunking.
+  const double p = m_.scenario().labour_market.on_the_job_search;
+  const double log_stay = p < 1.0 ? std::log1p(-p) : -1.0;
+  const std::uint32_t ids = m_.next_person_id;
+  const size_t chunks = m_.chunk_count(ps.size());
+  if (parts_.size() < chunks) parts_.resize(chunks);
+  m_.for_chunks(ps.size(), [&](size_t c, size_t b, size_t e) {
+    Part& part = parts_[c];
+    part.seekers.clear();
+    part.idle.clear();
+    part.picked.clear();
+    part.working = scan_statuses(ps, b, e, part.idle);
+    if (p > 0.0 && b < e) {
+      const std::uint32_t lo = ps.id[b], hi = ps.id[e - 1];
+      const std::uint32_t* id_begin = ps.id.data() + b;
+      const std::uint32_t* id_end = ps.id.data() + e;
+      const std::uint32_t* at = id_begin;
+      for (std::uint64_t blk = lo / k_id_block; blk <= hi / k_id_block; ++blk) {
+        Rng rng = draw(m_, k_on_the_job, blk, 0, now_);
+        const std::uint64_t first = blk * k_id_block;
+        const std::uint64_t last = std::min<std::uint64_t>(first + k_id_block, ids);
+        for (std::uint64_t id = first;; ++id) {
+          if (p < 1.0)
+            id += static_cast<std::uint64_t>(std::floor(std::log(rng.uniform()) / log_stay));
+          if (id >= last || id > hi) break;
+          if (id < lo) continue;
+          // The searchers are about 1/p ids apart: a forward walk over the chunk's ids
+          // (sequential, one branch miss) beats a binary search.
+          while (at != id_end && *at < id) ++at;
+          if (at == id_end || *at != id) continue;
+          const auto i = static_cast<std::uint32_t>(at - ps.id.data());
+          if (ps.alive[i] && ps.status[i] == k_employed) {
+            // Their jobs are scattered records: fetched now, used below.
+            __builtin_prefetch(&ps.job_zone[i]);
+            __builtin_prefetch(&ps.employer[i]);
+            __builtin_prefetch(&ps.job_level[i]);
+            __builtin_prefetch(&ps.zone[i]);
+            __builtin_prefetch(&ps.education[i]);
+            part.picked.push_back(i);
+          }
+        }
+      }
+      // Employed residents without a job (see below) do not search on the job.
+      part.picked.erase(std::remove_if(part.picked.begin(), part.picked.end(),
+                                       [&](std::uint32_t i) {
+                                         return ps.job_zone[i] == PersonStore::k_no_job_zone;
+                                       }),
+                        part.picked.end());
+      for (std::uint32_t i : part.picked) {
+        const std::uint32_t f = m_.firm_index(ps.employer[i]);
+        if (f != k_none) __builtin_prefetch(&fs.sector[f]);
+      }
     }
-  for (; a < idle.size(); ++a)
-    seekers.push_back(
-        resident(idle[a], ps.status[idle[a]] == k_unemployed ? Kind::unemployed : Kind::placing));
+    // Both lists are in index order: merge them into the chunk's seekers.
+    size_t a = 0;
+    for (std::uint32_t i : part.picked) {
+      for (; a < part.idle.size() && part.idle[a] < i; ++a)
+        part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+      part.seekers.push_back(resident(i, Kind::on_the_job));
+    }
+    for (; a < part.idle.size(); ++a)
+      part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+  });
+  std::int64_t working = 0;
+  size_t total = seekers.size();
+  for (size_t c = 0; c < chunks; ++c) {
+    working += parts_[c].working;
+    unemployed += static_cast<std::int64_t>(parts_[c].idle.size());
+    total += parts_[c].seekers.size();
+  }
+  seekers.reserve(total);
+  for (size_t c = 0; c < chunks; ++c)
+    seekers.insert(seekers.end(), parts_[c].seekers.begin(), parts_[c].seekers.end());
+  if (working > with_job) {
+    // Someone is employed without a job (not expected: jobs come from this market);
+    // they look for one like the unemployed, in id order among the others. A second scan
+    // finds them.
+    std::vector<Seeker> placing;
+    for (size_t i = 0; i < ps.size(); ++i)
+      if (ps.alive[i] && ps.status[i] == k_employed && ps.job_zone[i] == PersonStore::k_no_job_zone)
+        placing.push_back(resident(static_cast<std::uint32_t>(i), Kind::placing));
+    std::vector<Seeker> merged(seekers.size() + placing.size());
+    std::merge(seekers.begin(), seekers.end(), placing.begin(), placing.end(), merged.begin(),
+               [](const Seeker& x, const Seeker& y) { return x.key < y.key; });
+    seekers.swap(merged);
+  }
 }
 
 void Market::gather_employed() {
@@ -424,23 +583,68 @@ void Market::gather_employed() {
 }
 
 void Market::add_firms() {
+  static_assert(sizeof(FirmStore::Levels) == 2 * sizeof(std::uint64_t));
   const auto& fs = m_.firms;
-  for (size_t f = 0; f < fs.size(); ++f) {
-    if (!fs.alive[f]) continue;
-    for (int l = 0; l < k_education_levels; ++l) {
-      if (fs.vacancies[f][l] <= 0) continue;
-      Opening o;
-      o.firm = static_cast<std::uint32_t>(f);
-      o.tie = fs.id[f];
-      o.wage = m_.wage(fs.sector[f], l);
-      o.vacancies = fs.vacancies[f][l];
-      o.zone = fs.zone[f];
-      o.level = static_cast<std::uint8_t>(l);
-      openings_.push_back(o);
-      cell_of_.push_back(static_cast<std::uint32_t>(
-          (static_cast<size_t>(fs.zone[f]) * ns_ + fs.sector[f]) * k_education_levels + l));
+  // Chunks of firms in parallel, then appended in firm order.
+  const size_t chunks = m_.chunk_count(fs.size());
+  if (firm_parts_.size() < chunks) firm_parts_.resize(chunks);
+  if (firm_positions_.size() < chunks) firm_positions_.resize(chunks);
+  m_.for_chunks(fs.size(), [&](size_t c, size_t b, size_t e) {
+    auto& [opens, cells] = firm_parts_[c];
+    opens.clear();
+    cells.clear();
+    Levels64& positions = firm_positions_[c];
+    positions = {};
+    for (size_t f = b; f < e; ++f) {
+      if (!fs.alive[f]) continue;
+      for (int l = 0; l < k_education_levels; ++l)
+        positions[l] += fs.employees[f][l] + fs.vacancies[f][l];
+      // Most firms have nothing open: one test of the four levels at once.
+      std::uint64_t v[2];
+      std::memcpy(v, fs.vacancies[f].data(), sizeof v);
+      if ((v[0] | v[1]) == 0) continue;
+      for (int l = 0; l < k_education_levels; ++l) {
+        if (fs.vacancies[f][l] <= 0) continue;
+        Opening o;
+        o.firm = static_cast<std::uint32_t>(f);
+        o.tie = fs.id[f];
+        o.wage = m_.wage(fs.sector[f], l);
+        o.vacancies = fs.vacancies[f][l];
+        o.zone = fs.zone[f];
+        o.level = static_cast<std::uint8_t>(l);
+        opens.push_back(o);
+        cells.push_back(static_cast<std::uint32_t>(
+            (static_cast<size_t>(fs.zone[f]) * ns_ + fs.sector[f]) * k_education_levels + l));
+      }
     }
+  });
+  Levels64 positions{};
+  for (size_t c = 0; c < chunks; ++c) {
+    openings_.insert(openings_.end(), firm_parts_[c].first.begin(), firm_parts_[c].first.end());
+    cell_of_.insert(cell_of_.end(), firm_parts_[c].second.begin(), firm_parts_[c].second.end());
+    for (int l = 0; l < k_education_levels; ++l) positions[l] += firm_positions_[c][l];
   }
+  // The region's positions by level (filled and open) give the level mix of the
+  // external openings; wages are relative to the average position's wage.
+  double total = 0.0;
+  for (std::int64_t x : positions) total += static_cast<double>(x);
+  mean_wage_all_ = 0.0;
+  for (int l = 0; l < k_education_levels; ++l) {
+    level_mix_[l] =
+        total > 0.0 ? static_cast<double>(positions[l]) / total : 1.0 / k_education_levels;
+    mean_wage_all_ += level_mix_[l] * level_wage_[l];
+  }
+  if (!(mean_wage_all_ > 0.0)) mean_wage_all_ = 1.0;
+  cell_wage_.resize(static_cast<size_t>(cells_));
+  for (int z = 0; z < nz_; ++z)
+    for (int s = 0; s < ns_; ++s)
+      for (int l = 0; l < k_education_levels; ++l)
+        cell_wage_[(static_cast<size_t>(z) * ns_ + s) * k_education_levels + l] =
+            m_.wage(s, l) / mean_wage_all_;
+  for (int e = 0; e < ne_; ++e)
+    for (int l = 0; l < k_education_levels; ++l)
+      cell_wage_[static_cast<size_t>(regional_cells_) + e * k_education_levels + l] =
+          level_wage_[l] / mean_wage_all_;
 }
 
 void Market::add_external_initial(double share) {
@@ -497,88 +701,103 @@ void Market::index_cells() {
   for (std::uint32_t c : cell_of_) ++cell_begin_[c + 1];
   for (int c = 0; c < cells_; ++c) cell_begin_[c + 1] += cell_begin_[c];
   std::vector<std::uint32_t> fill(cell_begin_.begin(), cell_begin_.end() - 1);
-  std::vector<Opening> sorted(openings_.size());
-  for (size_t k = 0; k < openings_.size(); ++k) sorted[fill[cell_of_[k]]++] = openings_[k];
-  openings_.swap(sorted);
+  sorted_.resize(openings_.size());
+  for (size_t k = 0; k < openings_.size(); ++k) sorted_[fill[cell_of_[k]]++] = openings_[k];
+  openings_.swap(sorted_);
   cell_of_.clear();
 }
 
-void Market::build_alias(std::vector<Alias>& table, std::uint32_t b, std::uint32_t e,
-                         double total) {
+void Market::build_alias(std::vector<Alias>& table, std::uint32_t b, std::uint32_t e, double total,
+                         std::vector<std::uint32_t>& small, std::vector<std::uint32_t>& large) {
   const double n = static_cast<double>(e - b);
-  small_.clear();
-  large_.clear();
+  small.clear();
+  large.clear();
   for (std::uint32_t k = b; k < e; ++k) {
     Alias& a = table[k];
     a.threshold *= n / total;
     a.alias = a.self;
-    (a.threshold < 1.0 ? small_ : large_).push_back(k);
+    (a.threshold < 1.0 ? small : large).push_back(k);
   }
-  while (!small_.empty() && !large_.empty()) {
-    const std::uint32_t lo = small_.back(), hi = large_.back();
-    small_.pop_back();
+  while (!small.empty() && !large.empty()) {
+    const std::uint32_t lo = small.back(), hi = large.back();
+    small.pop_back();
     table[lo].alias = table[hi].self;
     table[hi].threshold = (table[hi].threshold + table[lo].threshold) - 1.0;
     if (table[hi].threshold < 1.0) {
-      large_.pop_back();
-      small_.push_back(hi);
+      large.pop_back();
+      small.push_back(hi);
     }
   }
   // What is left is 1 up to rounding.
-  for (std::uint32_t k : large_) table[k].threshold = 1.0;
-  for (std::uint32_t k : small_) table[k].threshold = 1.0;
+  for (std::uint32_t k : large) table[k].threshold = 1.0;
+  for (std::uint32_t k : small) table[k].threshold = 1.0;
 }
 
 void Market::refresh_weights() {
-  // Each cell's openings with vacancies, weighted by them.
-  cell_total_.assign(static_cast<size_t>(cells_), 0.0);
+  weights_fresh_ = true;
+  // Each cell's openings with vacancies, weighted by them: a cell's table sits where its
+  // openings do (cells are independent, built in parallel).
+  cell_total_.resize(static_cast<size_t>(cells_));
   cell_slots_.resize(static_cast<size_t>(cells_));
-  open_table_.clear();
-  std::vector<std::uint32_t> open_cells;
-  for (int c = 0; c < cells_; ++c) {
-    CellSlots& slots = cell_slots_[c];
-    slots.begin = static_cast<std::uint32_t>(open_table_.size());
-    slots.zone = cell_zone_[c];
-    slots.level = cell_level_[c];
-    double sum = 0.0;
-    for (std::uint32_t k = cell_begin_[c]; k < cell_begin_[c + 1]; ++k)
-      if (openings_[k].vacancies > 0) {
-        open_table_.push_back(Alias{static_cast<double>(openings_[k].vacancies), k, k});
-        sum += openings_[k].vacancies;
-      }
-    slots.count = static_cast<std::uint32_t>(open_table_.size()) - slots.begin;
-    cell_total_[c] = sum;
-    if (sum > 0.0) {
-      open_cells.push_back(static_cast<std::uint32_t>(c));
-      build_alias(open_table_, slots.begin, slots.begin + slots.count, sum);
-    }
-  }
+  open_table_.resize(openings_.size());
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, static_cast<size_t>(cells_), 64), [&](const auto& range) {
+        thread_local std::vector<std::uint32_t> small, large;
+        for (size_t c = range.begin(); c < range.end(); ++c) {
+          CellSlots& slots = cell_slots_[c];
+          slots.begin = cell_begin_[c];
+          slots.zone = cell_zone_[c];
+          slots.level = cell_level_[c];
+          double sum = 0.0;
+          std::uint32_t at = slots.begin;
+          for (std::uint32_t k = cell_begin_[c]; k < cell_begin_[c + 1]; ++k)
+            if (openings_[k].vacancies > 0) {
+              open_table_[at++] = Alias{static_cast<double>(openings_[k].vacancies), k, k};
+              sum += openings_[k].vacancies;
+            }
+          slots.count = at - slots.begin;
+          cell_total_[c] = sum;
+          if (sum > 0.0) build_alias(open_table_, slots.begin, at, sum, small, large);
+        }
+      });
+  open_cells_.clear();
+  for (int c = 0; c < cells_; ++c)
+    if (cell_total_[c] > 0.0) open_cells_.push_back(static_cast<std::uint32_t>(c));
 
   // For each origin and education, the cells it may apply to, weighted by vacancies x
   // travel decay x relative wage, over-qualified jobs at a penalty, none above one's
-  // level. Workers from external zones see only the regional cells.
+  // level. Workers from external zones see only the regional cells. Rows are
+  // independent and built in parallel, each in its own stretch of row_table_.
   const size_t rows = static_cast<size_t>(zones_) * k_education_levels;
-  row_begin_.assign(rows + 1, 0);
-  row_total_.assign(rows, 0.0);
-  row_table_.clear();
-  for (int o = 0; o < zones_; ++o)
-    for (int k = 0; k < k_education_levels; ++k) {
-      const size_t row = static_cast<size_t>(o) * k_education_levels + k;
+  const size_t stride = open_cells_.size();
+  row_begin_.resize(rows);
+  row_count_.resize(rows);
+  row_total_.resize(rows);
+  row_table_.resize(rows * stride);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, rows, 8), [&](const auto& range) {
+    for (size_t row = range.begin(); row < range.end(); ++row) {
+      thread_local std::vector<std::uint32_t> small, large;
+      const int o = static_cast<int>(row / k_education_levels);
+      const int k = static_cast<int>(row % k_education_levels);
       const int last = o < nz_ ? cells_ : regional_cells_;
+      const auto first = static_cast<std::uint32_t>(row * stride);
+      std::uint32_t at = first;
       double sum = 0.0;
-      for (std::uint32_t c : open_cells) {
+      for (std::uint32_t c : open_cells_) {
         const int l = cell_level_[c];
         if (static_cast<int>(c) >= last || l > k) continue;
         const double w = cell_total_[c] * decay_[zi(o, cell_zone_[c])] * cell_wage_[c] *
                          (l < k ? 1.0 - penalty_ : 1.0);
         if (!(w > 0.0)) continue;
         sum += w;
-        row_table_.push_back(Alias{w, c, c});
+        row_table_[at++] = Alias{w, c, c};
       }
+      row_begin_[row] = first;
+      row_count_[row] = at - first;
       row_total_[row] = sum;
-      row_begin_[row + 1] = static_cast<std::uint32_t>(row_table_.size());
-      if (sum > 0.0) build_alias(row_table_, row_begin_[row], row_begin_[row + 1], sum);
+      if (sum > 0.0) build_alias(row_table_, first, at, sum, small, large);
     }
+  });
 }
 
 void Market::gather_outside() {
@@ -616,25 +835,72 @@ void Market::gather_outside() {
   }
 }
 
-void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
+void Market::draw_passes() {
+  // Most applications fail the employer's first screening (a match of skills and person
+  // that the model does not represent otherwise): each application passes with
+  // probability screening_, independently, so the number that pass in a round is
+  // binomial(applications, screening_). One uniform draw gives a seeker's numbers for
+  // all rounds of the month: the inverse distribution function gives the first, and
+  // where the draw fell within that number's interval, rescaled, is again uniform and
+  // gives the next (a fresh draw once the intervals get narrow). Drawn for every seeker
+  // so that the numbers do not depend on who was hired in an earlier round.
   const size_t a = static_cast<size_t>(applications_);
-  apps_.assign(active.size() * a, Application{});
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, active.size(), k_grain), [&](const auto& range) {
-    for (size_t q = range.begin(); q < range.end(); ++q) {
+  const size_t rounds = static_cast<size_t>(rounds_);
+  passes_.resize(seekers.size() * rounds);
+  // Per number k: the lower end of its interval and the interval's width.
+  std::array<double, 64> low{}, width_of{};
+  for (size_t k = 0; k <= a && k < low.size(); ++k) {
+    low[k] = k == 0 ? 0.0 : passes_cdf_[k - 1];
+    width_of[k] = (k == a ? 1.0 : passes_cdf_[k]) - low[k];
+  }
+  constexpr double below_one = 1.0 - 0x1.0p-53;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, seekers.size(), k_grain), [&](const auto& range) {
+    for (size_t i = range.begin(); i < range.end(); ++i) {
+      Rng rng = draw(m_, purpose(k_screening), seekers[i].key, 0, now_);
+      double u = rng.uniform(), width = 1.0;
+      std::uint8_t* out = &passes_[i * rounds];
+      for (size_t r = 0; r < rounds; ++r) {
+        if (width < 0x1.0p-20) u = rng.uniform(), width = 1.0;
+        size_t k = 0;
+        for (size_t j = 0; j < a; ++j) k += u >= passes_cdf_[j] ? 1 : 0;
+        u = std::min((u - low[k]) / width_of[k], below_one);
+        width *= width_of[k];
+        out[r] = static_cast<std::uint8_t>(k);
+      }
+    }
+  });
+}
+
+void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
+  // The active seekers in chunks of k_grain; a chunk's applications are listed in its
+  // bucket in seeker order, seeker q's from app_first_[q] (within the bucket) on.
+  // Application numbers run over the buckets in chunk order (app_offset_).
+  const size_t a = static_cast<size_t>(applications_);
+  const size_t chunks = (active.size() + k_grain - 1) / k_grain;
+  if (app_buckets_.size() < chunks) app_buckets_.resize(chunks);
+  app_count_.resize(active.size());
+  app_first_.resize(active.size());
+  tbb::parallel_for(size_t{0}, chunks, [&](size_t chunk) {
+    std::vector<Application>& bucket = app_buckets_[chunk];
+    bucket.clear();
+    for (size_t q = chunk * k_grain; q < std::min(active.size(), (chunk + 1) * k_grain); ++q) {
+      app_count_[q] = 0;
+      app_first_[q] = static_cast<std::uint32_t>(bucket.size());
+      // Only the applications that pass the employer's first screening are made (their
+      // number was drawn for the month, see draw_passes).
+      const size_t passing =
+          screening_ < 1.0 ? passes_[static_cast<size_t>(active[q]) * rounds_ + r] : a;
+      if (passing == 0) continue;
       const Seeker& s = seekers[active[q]];
       const size_t row = static_cast<size_t>(s.origin) * k_education_levels + s.education;
       const std::uint32_t rb = row_begin_[row];
-      const std::uint32_t n = row_begin_[row + 1] - rb;
+      const std::uint32_t n = row_count_[row];
       if (n == 0) continue;
       Rng rng = draw(m_, purpose(k_apply), s.key, r, now_);
-      Application* out = &apps_[q * a];
-      for (size_t j = 0; j < a; ++j) {
+      const size_t first = bucket.size();
+      for (size_t j = 0; j < passing; ++j) {
         // A cell by the row's weights, then an opening of the cell by its vacancies
         // (alias tables: one comparison each).
-        // Most applications fail the employer's first screening (a match of skills and
-        // person that the model does not represent otherwise): decided first, so that
-        // failed ones cost one draw.
-        if (screening_ < 1.0 && rng.uniform() >= screening_) continue;
         const double u = rng.uniform(), v = rng.uniform();
         const double x = u * n;
         const std::uint32_t i = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
@@ -650,36 +916,50 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
         const std::uint32_t o = fy < oa.threshold ? oa.self : oa.alias;
         if (s.current != k_none && openings_[o].firm == s.current) continue;
         bool repeat = false;
-        for (size_t k = 0; k < j; ++k) repeat |= out[k].opening == o;
+        for (size_t k = first; k < bucket.size(); ++k) repeat |= bucket[k].opening == o;
         if (repeat) continue;
-        out[j] = Application{o, ticket(u), fit(s.education, cell.level)};
+        bucket.push_back(
+            Application{o, ticket(u), fit(s.education, cell.level), static_cast<std::uint32_t>(q)});
       }
+      app_count_[q] = static_cast<std::uint8_t>(bucket.size() - first);
     }
   });
+  app_offset_.resize(chunks + 1);
+  app_offset_[0] = 0;
+  for (size_t c = 0; c < chunks; ++c)
+    app_offset_[c + 1] = app_offset_[c] + static_cast<std::uint32_t>(app_buckets_[c].size());
 }
 
 std::int64_t Market::round(int r) {
-  std::vector<std::uint32_t> active;
-  for (size_t i = 0; i < seekers.size(); ++i)
-    if (!seekers[i].done) active.push_back(static_cast<std::uint32_t>(i));
+  // The seekers still looking, in seeker order (those hired leave the list).
+  if (r == 0 || active_.empty()) {
+    active_.clear();
+    for (size_t i = 0; i < seekers.size(); ++i)
+      if (!seekers[i].done) active_.push_back(static_cast<std::uint32_t>(i));
+  } else {
+    active_.erase(std::remove_if(active_.begin(), active_.end(),
+                                 [&](std::uint32_t i) { return seekers[i].done; }),
+                  active_.end());
+  }
+  const std::vector<std::uint32_t>& active = active_;
   if (active.empty()) return 0;
-  refresh_weights();
+  if (!weights_fresh_) refresh_weights();
   apply_all(active, r);
 
-  // Applications per opening, in seeker order (counting sort), as the employers see them.
+  // Applications grouped by opening, in seeker order, as the employers see them: a
+  // counting sort over the buckets (serial: it reads each application once, in order).
+  const size_t chunks = app_offset_.size() - 1;
   const size_t n_open = openings_.size();
   by_opening_begin_.assign(n_open + 1, 0);
-  for (const Application& ap : apps_)
-    if (ap.opening != k_none) ++by_opening_begin_[ap.opening + 1];
+  for (size_t c = 0; c < chunks; ++c)
+    for (const Application& ap : app_buckets_[c]) ++by_opening_begin_[ap.opening + 1];
   for (size_t k = 0; k < n_open; ++k) by_opening_begin_[k + 1] += by_opening_begin_[k];
   ranks_.resize(by_opening_begin_[n_open]);
-  {
-    std::vector<std::uint32_t> fill(by_opening_begin_.begin(), by_opening_begin_.end() - 1);
-    for (size_t i = 0; i < apps_.size(); ++i) {
-      const Application& ap = apps_[i];
-      if (ap.opening != k_none)
-        ranks_[fill[ap.opening]++] = Rank{ap.score, ap.ticket, static_cast<std::uint32_t>(i)};
-    }
+  fill_.assign(by_opening_begin_.begin(), by_opening_begin_.end() - 1);
+  for (size_t c = 0; c < chunks; ++c) {
+    std::uint32_t i = app_offset_[c];
+    for (const Application& ap : app_buckets_[c])
+      ranks_[fill_[ap.opening]++] = Rank{ap.score, ap.ticket, i++, ap.seeker};
   }
 
   // Employers rank their applicants by fit (ties by ticket, then seeker key) and offer
@@ -687,12 +967,11 @@ std::int64_t Market::round(int r) {
   // it weighs in the search and in the choice between offers, not in the employer's
   // ranking (which would bar workers from outside the region whenever a resident
   // applies).
-  const size_t a = static_cast<size_t>(applications_);
-  offered_.assign(apps_.size(), 0);
+  offered_.assign(app_offset_[chunks], 0);
   const auto better = [&](const Rank& x, const Rank& y) {
     if (x.score != y.score) return x.score > y.score;
     if (x.ticket != y.ticket) return x.ticket < y.ticket;
-    return seekers[active[x.app / a]].key < seekers[active[y.app / a]].key;
+    return seekers[active[x.seeker]].key < seekers[active[y.seeker]].key;
   };
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n_open, 64), [&](const auto& range) {
     for (size_t k = range.begin(); k < range.end(); ++k) {
@@ -707,25 +986,30 @@ std::int64_t Market::round(int r) {
   });
 
   // Seekers take their best offer (wage minus commuting cost; ties by employer id); a
-  // seeker with a job moves only to a better one. The commute mode is drawn here.
+  // seeker with a job moves only to a better one. The commute mode (and an outside
+  // worker's job length) is drawn here.
   accepted_.assign(active.size(), k_none);
   mode_.assign(active.size(), Mode::car);
+  job_months_.resize(active.size());
   tbb::parallel_for(tbb::blocked_range<size_t>(0, active.size(), k_grain), [&](const auto& range) {
     for (size_t q = range.begin(); q < range.end(); ++q) {
+      if (app_count_[q] == 0) continue;
       const Seeker& s = seekers[active[q]];
       double best = -std::numeric_limits<double>::infinity();
       std::uint64_t best_tie = 0;
       std::uint32_t choice = k_none;
-      for (size_t j = 0; j < a; ++j) {
-        const size_t app = q * a + j;
-        if (!offered_[app]) continue;
-        const Opening& o = openings_[apps_[app].opening];
+      const std::vector<Application>& bucket = app_buckets_[q / k_grain];
+      const std::uint32_t number = app_offset_[q / k_grain] + app_first_[q];
+      for (size_t j = 0; j < app_count_[q]; ++j) {
+        if (!offered_[number + j]) continue;
+        const Application& ap = bucket[app_first_[q] + j];
+        const Opening& o = openings_[ap.opening];
         const double value = o.wage - commute_cost_[zi(s.origin, o.zone)];
         if (s.kind == Kind::on_the_job && !(value > s.current_value)) continue;
         if (choice == k_none || value > best || (value == best && o.tie < best_tie)) {
           best = value;
           best_tie = o.tie;
-          choice = apps_[app].opening;
+          choice = ap.opening;
         }
       }
       accepted_[q] = choice;
@@ -734,22 +1018,98 @@ std::int64_t Market::round(int r) {
         Rng rng = m_.rng(Stream::commuting, who, now_);
         mode_[q] = m_.commuting.choose_mode(s.origin, openings_[choice].zone, rng.uniform());
       }
+      if (choice != k_none && s.kind == Kind::outside) {
+        Rng rng = draw(m_, purpose(k_job_length), s.key, 0, now_);
+        job_months_[q] = job_months(rng);
+      }
     }
   });
-
-  // Hires, in seeker order (each opening offered at most its vacancies).
+  // Hires, in seeker order (each opening offered at most its vacancies): the employers'
+  // side, which touches shared records (staff lists, counters), in order; the hired
+  // residents' own updates are queued for finish_hires. The hires touch scattered worker
+  // and firm records: those of a few hires ahead are fetched while the current one is
+  // done, in two stages (the records, then the ends of the staff lists that grow).
+  hiring_.clear();
+  for (size_t q = 0; q < active.size(); ++q)
+    if (accepted_[q] != k_none) hiring_.push_back(static_cast<std::uint32_t>(q));
+  auto& ps = m_.persons;
+  const auto& fs = m_.firms;
+  auto prefetch = [&](std::uint32_t q) {
+    const Seeker& s = seekers[active[q]];
+    const std::uint32_t f = openings_[accepted_[q]].firm;
+    if (f != k_none) {
+      __builtin_prefetch(&fs.staff[f]);
+      __builtin_prefetch(&fs.employees[f]);
+      __builtin_prefetch(&fs.outside_staff[f]);
+      __builtin_prefetch(&fs.vacancies[f]);
+      __builtin_prefetch(&fs.id[f]);
+      __builtin_prefetch(&fs.zone[f]);
+      __builtin_prefetch(&fs.kind[f]);
+      __builtin_prefetch(&fs.sector[f]);
+    }
+    if (s.kind != Kind::outside) {
+      __builtin_prefetch(&ps.employer[s.person]);
+      __builtin_prefetch(&ps.job_zone[s.person]);
+      __builtin_prefetch(&ps.job_slot[s.person]);
+      __builtin_prefetch(&ps.job_level[s.person]);
+      __builtin_prefetch(&ps.zone[s.person]);
+    }
+  };
+  auto prefetch_list_end = [&](std::uint32_t q) {
+    const std::uint32_t f = openings_[accepted_[q]].firm;
+    if (f != k_none) __builtin_prefetch(fs.staff[f].data() + fs.staff[f].size());
+  };
+  constexpr size_t k_ahead = 16, k_list_ahead = 6;
+  for (size_t k = 0; k < std::min(k_ahead, hiring_.size()); ++k) prefetch(hiring_[k]);
   std::int64_t hires = 0;
-  for (size_t q = 0; q < active.size(); ++q) {
-    if (accepted_[q] == k_none) continue;
+  for (size_t k = 0; k < hiring_.size(); ++k) {
+    if (k + k_ahead < hiring_.size()) prefetch(hiring_[k + k_ahead]);
+    if (k + k_list_ahead < hiring_.size()) prefetch_list_end(hiring_[k + k_list_ahead]);
+    const std::uint32_t q = hiring_[k];
     Seeker& s = seekers[active[q]];
-    hire(s, openings_[accepted_[q]], mode_[q]);
+    hire(s, openings_[accepted_[q]], mode_[q], job_months_[q]);
     s.done = true;
     ++hires;
   }
   return hires;
 }
 
-void Market::new_outside_worker(int external, int education, int level, size_t f, Rng& rng,
+void Market::finish_hires() {
+  // Each hired resident's own records only: in parallel, with the records of a few
+  // persons ahead fetched (scattered, as are the hires).
+  auto& ps = m_.persons;
+  std::vector<Hired>& hired = hired_;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, hired.size(), k_grain), [&](const auto& range) {
+    for (size_t k = range.begin(); k < range.end(); ++k) {
+      const Hired& h = hired[k];
+      if (k + 16 < range.end()) {
+        const std::uint32_t ahead = hired[k + 16].person;
+        __builtin_prefetch(&ps.mode[ahead]);
+        __builtin_prefetch(&ps.status[ahead]);
+        __builtin_prefetch(&ps.status_since[ahead]);
+        __builtin_prefetch(&ps.next_labour[ahead]);
+        __builtin_prefetch(&ps.education[ahead]);
+        __builtin_prefetch(&ps.death[ahead]);
+        __builtin_prefetch(&ps.next_birth[ahead]);
+        __builtin_prefetch(&ps.next_life[ahead]);
+        __builtin_prefetch(&ps.leave_home[ahead]);
+        __builtin_prefetch(&ps.next_union[ahead]);
+        __builtin_prefetch(&ps.next_due[ahead]);
+        __builtin_prefetch(&ps.id[ahead]);
+      }
+      ps.mode[h.person] = static_cast<std::uint8_t>(h.mode);
+      if (h.was_unemployed) persons::on_hired(m_, h.person, now_);
+    }
+  });
+  hired.clear();
+}
+
+double Market::job_months(Rng& rng) const {
+  const double quit = m_.scenario().labour_market.quit_rate;
+  return quit > 0.0 ? std::min(k_max_job_months, rng.exponential(quit)) : k_max_job_months;
+}
+
+void Market::new_outside_worker(int external, int education, int level, size_t f, double months,
                                 Mode mode) {
   auto& ow = m_.outside_workers;
   const std::uint32_t id = m_.next_outside_id++;
@@ -760,18 +1120,15 @@ void Market::new_outside_worker(int external, int education, int level, size_t f
   ow.mode[o] = static_cast<std::uint8_t>(mode);
   firms::hire(m_, f, o, true, level);
   // The job lasts an exponential time with the quit rate (at least one month).
-  const double quit = m_.scenario().labour_market.quit_rate;
-  const double months =
-      quit > 0.0 ? std::min(k_max_job_months, rng.exponential(quit)) : k_max_job_months;
   ow.leave[o] = now_ + 1 + static_cast<std::int32_t>(months);
 }
 
-void Market::hire(Seeker& s, Opening& o, Mode mode) {
+void Market::hire(const Seeker& s, Opening& o, Mode mode, double months) {
+  weights_fresh_ = false;
   --o.vacancies;
   if (o.firm != k_none) --m_.firms.vacancies[o.firm][o.level];
   if (s.kind == Kind::outside) {
-    Rng rng = draw(m_, purpose(k_job_length), s.key, 0, now_);
-    new_outside_worker(s.origin - nz_, s.education, o.level, o.firm, rng, mode);
+    new_outside_worker(s.origin - nz_, s.education, o.level, o.firm, months, mode);
     return;
   }
   const size_t p = s.person;
@@ -782,11 +1139,8 @@ void Market::hire(Seeker& s, Opening& o, Mode mode) {
     firms::hire(m_, o.firm, p, false, o.level);
   else
     firms::take_outside_job(m_, p, o.zone - nz_, o.level);
-  ps.mode[p] = static_cast<std::uint8_t>(mode);
-  if (s.kind == Kind::unemployed) {
-    persons::on_hired(m_, p, now_);
-    --unemployed;
-  }
+  hired_.push_back(Hired{static_cast<std::uint32_t>(p), mode, s.kind == Kind::unemployed});
+  if (s.kind == Kind::unemployed) --unemployed;
 }
 
 void Market::place_rest_outside() {
@@ -829,7 +1183,7 @@ void Market::fill_with_outside_workers() {
         const int e = rng.categorical(w, ne_);
         const int k = rng.categorical(qualified, k_education_levels);
         --fs.vacancies[f][l];
-        new_outside_worker(e, k, l, f, rng, Mode::car);
+        new_outside_worker(e, k, l, f, job_months(rng), Mode::car);
       }
     }
   }
@@ -870,15 +1224,23 @@ void draw_all_modes(Model& m, std::int32_t now) {
 
 void initial_matching(Model& m) {
   const std::int32_t now = m.first_month();
-  Market market(m, now, true);
-  market.gather_employed();
-  market.add_firms();
-  market.add_external_initial(k_initial_external_share);
-  market.index_cells();
-  for (int r = 0; r < k_initial_max_rounds; ++r)
-    if (market.round(r) == 0) break;
-  market.place_rest_outside();
-  market.fill_with_outside_workers();
+  std::int64_t unemployed = 0;
+  {
+    Market market(m, now, true);
+    market.gather_employed();
+    market.add_firms();
+    market.add_external_initial(k_initial_external_share);
+    market.index_cells();
+    for (int r = 0; r < k_initial_max_rounds; ++r)
+      if (market.round(r) == 0) break;
+    market.finish_hires();
+    market.place_rest_outside();
+    market.fill_with_outside_workers();
+    unemployed = market.unemployed;
+  }
+  // This market's buffers are sized for every employed resident: not kept for the
+  // monthly markets, which are far smaller.
+  m.labour_workspace.reset();
   // The mode constants are fitted to this pattern, then every commuter draws a mode.
   m.commuting.calibrate(m);
   draw_all_modes(m, now);
@@ -901,8 +1263,8 @@ void initial_matching(Model& m) {
   for (size_t f = 0; f < fs.size(); ++f)
     if (fs.alive[f])
       for (int l = 0; l < k_education_levels; ++l) vacancies += std::max(0, fs.vacancies[f][l]);
-  m.tightness = static_cast<double>(vacancies) /
-                static_cast<double>(std::max<std::int64_t>(1, market.unemployed));
+  m.tightness =
+      static_cast<double>(vacancies) / static_cast<double>(std::max<std::int64_t>(1, unemployed));
 }
 
 void match(Model& m, std::int32_t now) {
@@ -913,9 +1275,11 @@ void match(Model& m, std::int32_t now) {
   market.index_cells();
   market.refresh_weights();
   market.gather_outside();
+  market.draw_passes();
   const int rounds =
       std::max(1, static_cast<int>(std::lround(m.scenario().labour_market.rounds.value)));
   for (int r = 0; r < rounds; ++r) market.round(r);
+  market.finish_hires();
   // Employed residents left without a job (none unless a rule elsewhere made someone
   // employed without one) are unemployed.
   for (const auto& s : market.seekers)
