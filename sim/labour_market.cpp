@@ -484,7 +484,8 @@ void Market::gather_residents() {
   const size_t chunks = m_.chunk_count(ps.size());
   if (parts_.size() < chunks) parts_.resize(chunks);
   m_.for_chunks(ps.size(), [&](size_t c, size_t b, size_t e) {
-    Part& part = parts_[c];
+    // Filled as a local (the parts' vector headers share cache lines), then put back.
+    Part part = std::move(parts_[c]);
     part.seekers.clear();
     part.idle.clear();
     part.picked.clear();
@@ -539,6 +540,7 @@ void Market::gather_residents() {
     }
     for (; a < part.idle.size(); ++a)
       part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+    parts_[c] = std::move(part);
   });
   std::int64_t working = 0;
   size_t total = seekers.size();
@@ -590,11 +592,11 @@ void Market::add_firms() {
   if (firm_parts_.size() < chunks) firm_parts_.resize(chunks);
   if (firm_positions_.size() < chunks) firm_positions_.resize(chunks);
   m_.for_chunks(fs.size(), [&](size_t c, size_t b, size_t e) {
-    auto& [opens, cells] = firm_parts_[c];
+    // Filled as locals (the chunks' vector headers share cache lines), then put back.
+    auto [opens, cells] = std::move(firm_parts_[c]);
     opens.clear();
     cells.clear();
-    Levels64& positions = firm_positions_[c];
-    positions = {};
+    Levels64 positions{};
     for (size_t f = b; f < e; ++f) {
       if (!fs.alive[f]) continue;
       for (int l = 0; l < k_education_levels; ++l)
@@ -617,6 +619,8 @@ void Market::add_firms() {
             (static_cast<size_t>(fs.zone[f]) * ns_ + fs.sector[f]) * k_education_levels + l));
       }
     }
+    firm_parts_[c] = {std::move(opens), std::move(cells)};
+    firm_positions_[c] = positions;
   });
   Levels64 positions{};
   for (size_t c = 0; c < chunks; ++c) {
@@ -881,7 +885,10 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
   app_count_.resize(active.size());
   app_first_.resize(active.size());
   tbb::parallel_for(size_t{0}, chunks, [&](size_t chunk) {
-    std::vector<Application>& bucket = app_buckets_[chunk];
+    // Filled as a local vector (its header would share a cache line with the
+    // neighbouring chunks' otherwise), then put back.
+    std::vector<Application> bucket;
+    bucket.swap(app_buckets_[chunk]);
     bucket.clear();
     for (size_t q = chunk * k_grain; q < std::min(active.size(), (chunk + 1) * k_grain); ++q) {
       app_count_[q] = 0;
@@ -923,6 +930,7 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
       }
       app_count_[q] = static_cast<std::uint8_t>(bucket.size() - first);
     }
+    app_buckets_[chunk].swap(bucket);
   });
   app_offset_.resize(chunks + 1);
   app_offset_[0] = 0;
