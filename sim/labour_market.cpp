@@ -2,6 +2,7 @@
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_group.h>
 
 #include <algorithm>
 #include <array>
@@ -220,6 +221,7 @@ struct Buffers {
   std::vector<double> row_total_;
   std::vector<std::uint32_t> open_cells_;  ///< cells with open positions this round
   std::vector<std::uint32_t> active_;      ///< seekers still looking, in seeker order
+  std::vector<std::uint32_t> working_;     ///< of those, the ones applying this round
   /// Per chunk of active seekers: their applications this round, in seeker order.
   std::vector<std::vector<Application>> app_buckets_;
   std::vector<std::uint32_t> app_offset_;  ///< per chunk: number of its first application
@@ -248,7 +250,8 @@ struct Buffers {
     Mode mode;
     bool was_unemployed;
   };
-  std::vector<Hired> hired_;           ///< residents hired this month, for finish_hires
+  std::vector<Hired> hired_;           ///< residents hired and not yet settled
+  std::vector<Hired> settling_;        ///< earlier rounds' hires being settled
   std::vector<std::uint32_t> hiring_;  ///< active seekers hired this round, in order
 
   /// Empties every buffer (keeping its memory); chunk lists keep theirs inside.
@@ -259,10 +262,11 @@ struct Buffers {
     firm_positions_.clear();
     cell_slots_.clear(), open_table_.clear(), row_begin_.clear(), row_count_.clear();
     row_table_.clear(), row_total_.clear(), open_cells_.clear(), active_.clear();
+    working_.clear();
     app_offset_.clear(), app_count_.clear(), app_first_.clear(), by_opening_begin_.clear();
     fill_.clear(), ranks_.clear(), sorted_.clear(), offered_.clear();
     accepted_.clear(), mode_.clear();
-    job_months_.clear(), hired_.clear(), hiring_.clear();
+    job_months_.clear(), hired_.clear(), settling_.clear(), hiring_.clear();
   }
 };
 
@@ -323,7 +327,9 @@ class Market : public Buffers {
   /// One round of applications, offers and acceptances; returns the hires.
   std::int64_t round(int r);
   /// The hired residents' own updates (commute mode; status and labour schedule of the
-  /// formerly unemployed), queued by the rounds: nothing in the rounds reads them.
+  /// formerly unemployed), queued by the rounds: nothing in the rounds reads them. Each
+  /// round settles the earlier rounds' hires alongside its own hires; this settles the
+  /// rest.
   void finish_hires();
   /// Employed residents still without a job take one in the nearest external zone.
   void place_rest_outside();
@@ -354,6 +360,8 @@ class Market : public Buffers {
   /// with the quit rate).
   void new_outside_worker(int external, int education, int level, size_t f, double months,
                           Mode mode);
+  /// Settles the residents in `hired` (see finish_hires) and empties the list.
+  void finish(std::vector<Hired>& hired);
   /// How long a new outside worker's job lasts: exponential with the quit rate, at least
   /// one month (the draw `rng` gives).
   double job_months(Rng& rng) const;
@@ -939,17 +947,26 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
 }
 
 std::int64_t Market::round(int r) {
-  // The seekers still looking, in seeker order (those hired leave the list).
-  if (r == 0 || active_.empty()) {
-    active_.clear();
-    for (size_t i = 0; i < seekers.size(); ++i)
-      if (!seekers[i].done) active_.push_back(static_cast<std::uint32_t>(i));
-  } else {
-    active_.erase(std::remove_if(active_.begin(), active_.end(),
-                                 [&](std::uint32_t i) { return seekers[i].done; }),
-                  active_.end());
+  // The seekers still looking, in seeker order (those hired leave the list), and of
+  // those the ones with applications that pass the screening this round: the others can
+  // neither apply nor be hired in it.
+  if (r == 0) {
+    active_.resize(seekers.size());
+    for (size_t i = 0; i < seekers.size(); ++i) active_[i] = static_cast<std::uint32_t>(i);
   }
-  const std::vector<std::uint32_t>& active = active_;
+  // (Branch-free appends: whether a seeker applies is random.)
+  working_.resize(active_.size());
+  size_t kept = 0, applying = 0;
+  const bool all = screening_ >= 1.0;
+  for (const std::uint32_t i : active_) {
+    if (seekers[i].done) continue;
+    active_[kept++] = i;
+    working_[applying] = i;
+    applying += all || passes_[static_cast<size_t>(i) * rounds_ + r] > 0 ? 1 : 0;
+  }
+  active_.resize(kept);
+  working_.resize(applying);
+  const std::vector<std::uint32_t>& active = working_;
   if (active.empty()) return 0;
   if (!weights_fresh_) refresh_weights();
   apply_all(active, r);
@@ -1036,7 +1053,7 @@ std::int64_t Market::round(int r) {
   // side, which touches shared records (staff lists, counters), in order; the hired
   // residents' own updates are queued for finish_hires. The hires touch scattered worker
   // and firm records: those of a few hires ahead are fetched while the current one is
-  // done, in two stages (the records, then the ends of the staff lists that grow).
+  // done.
   hiring_.clear();
   for (size_t q = 0; q < active.size(); ++q)
     if (accepted_[q] != k_none) hiring_.push_back(static_cast<std::uint32_t>(q));
@@ -1063,30 +1080,35 @@ std::int64_t Market::round(int r) {
       __builtin_prefetch(&ps.zone[s.person]);
     }
   };
-  auto prefetch_list_end = [&](std::uint32_t q) {
-    const std::uint32_t f = openings_[accepted_[q]].firm;
-    if (f != k_none) __builtin_prefetch(fs.staff[f].data() + fs.staff[f].size());
-  };
-  constexpr size_t k_ahead = 16, k_list_ahead = 6;
+  constexpr size_t k_ahead = 16;
   for (size_t k = 0; k < std::min(k_ahead, hiring_.size()); ++k) prefetch(hiring_[k]);
+  // Meanwhile another thread may settle the residents hired in earlier rounds (their
+  // own records only, which these hires do not touch).
+  settling_.swap(hired_);
+  hired_.clear();
+  tbb::task_group settle;
+  if (!settling_.empty()) settle.run([&] { finish(settling_); });
   std::int64_t hires = 0;
   for (size_t k = 0; k < hiring_.size(); ++k) {
     if (k + k_ahead < hiring_.size()) prefetch(hiring_[k + k_ahead]);
-    if (k + k_list_ahead < hiring_.size()) prefetch_list_end(hiring_[k + k_list_ahead]);
     const std::uint32_t q = hiring_[k];
     Seeker& s = seekers[active[q]];
     hire(s, openings_[accepted_[q]], mode_[q], job_months_[q]);
     s.done = true;
     ++hires;
   }
+  settle.wait();
   return hires;
 }
 
 void Market::finish_hires() {
+  finish(hired_);
+}
+
+void Market::finish(std::vector<Hired>& hired) {
   // Each hired resident's own records only: in parallel, with the records of a few
   // persons ahead fetched (scattered, as are the hires).
   auto& ps = m_.persons;
-  std::vector<Hired>& hired = hired_;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, hired.size(), k_grain), [&](const auto& range) {
     for (size_t k = range.begin(); k < range.end(); ++k) {
       const Hired& h = hired[k];
