@@ -42,8 +42,7 @@ double job_pull(const Model& m) {
   // zone rates are observed averages over good and bad years.
   if (!(m.tightness_reference > 0.0)) return 1.0;
   const double relative = m.tightness / m.tightness_reference;
-  const double pull =
-      1.0 + m.scenario().demography.in_migration_tightness * (relative - 1.0);
+  const double pull = 1.0 + m.scenario().demography.in_migration_tightness * (relative - 1.0);
   return std::clamp(pull, 0.5, 1.5);
 }
 

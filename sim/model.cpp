@@ -889,7 +889,8 @@ void Model::record_accounts() {
   // and the spending not done at regional firms (planned elsewhere or turned away).
   const goods_market::Incomes in = goods_market::household_incomes(*this);
   double benefits = 0.0, taxes = 0.0;
-  for (size_t z = 0; z < in.disposable.size(); ++z) benefits += in.benefits[z], taxes += in.taxes[z];
+  for (size_t z = 0; z < in.disposable.size(); ++z)
+    benefits += in.benefits[z], taxes += in.taxes[z];
   const double elsewhere = plan.households_elsewhere + away_households;
   both(Account::rest_of_world, Account::households, benefits + in.out_commuter_wages,
        benefits + in.out_commuter_wages);

@@ -101,12 +101,12 @@ class Model {
   double extra_exports = 0.0;      ///< EUR/month added to one sector's exports
   int extra_exports_sector = -1;
   std::int32_t extra_exports_from = 0;  ///< first month whose demand includes extra_exports
-  std::vector<double> household_base;  ///< per zone x sector: household demand at the start
+  std::vector<double> household_base;   ///< per zone x sector: household demand at the start
   std::vector<std::int64_t> outside_employed_by;  ///< outside workers by employment_cell
   /// The labour market's work buffers, kept from month to month for their memory only
   /// (sim/labour_market.cpp).
-  std::unique_ptr<labour_market::Workspace, void (*)(labour_market::Workspace*)>
-      labour_workspace{nullptr, nullptr};
+  std::unique_ptr<labour_market::Workspace, void (*)(labour_market::Workspace*)> labour_workspace{
+      nullptr, nullptr};
   std::uint32_t next_firm_id = 0;
   std::uint32_t next_outside_id = 0;
   Series series;

@@ -81,7 +81,8 @@ IoTable io_table(const Model& m) {
   for (double d : in.disposable) disposable += d;
   const double tax = sc.economy.income_tax_rate;
   for (size_t j = 0; j < ns; ++j) {
-    for (size_t k = 0; k < ns; ++k) t.a[k * ns + j] = output[j] > 0.0 ? t.a[k * ns + j] / output[j] : 0.0;
+    for (size_t k = 0; k < ns; ++k)
+      t.a[k * ns + j] = output[j] > 0.0 ? t.a[k * ns + j] / output[j] : 0.0;
     t.va[j] = 1.0 - sc.sectors[j].input_share;
     t.jobs[j] = output[j] > 0.0 ? jobs[j] / output[j] : 0.0;
     t.income[j] = output[j] > 0.0 ? wages[j] * (1.0 - tax) / output[j] : 0.0;

@@ -41,6 +41,7 @@ IoMultipliers io_multipliers(const IoTable& t, int sector, bool households);
 
 /// Solves (I - A) x = d for a square A of size n (row-major, A[i * n + j]) by Gaussian
 /// elimination with partial pivoting; throws InvariantError if I - A is singular.
-std::vector<double> leontief_solve(const std::vector<double>& a, std::size_t n, std::vector<double> d);
+std::vector<double> leontief_solve(const std::vector<double>& a, std::size_t n,
+                                   std::vector<double> d);
 
 }  // namespace regio

@@ -331,11 +331,10 @@ int multiplier(const MultiplierOptions& opt) {
         bar.update(++done, 4 * reps);
         const Totals shock = run_one(static_cast<std::uint32_t>(r), feedback == 1, true);
         bar.update(++done, 4 * reps);
-        effect[feedback].push_back({(shock.output - base.output) / extra,
-                                    (shock.value_added - base.value_added) / extra,
-                                    (shock.jobs - base.jobs) / (extra / 1e6),
-                                    (shock.exports - base.exports) / extra,
-                                    (shock.unemployed - base.unemployed) / (extra / 1e6)});
+        effect[feedback].push_back(
+            {(shock.output - base.output) / extra, (shock.value_added - base.value_added) / extra,
+             (shock.jobs - base.jobs) / (extra / 1e6), (shock.exports - base.exports) / extra,
+             (shock.unemployed - base.unemployed) / (extra / 1e6)});
       }
   }
   // Mean and standard error over the replications.
@@ -346,11 +345,12 @@ int multiplier(const MultiplierOptions& opt) {
     if (v.size() < 2) return fmt::format("{:>8.3f}        ", mean);
     double ss = 0.0;
     for (const auto& t : v) ss += (t.*field - mean) * (t.*field - mean);
-    const double se = std::sqrt(ss / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()));
+    const double se =
+        std::sqrt(ss / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()));
     return fmt::format("{:>8.3f} +-{:<6.3f}", mean, se);
   };
-  fmt::print("\n{:<26} {:>16} {:>16} {:>16} {:>16} {:>18}\n", "multiplier", "output",
-             "value added", "jobs per EUR 1m", "exports served", "unemployed per 1m");
+  fmt::print("\n{:<26} {:>16} {:>16} {:>16} {:>16} {:>18}\n", "multiplier", "output", "value added",
+             "jobs per EUR 1m", "exports served", "unemployed per 1m");
   for (int feedback = 0; feedback < 2; ++feedback)
     fmt::print("{:<26} {:>16.3f} {:>16.3f} {:>16.2f} {:>16} {:>18}\n",
                fmt::format("input-output, type {}", feedback ? "II" : "I"), io[feedback].output,
@@ -358,9 +358,9 @@ int multiplier(const MultiplierOptions& opt) {
   for (int feedback = 0; feedback < 2; ++feedback) {
     const auto& v = effect[feedback];
     fmt::print("{:<26} {:>16} {:>16} {:>16} {:>16} {:>18}\n",
-               fmt::format("agent-based, type {}", feedback ? "II" : "I"),
-               stat(v, &Totals::output), stat(v, &Totals::value_added), stat(v, &Totals::jobs),
-               stat(v, &Totals::exports), stat(v, &Totals::unemployed));
+               fmt::format("agent-based, type {}", feedback ? "II" : "I"), stat(v, &Totals::output),
+               stat(v, &Totals::value_added), stat(v, &Totals::jobs), stat(v, &Totals::exports),
+               stat(v, &Totals::unemployed));
   }
   fmt::print(
       "\ntype I: household spending fixed at its starting level; type II: it follows income.\n"

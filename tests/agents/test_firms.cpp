@@ -47,8 +47,7 @@ TEST_CASE("Firm demand shocks follow their AR(1): zero without shocks, the stati
     }
     REQUIRE(n > 500);
     const double mean = sum / n, var = sum2 / n - mean * mean;
-    const double expected =
-        sd * sd * (1.0 - std::pow(rho, 2.0 * months)) / (1.0 - rho * rho);
+    const double expected = sd * sd * (1.0 - std::pow(rho, 2.0 * months)) / (1.0 - rho * rho);
     // Standard errors: mean sqrt(expected / n); variance about expected sqrt(2 / n).
     CHECK(std::abs(mean) < 4.0 * std::sqrt(expected / n));
     CHECK(var == Approx(expected).epsilon(4.0 * std::sqrt(2.0 / n)));

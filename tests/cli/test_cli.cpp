@@ -424,8 +424,8 @@ TEST_CASE("regio bench", "[cli]") {
 TEST_CASE("regio multiplier", "[cli][multipliers]") {
   Sandbox box;
   SECTION("input-output and agent-based multipliers with standard errors") {
-    const Run r = box.regio(
-        "multiplier --sector lsh --amount 2e7 --years 2 --scale 0.03 --replications 2");
+    const Run r =
+        box.regio("multiplier --sector lsh --amount 2e7 --years 2 --scale 0.03 --replications 2");
     CHECK(r.code == 0);
     CHECK_THAT(r.out, Contains("input-output, type I"));
     CHECK_THAT(r.out, Contains("input-output, type II"));
@@ -440,8 +440,8 @@ TEST_CASE("regio multiplier", "[cli][multipliers]") {
     CHECK_THAT(r.err, Contains("did you mean 'lsh'"));
   }
   SECTION("bad amounts, years and replications") {
-    for (const char* args : {"--amount -5", "--amount nan", "--years 1", "--years 40",
-                             "--replications 0"}) {
+    for (const char* args :
+         {"--amount -5", "--amount nan", "--years 1", "--years 40", "--replications 0"}) {
       const Run r = box.regio(std::string("multiplier --sector lsh --scale 0.03 ") + args);
       INFO(args);
       CHECK(r.code == 2);

@@ -308,14 +308,14 @@ TEST_CASE("the commuting pattern does not drift without cause over 2026-2046",
   // 1 January the shares stay near those of the start. An earlier model lost 40-50 % of
   // each (out-commuting drained away, in-commuters lost every application to residents,
   // the distance fell from 20.6 to 11.7 km) and fails this by far.
-  // Tolerances, from 8 other seeds at 10 % (wider than at 25 %): the out-commuter share and the distance
-  // move by at most 4 % (SD of a year's deviation below 0.7 pp); +-10 % is the aim for
-  // the full region. The in-commuter share moves for a cause: it rises by a few per cent
-  // while labour demand runs ahead of the residents' supply in the first decade, and falls
-  // in the 2040s, when the resident labour force (housing-led in-migration) outgrows the
-  // jobs and unemployment rises towards 5 %: residents then win more of the openings
-  // (about -11 % at this scale by 2047, -13 % at full scale; a 10 % sample exaggerates it
-  // to -23 %, hence 25 % here). 20 % bounds that path; the drift of the earlier model
+  // Tolerances, from 8 other seeds at 10 % (wider than at 25 %): the out-commuter share and the
+  // distance move by at most 4 % (SD of a year's deviation below 0.7 pp); +-10 % is the aim for the
+  // full region. The in-commuter share moves for a cause: it rises by a few per cent while labour
+  // demand runs ahead of the residents' supply in the first decade, and falls in the 2040s, when
+  // the resident labour force (housing-led in-migration) outgrows the jobs and unemployment rises
+  // towards 5 %: residents then win more of the openings (about -11 % at this scale by 2047, -13 %
+  // at full scale; a 10 % sample exaggerates it to -23 %, hence 25 % here). 20 % bounds that path;
+  // the drift of the earlier model
   // (-50 %) still fails it.
   const Scenario& s = scenario();
   RunConfig config;

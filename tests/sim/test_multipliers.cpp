@@ -18,7 +18,8 @@ TEST_CASE("leontief_solve matches the hand-computed inverse of a 2-sector table"
   const auto y = regio::leontief_solve(a, 2, {0.0, 1.0});
   CHECK(y[0] == Approx(0.3 / 0.45).epsilon(1e-12));
   CHECK(y[1] == Approx(0.8 / 0.45).epsilon(1e-12));
-  CHECK_THROWS_AS(regio::leontief_solve({1.0, 0.0, 0.0, 1.0}, 2, {1.0, 1.0}), regio::InvariantError);
+  CHECK_THROWS_AS(regio::leontief_solve({1.0, 0.0, 0.0, 1.0}, 2, {1.0, 1.0}),
+                  regio::InvariantError);
 }
 
 TEST_CASE("io_multipliers: type I and type II by hand for a 2-sector economy", "[multipliers]") {
