@@ -833,12 +833,6 @@ void Model::record_accounts() {
     accounts.pay(payer, Account::households, t.wages[inst][0]);
     accounts.pay(payer, Account::rest_of_world, t.wages[inst][1]);
   }
-  const double sold_households = t.sold_households, away_households = t.away_households;
-  const double sold_exports = t.sold_exports, away_exports = t.away_exports;
-  const double sold_public_firms = t.sold_public[0], sold_public_institutions = t.sold_public[1];
-  const double away_public_firms = t.away_public[0], away_public_institutions = t.away_public[1];
-  const double sold_orders = t.sold_orders, away_orders = t.away_orders;
-  const double inputs_firms = t.inputs[0], inputs_institutions = t.inputs[1];
   // Wages as the workers' side counts them: the residents' and outside workers' jobs by
   // employer type, sector and level (employment counters).
   for (size_t inst = 0; inst < 2; ++inst) {
@@ -863,26 +857,26 @@ void Model::record_accounts() {
     accounts.pay(from, to, paid);
     accounts.receive(from, to, received);
   };
-  both(Account::households, Account::firms, plan.households_regional - away_households,
-       sold_households);
+  both(Account::households, Account::firms, plan.households_regional - t.away_households,
+       t.sold_households);
   both(Account::rest_of_world, Account::firms,
-       plan.exports + plan.public_firms - away_exports - away_public_firms,
-       sold_exports + sold_public_firms);
-  both(Account::rest_of_world, Account::institutions,
-       plan.public_institutions - away_public_institutions, sold_public_institutions);
+       plan.exports + plan.public_firms - t.away_exports - t.away_public[0],
+       t.sold_exports + t.sold_public[0]);
+  both(Account::rest_of_world, Account::institutions, plan.public_institutions - t.away_public[1],
+       t.sold_public[1]);
   // Intermediate orders: the suppliers cannot tell which customer type an order came from,
   // so regional deliveries are attributed to firms and institutions by the orders they
   // placed; the total is measured on both sides.
   const double placed = plan.orders_firms + plan.orders_institutions;
-  const double delivered = placed - plan.orders_unplaced - away_orders;
+  const double delivered = placed - plan.orders_unplaced - t.away_orders;
   const double firms_part = placed > 0.0 ? plan.orders_firms / placed : 1.0;
-  both(Account::firms, Account::firms, delivered * firms_part, sold_orders * firms_part);
+  both(Account::firms, Account::firms, delivered * firms_part, t.sold_orders * firms_part);
   both(Account::institutions, Account::firms, delivered * (1.0 - firms_part),
-       sold_orders * (1.0 - firms_part));
+       t.sold_orders * (1.0 - firms_part));
   // Inputs not delivered by regional suppliers are imported (one-sided: the rest of the
   // world keeps no books here).
-  const double imports_firms = inputs_firms - delivered * firms_part;
-  const double imports_institutions = inputs_institutions - delivered * (1.0 - firms_part);
+  const double imports_firms = t.inputs[0] - delivered * firms_part;
+  const double imports_institutions = t.inputs[1] - delivered * (1.0 - firms_part);
   both(Account::firms, Account::rest_of_world, imports_firms, imports_firms);
   both(Account::institutions, Account::rest_of_world, imports_institutions, imports_institutions);
   // Households and the rest of the world: benefits, pensions, wages earned outside, taxes,
@@ -891,7 +885,7 @@ void Model::record_accounts() {
   double benefits = 0.0, taxes = 0.0;
   for (size_t z = 0; z < in.disposable.size(); ++z)
     benefits += in.benefits[z], taxes += in.taxes[z];
-  const double elsewhere = plan.households_elsewhere + away_households;
+  const double elsewhere = plan.households_elsewhere + t.away_households;
   both(Account::rest_of_world, Account::households, benefits + in.out_commuter_wages,
        benefits + in.out_commuter_wages);
   both(Account::households, Account::rest_of_world, taxes + elsewhere, taxes + elsewhere);
