@@ -1,5 +1,8 @@
 #include "sim/goods_market.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include <cmath>
 #include <numeric>
 
@@ -13,36 +16,58 @@ namespace {
 /// in index order.
 struct Groups {
   size_t zones = 0, sectors = 0;
-  std::vector<std::vector<std::uint32_t>> zone_sector;  ///< [z * sectors + k] firm indices
-  std::vector<double> cap;                              ///< per firm index
-  /// Per firm index: its weight when a zone-sector's demand is shared out, capacity x
-  /// the firm's demand shock factor (equal to capacity at the start).
-  std::vector<double> share;
+  /// Firm indices of zone-sector cell c (in index order): members[start[c] .. start[c + 1]).
+  std::vector<std::uint32_t> start, members;
+  std::vector<double> cap;  ///< per firm index (0 for institutions and removed firms)
+  /// Per firm index: exp(demand shock), the factor on the firm's market shares (1 at the
+  /// start); and its weight when a zone-sector's demand is shared out, capacity x factor.
+  std::vector<double> factor, share;
   std::vector<double> zone_sector_cap, sector_cap, zone_sector_share;
 };
+
+/// A market firm: alive and not an institution (institutions are funded, not sold to).
+bool in_market(const FirmStore& fs, size_t f) {
+  return fs.alive[f] && !(fs.kind[f] & k_institution);
+}
 
 Groups group_firms(const Model& m) {
   Groups g;
   g.zones = m.municipalities.size();
   g.sectors = m.scenario().sectors.size();
-  g.zone_sector.assign(g.zones * g.sectors, {});
-  g.zone_sector_cap.assign(g.zones * g.sectors, 0.0);
-  g.zone_sector_share.assign(g.zones * g.sectors, 0.0);
-  g.sector_cap.assign(g.sectors, 0.0);
+  const size_t cells = g.zones * g.sectors;
   const auto& fs = m.firms;
-  g.cap.assign(fs.size(), 0.0);
-  g.share.assign(fs.size(), 0.0);
-  for (size_t f = 0; f < fs.size(); ++f) {
-    if (!fs.alive[f] || (fs.kind[f] & k_institution)) continue;
-    const double c = firms::capacity(m, f);
-    g.cap[f] = c;
-    g.share[f] = c * std::exp(static_cast<double>(fs.demand_shock[f]));
+  const size_t n = fs.size();
+  g.cap.assign(n, 0.0);
+  g.factor.assign(n, 0.0);
+  g.share.assign(n, 0.0);
+  // Each firm's own figures in parallel (an exp and a division each: most of the cost)...
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 2048), [&](const auto& range) {
+    for (size_t f = range.begin(); f < range.end(); ++f) {
+      if (!in_market(fs, f)) continue;
+      g.cap[f] = firms::capacity(m, f);
+      g.factor[f] = std::exp(static_cast<double>(fs.demand_shock[f]));
+      g.share[f] = g.cap[f] * g.factor[f];
+    }
+  });
+  // ... the sums in index order, so they do not depend on the number of threads.
+  g.zone_sector_cap.assign(cells, 0.0);
+  g.zone_sector_share.assign(cells, 0.0);
+  g.sector_cap.assign(g.sectors, 0.0);
+  g.start.assign(cells + 1, 0);
+  for (size_t f = 0; f < n; ++f) {
+    if (!in_market(fs, f)) continue;
     const size_t cell = fs.zone[f] * g.sectors + fs.sector[f];
-    g.zone_sector[cell].push_back(static_cast<std::uint32_t>(f));
-    g.zone_sector_cap[cell] += c;
+    ++g.start[cell + 1];
+    g.zone_sector_cap[cell] += g.cap[f];
     g.zone_sector_share[cell] += g.share[f];
-    g.sector_cap[fs.sector[f]] += c;
+    g.sector_cap[fs.sector[f]] += g.cap[f];
   }
+  for (size_t c = 0; c < cells; ++c) g.start[c + 1] += g.start[c];
+  g.members.resize(g.start[cells]);
+  std::vector<std::uint32_t> next(g.start.begin(), g.start.end() - 1);
+  for (size_t f = 0; f < n; ++f)
+    if (in_market(fs, f))
+      g.members[next[fs.zone[f] * g.sectors + fs.sector[f]]++] = static_cast<std::uint32_t>(f);
   return g;
 }
 
@@ -50,7 +75,10 @@ Groups group_firms(const Model& m) {
 void allocate(const Groups& g, size_t cell, double amount, std::vector<double>& target) {
   const double total = g.zone_sector_share[cell];
   if (total <= 0.0 || amount == 0.0) return;
-  for (std::uint32_t f : g.zone_sector[cell]) target[f] += amount * g.share[f] / total;
+  for (std::uint32_t k = g.start[cell]; k < g.start[cell + 1]; ++k) {
+    const std::uint32_t f = g.members[k];
+    target[f] += amount * g.share[f] / total;
+  }
 }
 
 }  // namespace
@@ -159,8 +187,8 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
   // A firm's claim is scaled by its demand shock factor (1 at the start).
   std::vector<double> claim(fs.size(), 0.0);
   for (size_t f = 0; f < fs.size(); ++f)
-    if (fs.alive[f] && !(fs.kind[f] & k_institution)) {
-      claim[f] = fs.export_weight[f] * std::exp(static_cast<double>(fs.demand_shock[f]));
+    if (in_market(fs, f)) {
+      claim[f] = fs.export_weight[f] * g.factor[f];
       weight[fs.sector[f]] += claim[f];
     }
   PurchasePlans& plan = m.purchase_plan;
@@ -174,8 +202,7 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
     if (weight[k] > 0.0) plan.exports += exports;
   }
   for (size_t f = 0; f < fs.size(); ++f)
-    if (fs.alive[f] && !(fs.kind[f] & k_institution))
-      fs.export_demand[f] = per_weight[fs.sector[f]] * claim[f];
+    if (in_market(fs, f)) fs.export_demand[f] = per_weight[fs.sector[f]] * claim[f];
   for (size_t z = 0; z < nz; ++z) {
     const double growth = m.population_base[z] > 0
                               ? static_cast<double>(m.municipalities[z].persons) /
@@ -275,7 +302,7 @@ void compute_demand(Model& m) {
     // keeps the household demand it had at the start, shared by capacity (where no firm
     // is left, it is spent outside the region).
     plan.households_regional = plan.households_elsewhere = 0.0;
-    for (size_t cell = 0; cell < g.zone_sector.size(); ++cell) {
+    for (size_t cell = 0; cell + 1 < g.start.size(); ++cell) {
       allocate(g, cell, m.household_base[cell], households);
       (g.zone_sector_cap[cell] > 0.0 ? plan.households_regional : plan.households_elsewhere) +=
           m.household_base[cell];
