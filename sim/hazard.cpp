@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace regio {
 
@@ -101,6 +102,11 @@ AgeHazard leave_home_schedule(double median_age, double spread) {
     const double F = 1.0 / (1.0 + std::exp(-(a - median_age) / spread));
     h[m] = F / spread / 12.0;
   }
+  // Minors do not leave to live on their own (the initial population keeps everybody
+  // under 18 at home too): those the logistic would see leave at 16 or 17 leave in the
+  // month they turn 18. The cumulative hazard from 16 on, and so every share still at
+  // home from 18 years and one month and the median, are unchanged.
+  for (int m = 16 * 12; m < 18 * 12; ++m) h[18 * 12] += std::exchange(h[m], 0.0);
   return AgeHazard(std::move(h), 0.3 / 12.0);
 }
 

@@ -43,7 +43,8 @@ double life_expectancy(const AgeHazard& mortality);
 /// Births: a normal-shaped age schedule on [15, 50) scaled to `total_fertility`.
 AgeHazard fertility_schedule(double total_fertility, double mean_age, double sd_age);
 
-/// Leaving the parental home: logistic in age (median, scale in years), from 16.
+/// Leaving the parental home: logistic in age (median, scale in years) from 16, where
+/// the leaving of 16- and 17-year-olds is moved to their 18th birthday.
 AgeHazard leave_home_schedule(double median_age, double spread);
 
 /// Looking for a partner: a bell-shaped yearly rate peaking at `peak_age`, from 18 to 70.

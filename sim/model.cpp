@@ -511,12 +511,15 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
           retry(a, now + 3), retry(b, now + 3);
           continue;
         }
-        leave_household(m, a);
-        leave_household(m, b);
+        const size_t left_a = leave_household(m, a);
+        const size_t left_b = leave_household(m, b);
         const size_t h = new_household(m, static_cast<int>(z));
         join_household(m, h, a, Role::head);
         join_household(m, h, b, Role::partner);
         households::schedule_move(m, h, now + 1);
+        // Young siblings left without an adult (their parents gone) are re-homed.
+        rehome_minors(m, left_a);
+        rehome_minors(m, left_b);
       } else {
         // The stayer: not living with parents, then the larger household, then the man.
         bool b_stays = a_home || (!b_home && m.households.size[hb] > m.households.size[ha]);
@@ -635,10 +638,12 @@ void Model::phase_commit() {
       persons.refresh_due(p);
       continue;
     }
-    leave_household(*this, p);
+    const size_t left = leave_household(*this, p);
     const size_t h = new_household(*this, persons.zone[p]);
     join_household(*this, h, p, Role::head);
     households::schedule_move(*this, h, now_ + 1);
+    // Young siblings left without an adult (their parents gone) are re-homed.
+    rehome_minors(*this, left);
   }
   form_unions(*this, ev.unions, now_);
   for (std::uint32_t hid : moves) {

@@ -446,7 +446,10 @@ TEST_CASE("leave_home_schedule: the median age of leaving follows the logistic",
   const auto h = regio::leave_home_schedule(med, s);
   auto F = [&](double a) { return 1.0 / (1.0 + std::exp(-(a - med) / s)); };
   CHECK(h.survival(16 * 12, 282) == Approx(0.5 / (1.0 - F(16.0))).margin(1e-3));
-  for (double a : {18.0, 21.0, 25.0, 30.0, 35.0})
+  // Nobody leaves before 18; those the logistic would see leave at 16-17 leave at 18.
+  CHECK(h.survival(16 * 12, 18 * 12) == 1.0);
+  CHECK(h.hazard(18 * 12 - 1) == 0.0);
+  for (double a : {18.5, 21.0, 25.0, 30.0, 35.0})
     CHECK(h.survival(16 * 12, static_cast<int>(a * 12)) ==
           Approx((1.0 - F(a)) / (1.0 - F(16.0))).margin(2e-3));
   // Median age: where survival from 16 crosses 1/2 (linear between months).
