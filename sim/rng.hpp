@@ -67,10 +67,37 @@ class Rng {
   }
   /// Exponential waiting time with the given rate (per unit).
   double exponential(double rate) { return -std::log(uniform()) / rate; }
-  double normal(double mean, double sd) {
-    // Box-Muller; one value per call keeps the draw count independent of history.
-    const double u1 = uniform(), u2 = uniform();
-    return mean + sd * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  /// Normal draw by inverting the standard normal CDF at one uniform (one value per
+  /// call, so the draw count does not depend on history). Inversion instead of
+  /// Box-Muller: 95 % of draws need one rational function and no log or cos, about five
+  /// times cheaper, and the firms draw one a month each.
+  double normal(double mean, double sd) { return mean + sd * normal_quantile(uniform()); }
+
+  /// Standard normal quantile for p in (0, 1): Acklam's rational approximation
+  /// (relative error below 1.2e-9 over the whole range).
+  static double normal_quantile(double p) {
+    constexpr double a0 = -3.969683028665376e+01, a1 = 2.209460984245205e+02,
+                     a2 = -2.759285104469687e+02, a3 = 1.383577518672690e+02,
+                     a4 = -3.066479806614716e+01, a5 = 2.506628277459239e+00;
+    constexpr double b0 = -5.447609879822406e+01, b1 = 1.615858368580409e+02,
+                     b2 = -1.556989798598866e+02, b3 = 6.680131188771972e+01,
+                     b4 = -1.328068155288572e+01;
+    constexpr double c0 = -7.784894002430293e-03, c1 = -3.223964580411365e-01,
+                     c2 = -2.400758277161838e+00, c3 = -2.549732539343734e+00,
+                     c4 = 4.374664141464968e+00, c5 = 2.938163982698783e+00;
+    constexpr double d0 = 7.784695709041462e-03, d1 = 3.224671290700398e-01,
+                     d2 = 2.445134137142996e+00, d3 = 3.754408661907416e+00;
+    constexpr double low = 0.02425;
+    if (p < low || p > 1.0 - low) {
+      // Tails: in terms of sqrt(-2 log) of the smaller tail probability.
+      const double q = std::sqrt(-2.0 * std::log(p < low ? p : 1.0 - p));
+      const double x = (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) /
+                       ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0);
+      return p < low ? x : -x;
+    }
+    const double q = p - 0.5, r = q * q;
+    return (((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q /
+           (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1.0);
   }
   /// Index drawn with probability proportional to weights[0..n).
   template <class W>

@@ -236,6 +236,27 @@ TEST_CASE("Rng: exponential and normal and categorical draws have the right mome
   }
 }
 
+TEST_CASE("Rng: the normal quantile matches the standard normal's to 1e-9", "[rng]") {
+  // Reference quantiles of the standard normal (to 16 digits).
+  const std::vector<std::pair<double, double>> ref = {
+      {0.5, 0.0},
+      {0.8413447460685429, 1.0},  // Phi(1)
+      {0.975, 1.959963984540054},
+      {0.025, -1.959963984540054},
+      {0.99, 2.326347874040841},
+      {0.001, -3.090232306167813},
+      {1e-9, -5.997807015007686},
+      {0.3, -0.5244005127080407},
+  };
+  for (const auto& [p, z] : ref) {
+    INFO("p = " << p);
+    CHECK(Rng::normal_quantile(p) == Approx(z).epsilon(2e-9).margin(1e-12));
+  }
+  // Continuous across the switches between the central and the tail formulas.
+  for (double p : {0.02425, 1.0 - 0.02425})
+    CHECK(Rng::normal_quantile(p - 1e-12) == Approx(Rng::normal_quantile(p + 1e-12)).margin(1e-8));
+}
+
 TEST_CASE("Rng: uniform() never returns 1 (the largest 53-bit draw)", "[rng]") {
   // uniform() maps 53 random bits b to (b + 0.5) * 2^-53. For b >= 2^52 the sum b + 0.5 is
   // not representable and rounds to even: b = 2^53 - 1 gives exactly 2^53, i.e. u = 1.0,
