@@ -228,11 +228,25 @@ int bench(const BenchOptions& opt) {
     fmt::print("  {:<18} {:8.3f} s\n", fmt::format("{} monthly steps", ss[0].months),
                median(steps));
     fmt::print("  person-steps/s     {:8.1f} million\n", median(rate) / 1e6);
-    for (size_t p = 0; p < ss[0].phases.size(); ++p) {
+  }
+  // The phases side by side: where the time goes, and which phases do not scale.
+  fmt::print("\nphases (median s)");
+  for (int t : configs) fmt::print("  {:>9}", fmt::format("{} thr", t));
+  if (configs.size() == 2) fmt::print("  speed-up");
+  fmt::print("\n");
+  const auto& names = samples[0][0].phase_names;
+  for (size_t p = 0; p < names.size(); ++p) {
+    std::vector<double> med;
+    for (const auto& ss : samples) {
       std::vector<double> ph;
       for (const auto& s : ss) ph.push_back(s.phases[p]);
-      fmt::print("    phase {:<12} {:8.3f} s\n", ss[0].phase_names[p], median(ph));
+      med.push_back(median(ph));
     }
+    if (std::all_of(med.begin(), med.end(), [](double v) { return v == 0.0; })) continue;
+    fmt::print("  {:<15}", names[p]);
+    for (double v : med) fmt::print("  {:9.3f}", v);
+    if (med.size() == 2 && med[1] > 0.0) fmt::print("  {:7.2f}x", med[0] / med[1]);
+    fmt::print("\n");
   }
   const auto& s0 = samples.back().front();
   const double rss = peak_rss_mb();

@@ -418,6 +418,8 @@ TEST_CASE("regio bench", "[cli]") {
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Contains("wall time"));
   CHECK_THAT(r.out, Contains("person-steps/s"));
+  CHECK_THAT(r.out, Contains("phases (median s)"));
+  CHECK_THAT(r.out, Contains("labour_market"));
   CHECK(names_in(box.work()).empty());
 }
 
