@@ -1140,18 +1140,23 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
         I.slot_begin[v + 1] - I.slot_begin[v] -
         std::count(slots, slots + (I.slot_begin[v + 1] - I.slot_begin[v]), k_none));
   });
-  // The new links in the order they are made: replacements, then entrants.
-  std::vector<Impl::NewLink> fresh_links;
-  for (const Group& g : groups)
+  // The new links in the order they are made: replacements, then entrants (each group and
+  // entrant writes its own places, in parallel).
+  std::vector<std::uint32_t> group_at(groups.size() + 1, 0);  // first new link of group r
+  for (size_t r = 0; r < groups.size(); ++r)
+    group_at[r + 1] = group_at[r] + static_cast<std::uint32_t>(std::popcount(groups[r].added));
+  const size_t replaced = group_at.back();
+  std::partial_sum(made_at.begin(), made_at.end(), made_at.begin());
+  std::vector<Impl::NewLink> fresh_links(replaced + made_at.back());
+  parallel_each(groups.size(), 256, [&](size_t r) {
+    const Group& g = groups[r];
+    Impl::NewLink* out = &fresh_links[group_at[r]];
     for (std::uint32_t i = 0; i < K; ++i)
       if (g.added >> i & 1) {
         const std::uint32_t slot = g.first + i;
-        fresh_links.push_back(
-            {slot, g.customer, I.slot_supplier[slot], I.factor(g.customer, slot)});
+        *out++ = {slot, g.customer, I.slot_supplier[slot], I.factor(g.customer, slot)};
       }
-  const size_t replaced = fresh_links.size();
-  std::partial_sum(made_at.begin(), made_at.end(), made_at.begin());
-  fresh_links.resize(replaced + made_at.back());
+  });
   parallel_each(fresh.size(), 64, [&](size_t e) {
     const std::uint32_t v = fresh[e];
     Impl::NewLink* out = &fresh_links[replaced + made_at[e]];
