@@ -236,8 +236,8 @@ size_t locate_linear(const std::vector<double>& w, double x) {
 
 /// The sampling tables of the alive firms (entrants included, exited firms not), into t,
 /// reusing its memory; firm_node maps firm indices to nodes (nodes >= firms in the store).
-/// The sectors' alias tables are built in parallel (each from its own firms only: the same
-/// tables for any number of threads).
+/// The alias tables of the (sector, zone) cells are built in parallel (each from its own
+/// firms only: the same tables for any number of threads).
 void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, size_t nodes,
                  Tables& t) {
   const FirmStore& fs = m.firms;
@@ -306,14 +306,16 @@ void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, si
     for (size_t d = 0; d < nz; ++d)
       t.decay[o * nz + d] =
           std::exp(-m.commuting.km(static_cast<int>(o), static_cast<int>(d)) / k_distance_scale_km);
-  tbb::parallel_for(size_t{0}, ns, [&](size_t k) {
-    SectorTable& s = t.sector[k];
-    for (size_t z = 0; z < nz; ++z) {
-      const size_t b = s.zone_begin[z], n = s.zone_begin[z + 1] - b;
-      if (n == 0) continue;
-      s.zone_total[z] = std::accumulate(&s.size[b], &s.size[b] + n, 0.0);
-      make_alias(&s.node[b], &s.size[b], n, s.zone_total[z], &s.slot[b]);
-    }
+  // An alias table per (sector, zone) cell, in parallel: cells rather than sectors, as the
+  // sectors differ much in size.
+  parallel_each(ns * nz, 1, [&](size_t cell) {
+    SectorTable& s = t.sector[cell / nz];
+    const size_t z = cell % nz, b = s.zone_begin[z], n = s.zone_begin[z + 1] - b;
+    if (n == 0) return;
+    s.zone_total[z] = std::accumulate(&s.size[b], &s.size[b] + n, 0.0);
+    make_alias(&s.node[b], &s.size[b], n, s.zone_total[z], &s.slot[b]);
+  });
+  for (SectorTable& s : t.sector) {
     s.zone_cum.resize(nz * nz);
     for (size_t o = 0; o < nz; ++o) {
       double run = 0.0;
@@ -322,7 +324,7 @@ void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, si
         s.zone_cum[o * nz + d] = run;
       }
     }
-  });
+  }
 }
 
 /// A few firm indices without allocation.
