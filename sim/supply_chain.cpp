@@ -44,6 +44,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <bitset>
 #include <cmath>
 #include <cstdlib>
@@ -235,8 +236,8 @@ size_t locate_linear(const std::vector<double>& w, double x) {
 
 /// The sampling tables of the alive firms (entrants included, exited firms not), into t,
 /// reusing its memory; firm_node maps firm indices to nodes (nodes >= firms in the store).
-/// The sectors' alias tables are built in parallel (each from its own firms only: the same
-/// tables for any number of threads).
+/// The alias tables of the (sector, zone) cells are built in parallel (each from its own
+/// firms only: the same tables for any number of threads).
 void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, size_t nodes,
                  Tables& t) {
   const FirmStore& fs = m.firms;
@@ -305,14 +306,16 @@ void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, si
     for (size_t d = 0; d < nz; ++d)
       t.decay[o * nz + d] =
           std::exp(-m.commuting.km(static_cast<int>(o), static_cast<int>(d)) / k_distance_scale_km);
-  tbb::parallel_for(size_t{0}, ns, [&](size_t k) {
-    SectorTable& s = t.sector[k];
-    for (size_t z = 0; z < nz; ++z) {
-      const size_t b = s.zone_begin[z], n = s.zone_begin[z + 1] - b;
-      if (n == 0) continue;
-      s.zone_total[z] = std::accumulate(&s.size[b], &s.size[b] + n, 0.0);
-      make_alias(&s.node[b], &s.size[b], n, s.zone_total[z], &s.slot[b]);
-    }
+  // An alias table per (sector, zone) cell, in parallel: cells rather than sectors, as the
+  // sectors differ much in size.
+  parallel_each(ns * nz, 1, [&](size_t cell) {
+    SectorTable& s = t.sector[cell / nz];
+    const size_t z = cell % nz, b = s.zone_begin[z], n = s.zone_begin[z + 1] - b;
+    if (n == 0) return;
+    s.zone_total[z] = std::accumulate(&s.size[b], &s.size[b] + n, 0.0);
+    make_alias(&s.node[b], &s.size[b], n, s.zone_total[z], &s.slot[b]);
+  });
+  for (SectorTable& s : t.sector) {
     s.zone_cum.resize(nz * nz);
     for (size_t o = 0; o < nz; ++o) {
       double run = 0.0;
@@ -321,7 +324,7 @@ void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, si
         s.zone_cum[o * nz + d] = run;
       }
     }
-  });
+  }
 }
 
 /// A few firm indices without allocation.
@@ -534,6 +537,12 @@ struct SupplyChain::Impl {
     Big<double> slot_weight, pool_factor;
   } spare;
   std::vector<std::uint32_t> bucket;  ///< per node + 1: scratch of by_supplier
+  /// Node ids increase with the node number (nodes are numbered in the order firms are
+  /// first seen, and the model gives new firms increasing ids): then the order of customer
+  /// slots is the order of (customer id, input sector).
+  bool ids_ascending = true;
+  std::vector<std::uint64_t> lost_bits;  ///< per slot: lost its supplier (scratch of update)
+  std::vector<std::uint8_t> node_mark;   ///< per node: scratch of update, zero in between
 
   void prepare_coefficients(const Model& m);
   size_t slots_of_sector(size_t sector) const { return linked[sector].size() * K; }
@@ -560,12 +569,16 @@ struct SupplyChain::Impl {
     std::uint32_t slot, customer, supplier;
     double factor;
   };
-  std::uint32_t supplier_of(std::uint32_t slot) const { return slot_supplier[slot]; }
+  /// A link to remove: its supplier and the customer's slot.
+  struct OldLink {
+    std::uint32_t supplier, slot;
+  };
+  static std::uint32_t supplier_of(const OldLink& l) { return l.supplier; }
   static std::uint32_t supplier_of(const NewLink& l) { return l.supplier; }
   void compact_pool();
   template <class T>
   std::vector<std::pair<size_t, size_t>> by_supplier(std::vector<T>& links);
-  void pop_links(std::vector<std::uint32_t>& slots);
+  void pop_links(std::vector<OldLink>& links);
   void push_links(std::vector<NewLink>& links);
   void fill_unplaced(size_t node);
   void add_node(const FirmStore& fs, size_t f);
@@ -644,14 +657,14 @@ std::vector<std::pair<size_t, size_t>> SupplyChain::Impl::by_supplier(std::vecto
   return runs;
 }
 
-/// Removes the links of the given slots from their suppliers' rows (each time the row's
-/// last entry takes the removed one's place) and empties the slots.
-void SupplyChain::Impl::pop_links(std::vector<std::uint32_t>& slots) {
-  const auto runs = by_supplier(slots);
+/// Removes the given links from their suppliers' rows (each time the row's last entry takes
+/// the removed one's place) and empties their slots.
+void SupplyChain::Impl::pop_links(std::vector<OldLink>& old) {
+  const auto runs = by_supplier(old);
   parallel_each(runs.size(), 16, [&](size_t r) {
-    const std::uint32_t s = slot_supplier[slots[runs[r].first]];
+    const std::uint32_t s = old[runs[r].first].supplier;
     for (size_t q = runs[r].first; q < runs[r].second; ++q) {
-      const std::uint32_t slot = slots[q], off = slot_pos[slot], last_off = --row_len[s];
+      const std::uint32_t slot = old[q].slot, off = slot_pos[slot], last_off = --row_len[s];
       if (off != last_off) {
         const std::uint32_t p = row_begin[s] + off, last = row_begin[s] + last_off;
         pool_customer[p] = pool_customer[last];
@@ -662,7 +675,7 @@ void SupplyChain::Impl::pop_links(std::vector<std::uint32_t>& slots) {
       slot_supplier[slot] = k_none;
     }
   });
-  links -= slots.size();
+  links -= old.size();
 }
 
 /// Adds the given links (slots with supplier and weight set) at the end of their suppliers'
@@ -753,6 +766,7 @@ void SupplyChain::Impl::fill_unplaced(size_t c) {
 /// without room (its first link moves it to the end of the pool).
 void SupplyChain::Impl::add_node(const FirmStore& fs, size_t f) {
   if (node_id.size() >= k_none) throw InvariantError("supply chain: too many firms");
+  if (!node_id.empty() && fs.id[f] <= node_id.back()) ids_ascending = false;
   firm_node[f] = static_cast<std::uint32_t>(node_id.size());
   node_id.push_back(fs.id[f]);
   node_firm.push_back(static_cast<std::uint32_t>(f));
@@ -982,7 +996,6 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
                          const std::vector<std::uint32_t>& entrants, std::int32_t now) {
   Impl& I = *impl_;
   const FirmStore& fs = m.firms;
-  const size_t ns = I.coef.size();
 
   // Exits, in the firm numbering of the last change (the store may have been compacted
   // since).
@@ -1005,45 +1018,45 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   }
   std::sort(gone.begin(), gone.end());
   gone.erase(std::unique(gone.begin(), gone.end()), gone.end());
-  std::vector<std::uint8_t> exiting(I.node_id.size(), 0);
-  for (std::uint32_t v : gone) exiting[v] = 1;
+  std::vector<std::uint8_t>& mark = I.node_mark;  // here: exiting
+  mark.assign(I.node_id.size(), 0);
+  for (std::uint32_t v : gone) mark[v] = 1;
   // Their links as customers leave the suppliers' rows (exiting firms in node order, each
   // in slot order); links between two exiting firms go with the supplier's row below.
-  std::vector<std::uint32_t> drop;  // slots
+  std::vector<Impl::OldLink> drop;
   for (std::uint32_t v : gone)
     for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i) {
       const std::uint32_t s = I.slot_supplier[i];
       if (s == k_none) continue;
-      if (exiting[s]) {
+      if (mark[s]) {
         I.slot_supplier[i] = k_none;
         --I.links;
       } else {
-        drop.push_back(i);
+        drop.push_back({s, i});
       }
     }
   I.pop_links(drop);
-  // Their links as suppliers: the customers that stay remember the (customer, sector) that
-  // lost a supplier.
-  struct Lost {
-    std::uint32_t customer_id;
-    std::uint8_t sector;
-    std::uint32_t customer;  // node
-    bool operator<(const Lost& o) const {
-      return std::tie(customer_id, sector) < std::tie(o.customer_id, o.sector);
-    }
-  };
-  std::vector<Lost> lost;
-  for (std::uint32_t v : gone) {
+  // Their links as suppliers: the customers that stay note the slots that lost a
+  // supplier (suppliers in parallel: each clears the slots of its own links).
+  I.lost_bits.assign((I.slot_supplier.size() + 63) / 64, 0);
+  std::vector<std::uint32_t> cut(gone.size());
+  parallel_each(gone.size(), 8, [&](size_t g) {
+    const std::uint32_t v = gone[g];
+    std::uint32_t n = 0;
     for (std::uint32_t j = I.row_begin[v]; j < I.row_begin[v] + I.row_len[v]; ++j) {
-      const std::uint32_t c = I.pool_customer[j];
-      if (exiting[c]) continue;  // counted above
-      I.slot_supplier[I.pool_slot[j]] = k_none;
-      --I.links;
-      lost.push_back({I.node_id[c], I.node_sector[v], c});
+      if (mark[I.pool_customer[j]]) continue;  // counted above
+      const std::uint32_t slot = I.pool_slot[j];
+      I.slot_supplier[slot] = k_none;
+      std::atomic_ref<std::uint64_t>(I.lost_bits[slot / 64])
+          .fetch_or(std::uint64_t{1} << (slot % 64), std::memory_order_relaxed);
+      ++n;
     }
+    cut[g] = n;
     I.row_len[v] = 0;
     I.row_cap[v] = 0;  // its places stay unused until the next layout
-  }
+  });
+  for (std::uint32_t n : cut) I.links -= n;
+  for (std::uint32_t v : gone) mark[v] = 0;
   // New firms get nodes; after a compaction of the store, nodes find their firms (a firm
   // that left the store with links throws).
   I.sync_store(m, "");
@@ -1051,54 +1064,65 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   const Tables& t = I.tables;
 
   // Replacements: one new supplier per lost one, per (customer, sector) in order of
-  // customer id and sector. Each group is drawn, filled and reweighted on its own (in
-  // parallel: groups share nothing); their new links join the rows in that order.
-  std::sort(lost.begin(), lost.end());
-  std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) of one (customer, sector)
-  for (size_t i = 0; i < lost.size();) {
-    size_t j = i;
-    while (j < lost.size() && !(lost[i] < lost[j])) ++j;
-    runs.emplace_back(i, j);
-    i = j;
-  }
+  // customer id and sector. A group of K slots is one (customer, sector), and the slots
+  // lie in order of customer node and sector, so the lost slots in slot order are in that
+  // order when node order is id order. Each group is drawn, filled and reweighted on its
+  // own (in parallel: groups share nothing); their new links join the rows in that order.
   struct Group {
-    std::uint32_t first = k_none;  // first slot of the group, if it was redrawn
-    std::array<bool, K> added{};
+    std::uint32_t first;     // first slot
+    std::uint32_t customer;  // node
+    std::uint8_t lost;       // slots that lost their supplier
+    std::uint8_t sector;
+    std::uint8_t added = 0;  // bit i: slot first + i has a new supplier
   };
-  std::vector<Group> groups(runs.size());
-  parallel_each(runs.size(), 64, [&](size_t r) {
-    const Lost& l = lost[runs[r].first];
-    const size_t count = runs[r].second - runs[r].first;
+  std::vector<Group> groups;
+  {
+    std::uint32_t v = 0;  // the customer whose slots the scan is in
+    for (size_t w = 0; w < I.lost_bits.size(); ++w) {
+      for (std::uint64_t bits = I.lost_bits[w]; bits != 0; bits &= bits - 1) {
+        const auto slot = static_cast<std::uint32_t>(w * 64 + std::countr_zero(bits));
+        const std::uint32_t first = slot - slot % K;
+        if (!groups.empty() && groups.back().first == first) {
+          ++groups.back().lost;
+          continue;
+        }
+        while (I.slot_begin[v + 1] <= slot) ++v;
+        groups.push_back({first, v, 1, I.slot_sector(v, slot)});
+      }
+      I.lost_bits[w] = 0;
+    }
+  }
+  if (!I.ids_ascending)
+    std::sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
+      return std::make_pair(I.node_id[a.customer], a.sector) <
+             std::make_pair(I.node_id[b.customer], b.sector);
+    });
+  parallel_each(groups.size(), 64, [&](size_t r) {
+    Group& l = groups[r];
     const std::uint32_t c = I.node_firm[l.customer];
     if (c == k_none || !fs.alive[c]) return;
-    const std::int16_t g = I.group_of[fs.sector[c] * ns + l.sector];
-    if (g < 0) return;
-    const std::uint32_t first = I.slot_begin[l.customer] + static_cast<std::uint32_t>(g) * K;
+    const std::uint32_t first = l.first;
     Few taken;  // the customer and its remaining suppliers of the sector (nodes)
     taken.push(l.customer);
     for (size_t i = first; i < first + K; ++i)
       if (I.slot_supplier[i] != k_none) taken.push(I.slot_supplier[i]);
     const size_t room = K + 1 - std::min<size_t>(taken.n, K + 1);
-    Rng rng = m.rng(Stream::supply_chain, draw_key(l.customer_id, l.sector, true), now);
+    Rng rng = m.rng(Stream::supply_chain, draw_key(I.node_id[l.customer], l.sector, true), now);
     Few picked;
-    draw_suppliers(t, l.sector, fs.zone[c], std::min(count, room), taken, rng, picked);
-    Group& out = groups[r];
-    out.first = first;
+    draw_suppliers(t, l.sector, fs.zone[c], std::min<size_t>(l.lost, room), taken, rng, picked);
     for (std::uint32_t i = 0, p = 0; i < K && p < picked.n; ++i)
       if (I.slot_supplier[first + i] == k_none) {
         I.slot_supplier[first + i] = picked.v[p++];
-        out.added[i] = true;
+        l.added |= static_cast<std::uint8_t>(1u << i);
       }
     I.set_group_weights(t, first);
+    // The links that stayed carry the group's new weights (their places in the rows are
+    // final: rows only grow or move from here on, keeping the offsets).
+    for (size_t i = 0; i < K; ++i)
+      if (!(l.added >> i & 1) && I.slot_supplier[first + i] != k_none)
+        I.pool_factor[I.row_begin[I.slot_supplier[first + i]] + I.slot_pos[first + i]] =
+            I.factor(l.customer, first + i);
   });
-  std::vector<Impl::NewLink> fresh_links;  // in the order the links are made
-  for (size_t r = 0; r < groups.size(); ++r)
-    if (groups[r].first != k_none)
-      for (std::uint32_t i = 0; i < K; ++i)
-        if (groups[r].added[i]) {
-          const std::uint32_t slot = groups[r].first + i, c = lost[runs[r].first].customer;
-          fresh_links.push_back({slot, c, I.slot_supplier[slot], I.factor(c, slot)});
-        }
 
   // Entrants link to suppliers as at the start (drawn in parallel; links in entrant order).
   std::vector<std::uint32_t> fresh;  // nodes
@@ -1107,34 +1131,51 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
     if (c == k_none || c >= fs.size() || fs.id[c] != id || !fs.alive[c]) continue;
     if (!I.has_suppliers(I.firm_node[c])) fresh.push_back(I.firm_node[c]);  // else linked already
   }
+  std::vector<std::uint32_t> made_at(fresh.size() + 1, 0);  // first new link of entrant i
   parallel_each(fresh.size(), 16, [&](size_t i) {
     const std::uint32_t v = fresh[i];
     std::uint32_t* slots = &I.slot_supplier[I.slot_begin[v]];
     I.pick_for_customer(m, t, v, slots);
     for (size_t first = I.slot_begin[v]; first < I.slot_begin[v + 1]; first += K)
       I.set_group_weights(t, first);
+    made_at[i + 1] = static_cast<std::uint32_t>(
+        I.slot_begin[v + 1] - I.slot_begin[v] -
+        std::count(slots, slots + (I.slot_begin[v + 1] - I.slot_begin[v]), k_none));
   });
-  for (std::uint32_t v : fresh)
-    for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i)
-      if (I.slot_supplier[i] != k_none)
-        fresh_links.push_back({i, v, I.slot_supplier[i], I.factor(v, i)});
-  I.push_links(fresh_links);
-  // The links that stayed in a redrawn group carry its new weights.
+  // The new links in the order they are made: replacements, then entrants (each group and
+  // entrant writes its own places, in parallel).
+  std::vector<std::uint32_t> group_at(groups.size() + 1, 0);  // first new link of group r
+  for (size_t r = 0; r < groups.size(); ++r)
+    group_at[r + 1] = group_at[r] + static_cast<std::uint32_t>(std::popcount(groups[r].added));
+  const size_t replaced = group_at.back();
+  std::partial_sum(made_at.begin(), made_at.end(), made_at.begin());
+  std::vector<Impl::NewLink> fresh_links(replaced + made_at.back());
   parallel_each(groups.size(), 256, [&](size_t r) {
     const Group& g = groups[r];
-    if (g.first == k_none) return;
-    const std::uint32_t c = lost[runs[r].first].customer;
-    for (size_t i = 0; i < K; ++i)
-      if (!g.added[i] && I.slot_supplier[g.first + i] != k_none)
-        I.pool_factor[I.row_begin[I.slot_supplier[g.first + i]] + I.slot_pos[g.first + i]] =
-            I.factor(c, g.first + i);
+    Impl::NewLink* out = &fresh_links[group_at[r]];
+    for (std::uint32_t i = 0; i < K; ++i)
+      if (g.added >> i & 1) {
+        const std::uint32_t slot = g.first + i;
+        *out++ = {slot, g.customer, I.slot_supplier[slot], I.factor(g.customer, slot)};
+      }
   });
-  // Unplaced shares of the customers whose suppliers changed.
-  std::vector<std::uint32_t> touched(fresh);
-  touched.insert(touched.end(), gone.begin(), gone.end());
-  for (const auto& [b, e] : runs) touched.push_back(lost[b].customer);
-  std::sort(touched.begin(), touched.end());
-  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  parallel_each(fresh.size(), 64, [&](size_t e) {
+    const std::uint32_t v = fresh[e];
+    Impl::NewLink* out = &fresh_links[replaced + made_at[e]];
+    for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i)
+      if (I.slot_supplier[i] != k_none) *out++ = {i, v, I.slot_supplier[i], I.factor(v, i)};
+  });
+  I.push_links(fresh_links);
+  // Unplaced shares of the customers whose suppliers changed (each once).
+  std::vector<std::uint32_t> touched;
+  auto touch = [&](std::uint32_t v) {
+    if (!mark[v]) touched.push_back(v), mark[v] = 1;
+  };
+  mark.resize(I.node_id.size(), 0);
+  for (std::uint32_t v : fresh) touch(v);
+  for (std::uint32_t v : gone) touch(v);
+  for (const Group& g : groups) touch(g.customer);
+  for (std::uint32_t v : touched) mark[v] = 0;
   parallel_each(touched.size(), 256, [&](size_t i) { I.fill_unplaced(touched[i]); });
   I.finish(m, &I.tables);
 }
@@ -1299,6 +1340,9 @@ void SupplyChain::check() const {
     }
   }
   if (departed != I.departed) fail("departed firms");
+  if (I.ids_ascending)
+    for (size_t v = 1; v < nodes; ++v)
+      if (I.node_id[v] <= I.node_id[v - 1]) fail("node ids do not increase with the node");
   // A fresh flattening of the customer side: per supplier, its (customer, slot, factor) in
   // customer order, against its row sorted the same way.
   std::vector<std::uint32_t> begin(nodes + 1, 0);

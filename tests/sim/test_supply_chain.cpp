@@ -4,12 +4,15 @@
 // exact probabilities of drawing suppliers by size x distance decay, the monthly order
 // flow (money conserved, bit-identical for any threading), rewiring after exits and
 // entries, reindexing after compaction, the incrementally patched links against a fresh
-// flattening after quarters of turnover (and bit-identical for any threading), traversals
-// of the Boost.Graph view, and a Leontief test: on a hand-made three-firm economy the
-// order flow iterated to convergence gives the output of the Leontief inverse.
-// A hidden test ("[perf]") times the graph on the full-scale region.
+// flattening after quarters of turnover (and bit-identical for any threading), replacements
+// in order of customer id whatever the store's order, traversals of the Boost.Graph view,
+// and a Leontief test: on a hand-made three-firm economy the order flow iterated to
+// convergence gives the output of the Leontief inverse.
+// Hidden tests ("[perf]") time the graph on the full-scale region, freshly built and in a
+// running model.
 #include <oneapi/tbb/global_control.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -770,6 +773,73 @@ TEST_CASE("update: the patched chain is bit-identical for any number of threads 
   }
 }
 
+TEST_CASE("update: replacements join the rows in order of customer id whatever the firm order",
+          "[supply_chain]") {
+  // Two models alike but for the order in which the store holds a batch of entrants
+  // (customers only): in one their ids increase with their index, in the other they
+  // decrease. After the
+  // entrants link and later lose suppliers to exits, every supplier must have the same
+  // customers in the same order (by id) and receive bit-identical orders in both.
+  auto rows_by_id = [](const SupplyChain& sc) {
+    std::map<std::uint32_t, std::vector<std::pair<std::uint32_t, double>>> rows;
+    for (const Link& l : sc.links()) rows[l.supplier].emplace_back(l.customer, l.weight);
+    return rows;
+  };
+  std::vector<std::map<std::uint32_t, std::vector<std::pair<std::uint32_t, double>>>> rows;
+  std::vector<std::map<std::uint32_t, double>> orders;
+  std::uint32_t entrants_from = 0;
+  for (bool reversed : {false, true}) {
+    auto m = make_model(baseline());
+    FirmStore& fs = m->firms;
+    SupplyChain sc;
+    sc.build(*m);
+    // 80 entrants of two sectors in one zone, so that many share suppliers.
+    constexpr std::uint32_t k_entrants = 80;
+    const std::uint32_t first_id = m->next_firm_id;
+    entrants_from = first_id;
+    m->next_firm_id += k_entrants;
+    std::vector<std::uint32_t> entrants;
+    for (std::uint32_t i = 0; i < k_entrants; ++i) {
+      const std::uint32_t id = reversed ? first_id + k_entrants - 1 - i : first_id + i;
+      const size_t f = fs.append(id);
+      m->index_firm(id, f);
+      fs.sector[f] = static_cast<std::uint8_t>(id % 2);
+      fs.zone[f] = 0;
+      // Institutions: never suppliers, so that the sampling tables (in store order) are the
+      // same in both models.
+      fs.kind[f] = regio::k_institution;
+      entrants.push_back(first_id + i);  // passed in id order in both models
+    }
+    sc.update(*m, {}, entrants, 1);
+    // Exits of a third of the candidate suppliers: the entrants lose suppliers.
+    std::vector<std::uint32_t> exited;
+    for (size_t f = 0; f < fs.size(); ++f)
+      if (candidate(fs, f) && fs.id[f] < first_id && fs.id[f] % 3 == 0) exited.push_back(fs.id[f]);
+    for (std::uint32_t id : exited) fs.alive[index_of(*m, id)] = 0;
+    sc.update(*m, exited, {}, 2);
+    sc.check();
+    for (size_t f = 0; f < fs.size(); ++f)  // by id, spread over four orders of magnitude
+      fs.regional_inputs[f] = std::pow(10.0, std::fmod(fs.id[f] * 0.6180339887, 1.0) * 4.0);
+    std::vector<double> o;
+    double unplaced = 0.0;
+    sc.distribute_orders(*m, o, unplaced);
+    std::map<std::uint32_t, double> by_id;  // (the unplaced total is summed in store order)
+    for (size_t f = 0; f < fs.size(); ++f) by_id[fs.id[f]] = o[f];
+    rows.push_back(rows_by_id(sc));
+    orders.push_back(by_id);
+  }
+  // Many suppliers have several of the entrants as customers (so that the order in which
+  // their links join a row shows).
+  size_t shared = 0;
+  for (const auto& [supplier, row] : rows[0])
+    shared += std::count_if(row.begin(), row.end(),
+                            [&](const auto& l) { return l.first >= entrants_from; }) >= 2;
+  INFO("suppliers with two or more of the entrants as customers: " << shared);
+  CHECK(shared >= 10);
+  CHECK(rows[0] == rows[1]);
+  CHECK(orders[0] == orders[1]);
+}
+
 TEST_CASE("update and reindex refuse a firm that left the store with links", "[supply_chain]") {
   auto m = make_model(baseline());
   FirmStore& fs = m->firms;
@@ -1189,4 +1259,113 @@ TEST_CASE("supply chain timings on the full-scale region", "[.][perf][supply_cha
                 << "\nupdate: " << update * 1e3 << " ms a month (" << exits / 12.0
                 << " exits, 60 entrants)\nreindex after compaction: " << reindex * 1e3 << " ms");
   CHECK(d2.first < 1e-3);
+}
+
+TEST_CASE("supply chain timings in a running full-scale model", "[.][perf][model][supply_chain]") {
+  // Run by hand: test_supply_chain "[model]". The default region runs a few years, so that
+  // the links carry the layout of a history of quarterly rewiring; then the order flow is
+  // timed with cold caches (as in the model, where every other phase runs in between) and
+  // warm, and quarters of exits (small firms) and entrants (the model's own) are rewired,
+  // alternately at 1 and 2 threads, with a compaction of the store and a reindex per year.
+  // Medians and best of wall times (at 1 thread: CPU time of the thread, less disturbed by
+  // other processes).
+  RunConfig c;
+  c.seed = k_seed;
+  c.scale = 1.0;
+  c.until_year = 2031;
+  auto m = std::make_unique<Model>(baseline(), c);
+  // Four years, up to a month that rewired the chain (the model rewires once a quarter).
+  for (int month = 0; month < 12 * 4 || m->now() % 3 != 0; ++month) m->step();
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](auto t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  auto cpu = [] {  // CPU seconds of the calling thread (at 1 thread: all of the work)
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::vector<char> flush(size_t{96} << 20, 1);
+  auto evict = [&] {  // writes more memory than the caches hold
+    for (size_t i = 0; i < flush.size(); i += 64) flush[i] = static_cast<char>(flush[i] + 1);
+  };
+  SupplyChain& sc = m->supply_chain;
+  FirmStore& fs = m->firms;
+  std::vector<double> orders;
+  double unplaced = 0.0, checksum = 0.0;
+  auto distribute = [&](int threads, bool cold) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              static_cast<size_t>(threads));
+    std::vector<double> times;
+    for (int r = 0; r < (cold ? 30 : 100); ++r) {
+      if (cold) evict();
+      const auto t0 = Clock::now();
+      const double c0 = cpu();
+      sc.distribute_orders(*m, orders, unplaced);
+      times.push_back(threads == 1 ? cpu() - c0 : seconds(t0));
+      checksum += orders[r % orders.size()];
+    }
+    return std::make_pair(*std::min_element(times.begin(), times.end()), median(times));
+  };
+  std::vector<double> update[2], reindex[2], update_cpu, reindex_cpu;
+  std::mt19937_64 gen(5);
+  size_t exits = 0, entrants_total = 0;
+  std::int32_t now = m->now();
+  for (int quarter = 0; quarter < 16; ++quarter) {
+    const int threads = 1 + quarter % 2;
+    std::vector<std::uint32_t> exited, entrants;
+    for (int month = 0; month < 3; ++month, ++now) {
+      for (size_t f = 0; f < fs.size(); ++f)
+        if (candidate(fs, f) && fs.headcount(f) < 10 && gen() % 150 == 0) {
+          fs.alive[f] = 0;
+          exited.push_back(fs.id[f]);
+        }
+      regio::firms::create_entrants(*m, now, entrants);
+    }
+    exits += exited.size();
+    entrants_total += entrants.size();
+    evict();
+    {
+      tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                static_cast<size_t>(threads));
+      const auto t0 = Clock::now();
+      const double c0 = cpu();
+      sc.update(*m, exited, entrants, now);
+      update[threads - 1].push_back(seconds(t0));
+      if (threads == 1) update_cpu.push_back(cpu() - c0);
+    }
+    if (quarter % 4 == 3) {  // year ends: 1 and 2 threads in turn
+      const int year_threads = 1 + quarter / 4 % 2;
+      fs.compact();
+      m->rebuild_indices();
+      evict();
+      tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                static_cast<size_t>(year_threads));
+      const auto t0 = Clock::now();
+      const double c0 = cpu();
+      sc.reindex(*m);
+      reindex[year_threads - 1].push_back(seconds(t0));
+      if (year_threads == 1) reindex_cpu.push_back(cpu() - c0);
+    }
+  }
+  const auto d1c = distribute(1, true), d2c = distribute(2, true), d1w = distribute(1, false),
+             d2w = distribute(2, false);
+  WARN("firms " << fs.size() << ", links " << sc.edges()
+                << "\ndistribute_orders best/median cold: " << d1c.first * 1e3 << "/"
+                << d1c.second * 1e3 << " ms at 1 thread, " << d2c.first * 1e3 << "/"
+                << d2c.second * 1e3 << " ms at 2; warm: " << d1w.first * 1e3 << "/"
+                << d1w.second * 1e3 << " ms at 1, " << d2w.first * 1e3 << "/" << d2w.second * 1e3
+                << " ms at 2\nupdate a quarter (" << exits / 16.0 << " exits, "
+                << entrants_total / 16.0 << " entrants), best/median: "
+                << *std::min_element(update[0].begin(), update[0].end()) * 1e3 << "/"
+                << median(update[0]) * 1e3 << " ms at 1 thread, "
+                << *std::min_element(update[1].begin(), update[1].end()) * 1e3 << "/"
+                << median(update[1]) * 1e3 << " ms at 2; CPU at 1 thread "
+                << median(update_cpu) * 1e3 << " ms\nreindex: " << reindex[0][0] * 1e3 << " "
+                << reindex[0][1] * 1e3 << " ms at 1 thread, " << reindex[1][0] * 1e3 << " "
+                << reindex[1][1] * 1e3 << " ms at 2, CPU at 1 thread " << reindex_cpu[0] * 1e3
+                << " " << reindex_cpu[1] * 1e3 << " ms (checksum " << checksum << ")");
+  sc.check();
 }
