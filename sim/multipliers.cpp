@@ -61,20 +61,13 @@ IoTable io_table(const Model& m) {
       wages[k] += (fs.employees[f][l] - fs.outside_staff[f][l]) * m.wage(static_cast<int>(k), l);
     households[k] += fs.household_demand[f];
   }
-  // Regional purchases by (supplier sector, customer sector): each link carries the
-  // customer's regional inputs x the sector's input coefficient (rows rescaled to 1, as
-  // in the supply chain) x the link's weight.
-  const auto& io = sc.input_coefficients;
-  std::vector<double> row_sum(ns, 0.0);
-  for (size_t c = 0; c < ns; ++c)
-    for (size_t k = 0; k < ns; ++k) row_sum[c] += io[c][k];
+  // Regional purchases by (supplier sector, customer sector): each link carries its share
+  // of the customer's regional inputs, as the monthly order flow does.
   for (const auto& link : m.supply_chain.links()) {
     const std::uint32_t s = m.firm_index(link.supplier), c = m.firm_index(link.customer);
     if (s == k_none || c == k_none || !fs.alive[s] || !fs.alive[c]) continue;
     if (fs.kind[c] & k_institution) continue;
-    const size_t kc = fs.sector[c];
-    const double coef = row_sum[kc] > 0.0 ? io[kc][link.input_sector] / row_sum[kc] : 0.0;
-    t.a[fs.sector[s] * ns + kc] += fs.regional_inputs[c] * coef * link.weight;
+    t.a[fs.sector[s] * ns + fs.sector[c]] += fs.regional_inputs[c] * link.share;
   }
   const goods_market::Incomes in = goods_market::household_incomes(m);
   double disposable = 0.0;

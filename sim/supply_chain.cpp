@@ -1294,7 +1294,8 @@ std::shared_ptr<const SupplyChainGraph> SupplyChain::graph() const {
     const std::uint32_t s = I.firm_node[f];
     for (std::uint32_t j = I.row_begin[s]; j < I.row_begin[s] + I.row_len[s]; ++j) {
       ends.emplace_back(f, I.node_firm[I.pool_customer[j]]);
-      props.push_back({I.slot_weight[I.pool_slot[j]], I.node_sector[s]});
+      props.push_back({I.slot_weight[I.pool_slot[j]], I.node_sector[s],
+                       I.factor(I.pool_customer[j], I.pool_slot[j])});
     }
   }
   auto view = std::make_shared<SupplyChainGraph>();
@@ -1312,8 +1313,8 @@ std::vector<SupplyChain::Link> SupplyChain::links() const {
   std::vector<Link> out;
   out.reserve(boost::num_edges(g));
   for (auto [e, end] = boost::edges(g); e != end; ++e)
-    out.push_back(
-        {g[boost::source(*e, g)].id, g[boost::target(*e, g)].id, g[*e].weight, g[*e].input_sector});
+    out.push_back({g[boost::source(*e, g)].id, g[boost::target(*e, g)].id, g[*e].weight,
+                   g[*e].input_sector, g[*e].share});
   return out;
 }
 

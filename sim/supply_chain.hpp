@@ -73,6 +73,7 @@ class SupplyChain {
     std::uint32_t customer = 0;  ///< firm id
     double weight = 0.0;         ///< share of the customer's regional purchases of input_sector
     std::uint8_t input_sector = 0;
+    double share = 0.0;  ///< share of all the customer's regional purchases (its order factor)
   };
   /// Every link, supplier by supplier in firm index order, each supplier's customers in
   /// the order in which it sums their orders; read from graph(). For tests, diagnostics

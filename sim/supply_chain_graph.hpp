@@ -18,6 +18,10 @@ struct SupplyChainGraph {
   struct Link {
     double weight = 0.0;  ///< share of the customer's regional purchases of input_sector
     std::uint8_t input_sector = 0;
+    /// Share of all the customer's regional purchases that goes along this link (weight x
+    /// the customer sector's input coefficient of input_sector, rows summing to 1): the
+    /// factor by which the link carries the customer's orders.
+    double share = 0.0;
   };
   /// Vertex v = firm index v of the store at the last build/update/reindex (firms that
   /// exited keep their vertex, without links, until the store is compacted); edges run

@@ -295,6 +295,17 @@ TEST_CASE("distribute_orders conserves money and is bit-identical across threads
   CHECK(static_cast<double>(total(base_orders)) > 0.5 * static_cast<double>(in));
   for (size_t f = 0; f < m->firms.size(); ++f)
     if (!candidate(m->firms, f)) CHECK(base_orders[f] == 0.0);
+  {
+    // The links' shares are the order factors: the orders rebuilt from links() match.
+    std::vector<double> rebuilt(m->firms.size(), 0.0);
+    for (const Link& l : sc.links())
+      rebuilt[m->firm_index(l.supplier)] +=
+          m->firms.regional_inputs[m->firm_index(l.customer)] * l.share;
+    size_t off = 0;
+    for (size_t f = 0; f < rebuilt.size(); ++f)
+      off += std::abs(rebuilt[f] - base_orders[f]) > 1e-9 * std::max(1.0, base_orders[f]);
+    CHECK(off == 0);
+  }
 
   // `unplaced` is added to, and order_demand is resized and overwritten.
   {
