@@ -175,25 +175,42 @@ void Model::index_outside(std::uint32_t id, size_t index) {
 
 void Model::count_statuses() {
   const size_t nz = municipalities.size();
+  // One increment per person into a cell keyed by zone, status and working age (16 cells
+  // per zone, dead persons in a cell of their own). Four copies of the table, taken in
+  // turn, so that consecutive increments rarely wait for each other on the same counter.
   // Integer counts per chunk: exact, so the sum does not depend on the chunking.
-  std::vector<std::array<std::int64_t, k_statuses + 1>> parts(chunk_count(persons.size()) * nz);
+  constexpr size_t k_cells = 16, k_copies = 4;
+  static_assert(k_statuses <= 8, "status and working age share 4 bits of the cell");
+  const size_t table = nz * k_cells + 1;
+  std::vector<std::uint32_t> parts(chunk_count(persons.size()) * table);
+  const std::int32_t now = now_;
   for_chunks(persons.size(), [&](size_t c, size_t b, size_t e) {
-    auto* mine = &parts[c * nz];
+    std::vector<std::uint32_t> local(k_copies * table, 0);
+    const std::uint8_t* alive = persons.alive.data();
+    const std::uint16_t* zone = persons.zone.data();
+    const std::uint8_t* status = persons.status.data();
+    const std::int32_t* birth = persons.birth_month.data();
     for (size_t i = b; i < e; ++i) {
-      if (!persons.alive[i]) continue;
-      auto& cell = mine[persons.zone[i]];
-      ++cell[persons.status[i]];
-      const int age = (now_ - persons.birth_month[i]) / 12;
-      if (age >= 15 && age < 65) ++cell[k_statuses];
+      // Aged 15-64 in whole years: (now - birth) / 12 in [15, 65).
+      const std::int32_t age = now - birth[i];
+      const size_t working = (age >= 15 * 12) & (age < 65 * 12);
+      const size_t cell = alive[i] ? zone[i] * k_cells + status[i] * 2 + working : nz * k_cells;
+      ++local[(i % k_copies) * table + cell];
     }
+    std::uint32_t* mine = &parts[c * table];
+    for (size_t k = 0; k < k_copies; ++k)
+      for (size_t j = 0; j < table; ++j) mine[j] += local[k * table + j];
   });
   for (size_t z = 0; z < nz; ++z) {
     Municipality& mu = municipalities[z];
     mu.status_count.fill(0);
     mu.working_age = 0;
-    for (size_t c = 0; c < parts.size() / nz; ++c) {
-      for (int s = 0; s < k_statuses; ++s) mu.status_count[s] += parts[c * nz + z][s];
-      mu.working_age += parts[c * nz + z][k_statuses];
+    for (size_t c = 0; c < parts.size() / table; ++c) {
+      const std::uint32_t* cell = &parts[c * table + z * k_cells];
+      for (int s = 0; s < k_statuses; ++s) {
+        mu.status_count[s] += cell[2 * s] + cell[2 * s + 1];
+        mu.working_age += cell[2 * s + 1];
+      }
     }
   }
 }

@@ -518,6 +518,29 @@ TEST_CASE("A tiny sample (scale 0.001) is built without crashing", "[demography]
 // ---------------------------------------------------------------------------------------
 // (2) Accounting invariants and household structure over a whole run
 
+/// Residents per zone by status and aged 15-64, counted person by person as of `month`,
+/// against the counts the model keeps (Model::count_statuses); the number of mismatching
+/// cells.
+long status_count_mismatches(const Model& m, std::int32_t month) {
+  const size_t zones = m.municipalities.size();
+  std::vector<std::array<std::int64_t, regio::k_statuses>> count(zones);
+  std::vector<std::int64_t> working(zones, 0);
+  const auto& ps = m.persons;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    if (!ps.alive[i]) continue;
+    ++count[ps.zone[i]][ps.status[i]];
+    const int age = (month - ps.birth_month[i]) / 12;
+    if (age >= 15 && age < 65) ++working[ps.zone[i]];
+  }
+  long bad = 0;
+  for (size_t z = 0; z < zones; ++z) {
+    for (int s = 0; s < regio::k_statuses; ++s)
+      if (count[z][s] != m.municipalities[z].status_count[s]) ++bad;
+    if (working[z] != m.municipalities[z].working_age) ++bad;
+  }
+  return bad;
+}
+
 TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-course rules",
           "[demography][invariants][lifecourse]") {
   // One run of 2026-2046 at scale 0.1 carries several checks (a run costs seconds):
@@ -525,7 +548,9 @@ TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-cour
   //    stock = previous + births + in-migrants - deaths - out-migrants (InvariantError);
   //  * every household's member list is walked after every December;
   //  * on every 1 January: nobody is retired before the pension month or in the labour
-  //    force after it, and students are aged 16-35.
+  //    force after it, and students are aged 16-35;
+  //  * after every step, the counts by zone, status and working age the model keeps
+  //    equal a count person by person.
   Model m(baseline(), config(0.1, k_seed, true));
   REQUIRE(m.scenario().start == regio::Month::of(2026, 1));
   REQUIRE(m.scenario().end == regio::Month::of(2046, 12));
@@ -536,8 +561,12 @@ TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-cour
   std::string problem;
   LifeCourseScan life;
   life.scan(m);
+  long status_mismatches = 0;
   while (!m.finished()) {
     REQUIRE_NOTHROW(m.step());
+    // Counted in the goods-market phase of the month just ended; nothing after it in the
+    // step changes a status, a zone or who is alive.
+    status_mismatches += status_count_mismatches(m, m.now() - 1);
     if (m.now() % 12 == 0 || m.finished()) {  // after every December (and the last step)
       life.scan(m);
       const HouseholdAudit a = audit_households(m);
@@ -552,6 +581,7 @@ TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-cour
   }
   INFO(problem);
   CHECK(lists_ok);
+  CHECK(status_mismatches == 0);
   CHECK(audits == 21);
   CHECK(m.months_total() == 252);
 
