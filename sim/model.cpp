@@ -329,12 +329,17 @@ void join_household(Model& m, size_t h, size_t p, Role role) {
   ++hh.size[h];
 }
 
-void rehome_minors(Model& m, size_t h);
+/// Person indices whose jobs end in this commit, in the order they end. The releases are
+/// applied together at the end of the commit (firms::release_residents): nothing in the
+/// commit reads a job or a staff list, so the order of the releases is all that matters.
+using Releases = std::vector<std::uint32_t>;
+
+void rehome_minors(Model& m, size_t h, Releases& released);
 
 /// Removes a person from the model (death or moving out of the region).
-void remove_person(Model& m, size_t p) {
+void remove_person(Model& m, size_t p, Releases& released) {
   auto& ps = m.persons;
-  firms::release(m, p, false);
+  released.push_back(static_cast<std::uint32_t>(p));
   if (ps.partnered[p]) {
     // The partner stays single in the household and may look for a new partner.
     const size_t h = m.household_index(ps.household[p]);
@@ -355,12 +360,12 @@ void remove_person(Model& m, size_t p) {
   --m.municipalities[ps.zone[p]].persons;
   ps.alive[p] = 0;
   ps.next_due[p] = k_never;
-  rehome_minors(m, h);
+  rehome_minors(m, h, released);
 }
 
 /// Minors left in a household without an adult (after a death, a move or a new
 /// couple) go to relatives outside the region: they are counted as out-migrants.
-void rehome_minors(Model& m, size_t h) {
+void rehome_minors(Model& m, size_t h, Releases& released) {
   auto& hh = m.households;
   auto& ps = m.persons;
   if (!hh.alive[h]) return;
@@ -370,7 +375,7 @@ void rehome_minors(Model& m, size_t h) {
   while (hh.alive[h]) {
     const size_t q = m.person_index(hh.first_member[h]);
     ++mu.out_migrants;
-    remove_person(m, q);
+    remove_person(m, q, released);
   }
 }
 
@@ -498,7 +503,8 @@ std::int64_t admit_students(Model& m, int inst, std::int64_t wanted, std::int32_
 /// rank. The partner with the smaller household moves in with the other (bringing the
 /// whole household when heading it); two young adults still living with their parents
 /// start a new household if a dwelling is free. Unpaired seekers try again next month.
-void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32_t now) {
+void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32_t now,
+                 Releases& released) {
   auto& ps = m.persons;
   const size_t zones = m.municipalities.size();
   std::vector<std::vector<std::pair<std::int32_t, std::uint32_t>>> men(zones), women(zones);
@@ -555,7 +561,7 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
           } else {
             const size_t left = leave_household(m, b);
             join_household(m, stay_h, b, Role::partner);
-            rehome_minors(m, left);
+            rehome_minors(m, left, released);
           }
         } else {
           ps.role[b] = idx(Role::partner);
@@ -584,11 +590,13 @@ void Model::phase_commit() {
   std::vector<std::uint32_t> moves;
   for (const auto& c : chunk_moves_) moves.insert(moves.end(), c.begin(), c.end());
 
-  for (std::uint32_t id : ev.job_leavers) firms::release(*this, person_index(id), false);
+  Releases released;
+  released.reserve(ev.job_leavers.size() + 4 * (ev.deaths.size() + moves.size()));
+  for (std::uint32_t id : ev.job_leavers) released.push_back(person_index(id));
   for (std::uint32_t id : ev.deaths) {
     const size_t p = person_index(id);
     ++municipalities[persons.zone[p]].deaths;
-    remove_person(*this, p);
+    remove_person(*this, p, released);
   }
   for (std::uint32_t id : ev.study_starts) {
     const size_t p = person_index(id);
@@ -639,7 +647,7 @@ void Model::phase_commit() {
     if (persons.status[p] == idx(Status::student))
       ++municipalities[persons.zone[p]].graduates_leaving;
     ++municipalities[persons.zone[p]].out_migrants;
-    remove_person(*this, p);
+    remove_person(*this, p, released);
   }
   for (std::uint32_t id : ev.leavers) {
     const size_t p = person_index(id);
@@ -657,7 +665,7 @@ void Model::phase_commit() {
     join_household(*this, h, p, Role::head);
     households::schedule_move(*this, h, now_ + 1);
   }
-  form_unions(*this, ev.unions, now_);
+  form_unions(*this, ev.unions, now_, released);
   for (std::uint32_t hid : moves) {
     const size_t h = household_index(hid);
     if (!households.alive[h]) continue;
@@ -665,9 +673,10 @@ void Model::phase_commit() {
     while (households.alive[h]) {
       const size_t p = person_index(households.first_member[h]);
       ++mu.out_migrants;
-      remove_person(*this, p);
+      remove_person(*this, p, released);
     }
   }
+  firms::release_residents(*this, released);
 
   // Students from outside start in September; some move into the region.
   const int month_of_year = now_ % 12 + 1;
