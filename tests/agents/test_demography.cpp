@@ -875,6 +875,41 @@ TEST_CASE("Retirement months are monotone in the birth month and within the tabl
 // ---------------------------------------------------------------------------------------
 // (4) Determinism
 
+TEST_CASE("Jobs released together end as if released one by one", "[demography][jobs]") {
+  // firms::release_residents splits its list by employer and releases the groups in
+  // parallel; the staff lists (their order too), the workers' slots and the employment
+  // counters must end as after releasing the list in order, one by one.
+  RunConfig c = config(0.05);
+  c.until_year = 2026;
+  Model one(baseline(), c), batch(baseline(), c);
+  std::vector<std::uint32_t> list;
+  const auto& ps = one.persons;
+  for (size_t i = 0; i < ps.size(); ++i)
+    if (ps.alive[i] && (ps.job_zone[i] != regio::PersonStore::k_no_job_zone || i % 50 == 0) &&
+        i % 3 != 0)
+      list.push_back(static_cast<std::uint32_t>(i));
+  // Not in index order, and some persons twice (the second release finds no job).
+  std::reverse(list.begin() + static_cast<long>(list.size() / 2), list.end());
+  for (size_t k = 0; k < list.size(); k += 97) list.push_back(list[k]);
+  REQUIRE(list.size() > 1000);
+  const auto staff_before = one.firms.staff;
+  for (std::uint32_t p : list) regio::firms::release(one, p, false);
+  regio::firms::release_residents(batch, list);
+  CHECK(one.firms.staff != staff_before);
+  CHECK(one.firms.staff == batch.firms.staff);
+  CHECK(one.firms.employees == batch.firms.employees);
+  CHECK(one.persons.employer == batch.persons.employer);
+  CHECK(one.persons.job_zone == batch.persons.job_zone);
+  CHECK(one.persons.job_slot == batch.persons.job_slot);
+  CHECK(one.outside_workers.job_slot == batch.outside_workers.job_slot);
+  for (size_t z = 0; z < one.municipalities.size(); ++z) {
+    INFO("zone " << z);
+    CHECK(one.municipalities[z].employed_by == batch.municipalities[z].employed_by);
+    CHECK(one.municipalities[z].out_commuters == batch.municipalities[z].out_commuters);
+    CHECK(one.municipalities[z].jobs_by_zone == batch.municipalities[z].jobs_by_zone);
+  }
+}
+
 TEST_CASE("Results are bit-identical across thread counts and chunk sizes",
           "[demography][determinism]") {
   const auto reference = run_to_2030(0.1, k_seed, 0, 8192, 1);
