@@ -217,20 +217,56 @@ void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
   // The group of an entry: by employer (firm index range); persons without a regional
   // employer (a job outside the region, or none) by person, so that a person listed
   // twice is released twice in one group.
-  std::vector<std::uint8_t> group(n);
-  const size_t firms_per_group = (m.firms.size() + k_groups - 1) / k_groups;
+  std::vector<std::uint32_t> firm(n);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 512), [&](const auto& r) {
     for (size_t k = r.begin(); k < r.end(); ++k) {
       const std::uint32_t e = m.persons.employer[people[k]];
-      group[k] = static_cast<std::uint8_t>(e != k_none ? m.firm_index(e) / firms_per_group
-                                                       : people[k] % k_groups);
+      firm[k] = e != k_none ? m.firm_index(e) : k_none;
     }
   });
-  std::vector<std::vector<std::uint32_t>> members(k_groups);
-  for (size_t k = 0; k < n; ++k) members[group[k]].push_back(people[k]);
+  const size_t firms_per_group = (m.firms.size() + k_groups - 1) / k_groups;
+  std::vector<std::vector<std::uint32_t>> members(k_groups);  // entries k of the group
+  for (size_t k = 0; k < n; ++k)
+    members[firm[k] != k_none ? firm[k] / firms_per_group : people[k] % k_groups].push_back(
+        static_cast<std::uint32_t>(k));
   std::vector<BatchCounts> counts(k_groups, BatchCounts(m));
   tbb::parallel_for(size_t{0}, k_groups, [&](size_t g) {
-    for (std::uint32_t p : members[g]) release_job(m, p, false, counts[g]);
+    const std::vector<std::uint32_t>& list = members[g];
+    // A release is a chain of dependent loads (worker, firm, staff list, the worker moved
+    // into the freed slot); prefetching the next releases' first links lets their cache
+    // misses overlap. Prefetches change no state.
+    auto& ps = m.persons;
+    auto& fs = m.firms;
+    constexpr size_t k_ahead = 8;
+    for (size_t j = 0; j < list.size(); ++j) {
+      if (j + k_ahead < list.size()) {
+        const size_t k = list[j + k_ahead];
+        const std::uint32_t p = people[k];
+        __builtin_prefetch(&ps.job_slot[p]);
+        __builtin_prefetch(&ps.job_level[p]);
+        __builtin_prefetch(&ps.job_zone[p], 1);
+        __builtin_prefetch(&ps.zone[p]);
+        if (firm[k] != k_none) {
+          __builtin_prefetch(&fs.staff[firm[k]]);
+          __builtin_prefetch(&fs.employees[firm[k]], 1);
+          __builtin_prefetch(&fs.kind[firm[k]]);
+          __builtin_prefetch(&fs.sector[firm[k]]);
+        }
+      }
+      if (j + k_ahead / 2 < list.size()) {
+        const size_t k = list[j + k_ahead / 2];
+        if (firm[k] != k_none) {
+          // (A person listed twice has no slot any more at the second release.)
+          const auto& staff = fs.staff[firm[k]];
+          const std::uint32_t slot = ps.job_slot[people[k]];
+          if (slot < staff.size()) {
+            __builtin_prefetch(staff.data() + slot, 1);
+            __builtin_prefetch(staff.data() + staff.size() - 1, 1);
+          }
+        }
+      }
+      release_job(m, people[list[j]], false, counts[g]);
+    }
   });
   for (size_t z = 0; z < m.municipalities.size(); ++z) {
     Municipality& mu = m.municipalities[z];

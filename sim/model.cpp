@@ -1,6 +1,7 @@
 #include "sim/model.hpp"
 
 #include <fmt/format.h>
+#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
@@ -379,6 +380,57 @@ void rehome_minors(Model& m, size_t h, Releases& released) {
   }
 }
 
+/// Runs fn(i) for every i in [begin, end), in parallel; fn must touch only row i's state.
+template <class Fn>
+void for_each_index(size_t begin, size_t end, const Fn& fn) {
+  tbb::parallel_for(tbb::blocked_range<size_t>(begin, end, 256), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) fn(i);
+  });
+}
+
+/// Where a birth happens: the mother's household and zone, and the parents' level of
+/// education (the highest among the household's adults and the mother).
+struct BirthHome {
+  size_t household = 0;
+  std::uint16_t zone = 0;
+  std::uint8_t parent_education = 0;
+};
+
+/// The homes of the births to `mothers` (person ids), read without changing anything.
+/// The member lists are walked several households at a time: each walk is a chain of
+/// cache misses, and the processor overlaps the misses of independent chains.
+std::vector<BirthHome> birth_homes(const Model& m, const std::vector<std::uint32_t>& mothers) {
+  const auto& ps = m.persons;
+  std::vector<BirthHome> homes(mothers.size());
+  constexpr size_t k_lanes = 16;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, mothers.size(), 4 * k_lanes), [&](const auto& r) {
+    for (size_t b = r.begin(); b < r.end(); b += k_lanes) {
+      const size_t e = std::min(r.end(), b + k_lanes);
+      std::array<std::uint32_t, k_lanes> next{};
+      std::array<size_t, k_lanes> mother{};
+      for (size_t k = b; k < e; ++k) {
+        mother[k - b] = m.person_index(mothers[k]);
+        homes[k].zone = ps.zone[mother[k - b]];
+        homes[k].household = m.household_index(ps.household[mother[k - b]]);
+        next[k - b] = m.households.first_member[homes[k].household];
+      }
+      for (bool busy = true; busy;) {
+        busy = false;
+        for (size_t k = b; k < e; ++k) {
+          const std::uint32_t q = next[k - b];
+          if (q == k_none) continue;
+          const size_t qi = m.person_index(q);
+          if (ps.role[qi] != idx(Role::child) || qi == mother[k - b])
+            homes[k].parent_education = std::max(homes[k].parent_education, ps.education[qi]);
+          next[k - b] = ps.next_member[qi];
+          busy = busy || next[k - b] != k_none;
+        }
+      }
+    }
+  });
+  return homes;
+}
+
 size_t new_household(Model& m, int zone) {
   const std::uint32_t hid = m.next_household_id++;
   const size_t h = m.households.append(hid, static_cast<std::uint16_t>(zone));
@@ -399,7 +451,8 @@ size_t new_person(Model& m, int zone, std::int32_t birth, Sex sex) {
   return p;
 }
 
-/// A household of the in-migration mix moves into zone z; returns its index.
+/// A household of the in-migration mix moves into zone z; its members' schedules and its
+/// moving date are left to settle_in_migrant and households::schedule_move.
 void admit_household(Model& m, int z, std::int32_t now) {
   const size_t h = new_household(m, z);
   const std::uint32_t hid = m.households.id[h];
@@ -428,14 +481,6 @@ void admit_household(Model& m, int z, std::int32_t now) {
         pick(m.scenario().field_by_education[ps.education[p]], rng.uniform()));
     join_household(m, h, p, a == 0 ? Role::head : Role::partner);
     ps.partnered[p] = t.adults == 2 ? 1 : 0;
-    persons::schedule_person(m, p, now + 1);
-    if (persons::retirement_month(m, ps.birth_month[p]) <= now) {
-      ps.status[p] = idx(Status::retired);
-      ps.status_since[p] = now;
-    } else {
-      persons::enter_labour_market(m, p, now);
-    }
-    ps.refresh_due(p);
   }
   std::uint8_t parent_edu = 0;
   for (std::uint32_t q = m.households.first_member[h]; q != k_none;
@@ -450,10 +495,24 @@ void admit_household(Model& m, int z, std::int32_t now) {
     ps.next_life[p] = ps.birth_month[p] + 16 * 12;
     ps.life_event[p] = idx(LifeEvent::choose_track);
     join_household(m, h, p, Role::child);
-    persons::schedule_person(m, p, now + 1);
   }
-  households::schedule_move(m, h, now + 1);
   m.municipalities[static_cast<size_t>(z)].in_migrants += t.adults + kids;
+}
+
+/// The schedules of an in-migrant added by admit_household, and the labour status of an
+/// adult: they depend only on the person's own fields, so they are drawn for all
+/// in-migrants at once (in parallel) after all have moved in.
+void settle_in_migrant(Model& m, size_t p, std::int32_t now) {
+  auto& ps = m.persons;
+  persons::schedule_person(m, p, now + 1);
+  if (ps.role[p] == idx(Role::child)) return;
+  if (persons::retirement_month(m, ps.birth_month[p]) <= now) {
+    ps.status[p] = idx(Status::retired);
+    ps.status_since[p] = now;
+  } else {
+    persons::enter_labour_market(m, p, now);
+  }
+  ps.refresh_due(p);
 }
 
 /// First-year students from outside the region who move in share student houses of
@@ -618,28 +677,25 @@ void Model::phase_commit() {
     // the graduate leaves the region (then remove_person must not count them again).
     persons.institution[p] = PersonStore::k_outside;
   }
-  for (std::uint32_t id : ev.births) {
-    const size_t mother = person_index(id);
-    const int z = persons.zone[mother];
-    const size_t h = household_index(persons.household[mother]);
-    Rng rng = this->rng(Stream::birth_sex, id, now_);
+  // Births. The mothers' households are read first, for all births at once: a newborn
+  // joins as a child, and children do not count for the parents' level, so no birth
+  // changes what another one reads. The newborns' schedules depend on nothing but their
+  // own fields and are drawn once all are added.
+  const std::vector<BirthHome> homes = birth_homes(*this, ev.births);
+  const size_t first_newborn = persons.size();
+  for (size_t k = 0; k < ev.births.size(); ++k) {
+    const BirthHome& home = homes[k];
+    Rng rng = this->rng(Stream::birth_sex, ev.births[k], now_);
     const Sex sex = rng.bernoulli(scenario_.demography.share_boys) ? Sex::male : Sex::female;
-    const size_t p = new_person(*this, z, now_, sex);
-    // Parents' level: the highest among the adults of the mother's household.
-    std::uint8_t edu = 0;
-    for (std::uint32_t q = households.first_member[h]; q != k_none;
-         q = persons.next_member[person_index(q)]) {
-      const size_t qi = person_index(q);
-      if (persons.role[qi] != idx(Role::child) || qi == mother)
-        edu = std::max(edu, persons.education[qi]);
-    }
-    persons.parent_education[p] = edu;
+    const size_t p = new_person(*this, home.zone, now_, sex);
+    persons.parent_education[p] = home.parent_education;
     persons.next_life[p] = now_ + 16 * 12;
     persons.life_event[p] = idx(LifeEvent::choose_track);
-    join_household(*this, h, p, Role::child);
-    persons::schedule_person(*this, p, now_ + 1);
-    ++municipalities[static_cast<size_t>(z)].births;
+    join_household(*this, home.household, p, Role::child);
+    ++municipalities[home.zone].births;
   }
+  for_each_index(first_newborn, persons.size(),
+                 [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
   for (std::uint32_t id : ev.emigrants) {
     const size_t p = person_index(id);
     if (!persons.alive[p]) continue;
@@ -698,6 +754,7 @@ void Model::phase_commit() {
   // Households move in where dwellings are free.
   double mean_size = 0.0;
   for (const auto& t : scenario_.in_migrant_types) mean_size += t.share * t.mean_size();
+  const size_t first_in_migrant = persons.size(), first_home = households.id.size();
   for (size_t z = 0; z < municipalities.size(); ++z) {
     Municipality& mu = municipalities[z];
     mu.in_migration_carry +=
@@ -709,6 +766,10 @@ void Model::phase_commit() {
     mu.in_migration_capped += want - n;
     for (std::int64_t k = 0; k < n; ++k) admit_household(*this, static_cast<int>(z), now_);
   }
+  for_each_index(first_in_migrant, persons.size(),
+                 [&](size_t p) { settle_in_migrant(*this, p, now_); });
+  for_each_index(first_home, households.id.size(),
+                 [&](size_t h) { households::schedule_move(*this, h, now_ + 1); });
 }
 
 void Model::phase_firms_plan() {
