@@ -431,6 +431,73 @@ std::vector<BirthHome> birth_homes(const Model& m, const std::vector<std::uint32
   return homes;
 }
 
+// Removals are chains of dependent loads (id -> index -> household -> members), one
+// removal after another. Prefetching the first links of the removals a few entries ahead
+// lets their cache misses overlap; a prefetch changes no state, and a stale one (a
+// person or household changed in between) only costs the wasted load.
+
+/// The fields remove_person reads of person index p, and of its household.
+void prefetch_person(const Model& m, size_t p) {
+  const auto& ps = m.persons;
+  __builtin_prefetch(&ps.partnered[p]);
+  __builtin_prefetch(&ps.household[p]);
+  __builtin_prefetch(&ps.institution[p]);
+  __builtin_prefetch(&ps.status[p]);
+  __builtin_prefetch(&ps.zone[p]);
+  __builtin_prefetch(&ps.birth_month[p]);
+  __builtin_prefetch(&ps.next_member[p], 1);
+  __builtin_prefetch(&ps.alive[p], 1);
+  __builtin_prefetch(&ps.next_due[p], 1);
+}
+
+void prefetch_household(const Model& m, size_t h) {
+  const auto& hh = m.households;
+  __builtin_prefetch(&hh.first_member[h], 1);
+  __builtin_prefetch(&hh.size[h], 1);
+  __builtin_prefetch(&hh.ref_birth[h]);
+  __builtin_prefetch(&hh.zone[h]);
+  __builtin_prefetch(&hh.alive[h], 1);
+}
+
+/// Before removing the person ids[k]: prefetches for the removals that follow.
+void prefetch_removals(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
+  constexpr size_t k_ahead = 8;
+  if (k + k_ahead < ids.size()) m.prefetch_person_index(ids[k + k_ahead]);
+  if (k + k_ahead / 2 < ids.size()) {
+    const std::uint32_t p = m.person_index(ids[k + k_ahead / 2]);
+    if (p != k_none) prefetch_person(m, p);
+  }
+  if (k + 2 < ids.size()) {
+    const std::uint32_t p = m.person_index(ids[k + 2]);
+    if (p != k_none) {
+      const std::uint32_t h = m.household_index(m.persons.household[p]);
+      if (h != k_none) prefetch_household(m, h);
+    }
+  }
+}
+
+/// Before the household ids[k] moves out: prefetches for the moves that follow.
+void prefetch_moves(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
+  constexpr size_t k_ahead = 8;
+  if (k + k_ahead < ids.size()) m.prefetch_household_index(ids[k + k_ahead]);
+  if (k + k_ahead / 2 < ids.size()) {
+    const std::uint32_t h = m.household_index(ids[k + k_ahead / 2]);
+    if (h != k_none) prefetch_household(m, h);
+  }
+  if (k + 2 < ids.size()) {
+    const std::uint32_t h = m.household_index(ids[k + 2]);
+    if (h != k_none && m.households.first_member[h] != k_none)
+      m.prefetch_person_index(m.households.first_member[h]);
+  }
+  if (k + 1 < ids.size()) {
+    const std::uint32_t h = m.household_index(ids[k + 1]);
+    if (h != k_none && m.households.first_member[h] != k_none) {
+      const std::uint32_t p = m.person_index(m.households.first_member[h]);
+      if (p != k_none) prefetch_person(m, p);
+    }
+  }
+}
+
 size_t new_household(Model& m, int zone) {
   const std::uint32_t hid = m.next_household_id++;
   const size_t h = m.households.append(hid, static_cast<std::uint16_t>(zone));
@@ -652,8 +719,9 @@ void Model::phase_commit() {
   Releases released;
   released.reserve(ev.job_leavers.size() + 4 * (ev.deaths.size() + moves.size()));
   for (std::uint32_t id : ev.job_leavers) released.push_back(person_index(id));
-  for (std::uint32_t id : ev.deaths) {
-    const size_t p = person_index(id);
+  for (size_t k = 0; k < ev.deaths.size(); ++k) {
+    prefetch_removals(*this, ev.deaths, k);
+    const size_t p = person_index(ev.deaths[k]);
     ++municipalities[persons.zone[p]].deaths;
     remove_person(*this, p, released);
   }
@@ -696,8 +764,9 @@ void Model::phase_commit() {
   }
   for_each_index(first_newborn, persons.size(),
                  [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
-  for (std::uint32_t id : ev.emigrants) {
-    const size_t p = person_index(id);
+  for (size_t k = 0; k < ev.emigrants.size(); ++k) {
+    prefetch_removals(*this, ev.emigrants, k);
+    const size_t p = person_index(ev.emigrants[k]);
     if (!persons.alive[p]) continue;
     // Graduates who leave are still students at this point (see persons::graduate).
     if (persons.status[p] == idx(Status::student))
@@ -722,8 +791,9 @@ void Model::phase_commit() {
     households::schedule_move(*this, h, now_ + 1);
   }
   form_unions(*this, ev.unions, now_, released);
-  for (std::uint32_t hid : moves) {
-    const size_t h = household_index(hid);
+  for (size_t k = 0; k < moves.size(); ++k) {
+    prefetch_moves(*this, moves, k);
+    const size_t h = household_index(moves[k]);
     if (!households.alive[h]) continue;
     Municipality& mu = municipalities[households.zone[h]];
     while (households.alive[h]) {
