@@ -351,120 +351,77 @@ void schedule_person(Model& m, size_t i, std::int32_t now) {
   p.refresh_due(i);
 }
 
-namespace {
-
-/// Asks for the fields that a due person's events read first, ahead of their use: the due
-/// persons are scattered, so each would otherwise wait for several cache misses in turn.
-void prefetch_due(const PersonStore& p, size_t i) {
-  __builtin_prefetch(&p.death[i]);
-  __builtin_prefetch(&p.next_birth[i]);
-  __builtin_prefetch(&p.next_life[i]);
-  __builtin_prefetch(&p.next_labour[i]);
-  __builtin_prefetch(&p.leave_home[i]);
-  __builtin_prefetch(&p.next_union[i]);
-  __builtin_prefetch(&p.birth_month[i]);
-  __builtin_prefetch(&p.id[i]);
-  __builtin_prefetch(&p.status[i]);
-  __builtin_prefetch(&p.life_event[i]);
-}
-
-void step_person(Model& m, size_t i, std::int32_t now, PersonEvents& out);
-
-}  // namespace
-
 void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEvents& out) {
-  const std::int32_t* due = m.persons.next_due.data();
-  // The persons due now are found first, a block at a time (the hot loop: one comparison
-  // per person and month), then acted on in index order with their fields prefetched a
-  // few persons ahead.
-  constexpr size_t k_block = 2048, k_ahead = 6;
-  std::uint32_t found[k_block];
-  for (size_t b = begin; b < end; b += k_block) {
-    const size_t e = std::min(end, b + k_block);
-    size_t n = 0;
-    for (size_t i = b; i < e; ++i) {
-      found[n] = static_cast<std::uint32_t>(i);
-      n += due[i] == now;
-    }
-    for (size_t k = 0; k < std::min(n, k_ahead); ++k) prefetch_due(m.persons, found[k]);
-    for (size_t k = 0; k < n; ++k) {
-      if (k + k_ahead < n) prefetch_due(m.persons, found[k + k_ahead]);
-      step_person(m, found[k], now, out);
-    }
-  }
-}
-
-namespace {
-
-/// The events of person i, due now.
-void step_person(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
   auto& p = m.persons;
-  if (p.death[i] == now) {
-    out.deaths.push_back(p.id[i]);
-    p.next_due[i] = k_never;
-    return;
-  }
-  const std::int32_t age = now - p.birth_month[i];
-  if (p.next_birth[i] == now) {
-    out.births.push_back(p.id[i]);
-    Rng rng = m.rng(Stream::fertility, p.id[i], now);
-    const std::int32_t nb = m.schedules.fertility.sample(age + 1, rng.uniform());
-    p.next_birth[i] = nb == k_never ? k_never : p.birth_month[i] + nb;
-  }
-  if (p.leave_home[i] == now) {
-    p.leave_home[i] = k_never;
-    if (p.role[i] == idx(Role::child)) {
-      Rng rng = m.rng(Stream::leave_home, p.id[i], now);
-      if (rng.bernoulli(m.scenario().demography.leave_home_out_of_region))
-        out.emigrants.push_back(p.id[i]);
+  const std::int32_t* due = p.next_due.data();
+  for (size_t i = begin; i < end; ++i) {
+    if (due[i] != now) continue;  // the hot loop: one comparison per person and month
+    if (p.death[i] == now) {
+      out.deaths.push_back(p.id[i]);
+      p.next_due[i] = k_never;
+      continue;
+    }
+    const std::int32_t age = now - p.birth_month[i];
+    if (p.next_birth[i] == now) {
+      out.births.push_back(p.id[i]);
+      Rng rng = m.rng(Stream::fertility, p.id[i], now);
+      const std::int32_t nb = m.schedules.fertility.sample(age + 1, rng.uniform());
+      p.next_birth[i] = nb == k_never ? k_never : p.birth_month[i] + nb;
+    }
+    if (p.leave_home[i] == now) {
+      p.leave_home[i] = k_never;
+      if (p.role[i] == idx(Role::child)) {
+        Rng rng = m.rng(Stream::leave_home, p.id[i], now);
+        if (rng.bernoulli(m.scenario().demography.leave_home_out_of_region))
+          out.emigrants.push_back(p.id[i]);
+        else
+          out.leavers.push_back(p.id[i]);
+      }
+    }
+    if (p.next_union[i] == now) {
+      p.next_union[i] = k_never;
+      if (!p.partnered[i]) out.unions.push_back(p.id[i]);
+    }
+    for (int guard = 0; guard < 4 && p.next_life[i] == now; ++guard) {
+      const auto ev = static_cast<LifeEvent>(p.life_event[i]);
+      p.next_life[i] = k_never;
+      p.life_event[i] = idx(LifeEvent::none);
+      switch (ev) {
+        case LifeEvent::choose_track:
+          choose_track(m, i, now);
+          break;
+        case LifeEvent::start_study:
+          start_study(m, i, now, out);
+          break;
+        case LifeEvent::graduate:
+          graduate(m, i, now, out);
+          break;
+        case LifeEvent::enter_labour:
+          enter_labour_market(m, i, now);
+          break;
+        case LifeEvent::graduate_decision:
+          graduate_decision(m, i, now, out);
+          break;
+        case LifeEvent::retire:
+          if (p.status[i] == idx(Status::employed)) out.job_leavers.push_back(p.id[i]);
+          p.status[i] = idx(Status::retired);
+          p.status_since[i] = now;
+          p.next_labour[i] = k_never;
+          break;
+        case LifeEvent::none:
+          break;
+      }
+    }
+    if (p.next_labour[i] == now) {
+      const auto s = static_cast<Status>(p.status[i]);
+      if (s == Status::employed || s == Status::unemployed || s == Status::inactive)
+        labour_transition(m, i, now, out);
       else
-        out.leavers.push_back(p.id[i]);
-    }
-  }
-  if (p.next_union[i] == now) {
-    p.next_union[i] = k_never;
-    if (!p.partnered[i]) out.unions.push_back(p.id[i]);
-  }
-  for (int guard = 0; guard < 4 && p.next_life[i] == now; ++guard) {
-    const auto ev = static_cast<LifeEvent>(p.life_event[i]);
-    p.next_life[i] = k_never;
-    p.life_event[i] = idx(LifeEvent::none);
-    switch (ev) {
-      case LifeEvent::choose_track:
-        choose_track(m, i, now);
-        break;
-      case LifeEvent::start_study:
-        start_study(m, i, now, out);
-        break;
-      case LifeEvent::graduate:
-        graduate(m, i, now, out);
-        break;
-      case LifeEvent::enter_labour:
-        enter_labour_market(m, i, now);
-        break;
-      case LifeEvent::graduate_decision:
-        graduate_decision(m, i, now, out);
-        break;
-      case LifeEvent::retire:
-        if (p.status[i] == idx(Status::employed)) out.job_leavers.push_back(p.id[i]);
-        p.status[i] = idx(Status::retired);
-        p.status_since[i] = now;
         p.next_labour[i] = k_never;
-        break;
-      case LifeEvent::none:
-        break;
     }
+    p.refresh_due(i);
   }
-  if (p.next_labour[i] == now) {
-    const auto s = static_cast<Status>(p.status[i]);
-    if (s == Status::employed || s == Status::unemployed || s == Status::inactive)
-      labour_transition(m, i, now, out);
-    else
-      p.next_labour[i] = k_never;
-  }
-  p.refresh_due(i);
 }
 
-}  // namespace
 }  // namespace persons
 }  // namespace regio

@@ -432,9 +432,9 @@ std::vector<BirthHome> birth_homes(const Model& m, const std::vector<std::uint32
 }
 
 // Removals are chains of dependent loads (id -> index -> household -> members), one
-// removal after another. Prefetching the first links of the removals a few entries ahead
-// lets their cache misses overlap; a prefetch changes no state, and a stale one (a
-// person or household changed in between) only costs the wasted load.
+// removal after another. Walking the households of the next removals first, side by
+// side, lets their cache misses overlap; it changes no state, and a stale walk (a person
+// or household changed in between) only costs the wasted loads.
 
 /// The fields remove_person reads of person index p, and of its household.
 void prefetch_person(const Model& m, size_t p) {
@@ -459,43 +459,49 @@ void prefetch_household(const Model& m, size_t h) {
   __builtin_prefetch(&hh.alive[h], 1);
 }
 
-/// Before removing the person ids[k]: prefetches for the removals that follow.
-void prefetch_removals(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
-  constexpr size_t k_ahead = 8;
-  if (k + k_ahead < ids.size()) m.prefetch_person_index(ids[k + k_ahead]);
-  if (k + k_ahead / 2 < ids.size()) {
-    const std::uint32_t p = m.person_index(ids[k + k_ahead / 2]);
-    if (p != k_none) prefetch_person(m, p);
+constexpr size_t k_warm_batch = 32;
+
+/// Prefetches the households at indices homes[0, n) (n <= k_warm_batch) with the fields
+/// of all their members that a removal reads. The member lists are walked side by side,
+/// so the misses of one step of every list overlap.
+void warm_households(const Model& m, const std::uint32_t* homes, size_t n) {
+  std::array<std::uint32_t, k_warm_batch> next{};
+  for (size_t k = 0; k < n; ++k) {
+    next[k] = k_none;
+    if (homes[k] == k_none) continue;
+    prefetch_household(m, homes[k]);
+    next[k] = m.households.first_member[homes[k]];
   }
-  if (k + 2 < ids.size()) {
-    const std::uint32_t p = m.person_index(ids[k + 2]);
-    if (p != k_none) {
-      const std::uint32_t h = m.household_index(m.persons.household[p]);
-      if (h != k_none) prefetch_household(m, h);
+  for (bool busy = true; busy;) {
+    busy = false;
+    for (size_t k = 0; k < n; ++k) {
+      if (next[k] == k_none) continue;
+      const std::uint32_t p = m.person_index(next[k]);
+      prefetch_person(m, p);
+      next[k] = m.persons.next_member[p];
+      busy = busy || next[k] != k_none;
     }
   }
 }
 
-/// Before the household ids[k] moves out: prefetches for the moves that follow.
-void prefetch_moves(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
-  constexpr size_t k_ahead = 8;
-  if (k + k_ahead < ids.size()) m.prefetch_household_index(ids[k + k_ahead]);
-  if (k + k_ahead / 2 < ids.size()) {
-    const std::uint32_t h = m.household_index(ids[k + k_ahead / 2]);
-    if (h != k_none) prefetch_household(m, h);
+/// Before removing the persons ids[k, k + k_warm_batch): warms their households.
+void warm_removals(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
+  std::array<std::uint32_t, k_warm_batch> homes{};
+  const size_t n = std::min(k_warm_batch, ids.size() - k);
+  for (size_t j = 0; j < n; ++j) m.prefetch_person_index(ids[k + j]);
+  for (size_t j = 0; j < n; ++j) {
+    const std::uint32_t p = m.person_index(ids[k + j]);
+    homes[j] = p == k_none ? k_none : m.household_index(m.persons.household[p]);
   }
-  if (k + 2 < ids.size()) {
-    const std::uint32_t h = m.household_index(ids[k + 2]);
-    if (h != k_none && m.households.first_member[h] != k_none)
-      m.prefetch_person_index(m.households.first_member[h]);
-  }
-  if (k + 1 < ids.size()) {
-    const std::uint32_t h = m.household_index(ids[k + 1]);
-    if (h != k_none && m.households.first_member[h] != k_none) {
-      const std::uint32_t p = m.person_index(m.households.first_member[h]);
-      if (p != k_none) prefetch_person(m, p);
-    }
-  }
+  warm_households(m, homes.data(), n);
+}
+
+/// Before the households ids[k, k + k_warm_batch) move out: warms them.
+void warm_moves(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
+  std::array<std::uint32_t, k_warm_batch> homes{};
+  const size_t n = std::min(k_warm_batch, ids.size() - k);
+  for (size_t j = 0; j < n; ++j) homes[j] = m.household_index(ids[k + j]);
+  warm_households(m, homes.data(), n);
 }
 
 size_t new_household(Model& m, int zone) {
@@ -720,7 +726,7 @@ void Model::phase_commit() {
   released.reserve(ev.job_leavers.size() + 4 * (ev.deaths.size() + moves.size()));
   for (std::uint32_t id : ev.job_leavers) released.push_back(person_index(id));
   for (size_t k = 0; k < ev.deaths.size(); ++k) {
-    prefetch_removals(*this, ev.deaths, k);
+    if (k % k_warm_batch == 0) warm_removals(*this, ev.deaths, k);
     const size_t p = person_index(ev.deaths[k]);
     ++municipalities[persons.zone[p]].deaths;
     remove_person(*this, p, released);
@@ -765,7 +771,7 @@ void Model::phase_commit() {
   for_each_index(first_newborn, persons.size(),
                  [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
   for (size_t k = 0; k < ev.emigrants.size(); ++k) {
-    prefetch_removals(*this, ev.emigrants, k);
+    if (k % k_warm_batch == 0) warm_removals(*this, ev.emigrants, k);
     const size_t p = person_index(ev.emigrants[k]);
     if (!persons.alive[p]) continue;
     // Graduates who leave are still students at this point (see persons::graduate).
@@ -792,7 +798,7 @@ void Model::phase_commit() {
   }
   form_unions(*this, ev.unions, now_, released);
   for (size_t k = 0; k < moves.size(); ++k) {
-    prefetch_moves(*this, moves, k);
+    if (k % k_warm_batch == 0) warm_moves(*this, moves, k);
     const size_t h = household_index(moves[k]);
     if (!households.alive[h]) continue;
     Municipality& mu = municipalities[households.zone[h]];
