@@ -1,5 +1,8 @@
 #include "agents/firms.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -115,12 +118,51 @@ void take_outside_job(Model& m, size_t p, int external, int level) {
   ++mu.jobs_by_zone[ps.job_zone[p]];
 }
 
-void release(Model& m, size_t p, bool outside) {
+namespace {
+
+/// A resident's job counters (municipality employed_by, out_commuters, jobs_by_zone) as
+/// release() changes them: the municipalities' own, or a batch's private changes that are
+/// added to them afterwards.
+struct ModelCounts {
+  Model& m;
+  void end_job(size_t zone, size_t cell, int level, bool regional, size_t job_zone) {
+    Municipality& mu = m.municipalities[zone];
+    if (regional)
+      --mu.employed_by[cell];
+    else
+      --mu.out_commuters[static_cast<size_t>(level)];
+    --mu.jobs_by_zone[job_zone];
+  }
+};
+
+struct BatchCounts {
+  size_t cells = 0, job_zones = 0;
+  std::vector<std::int64_t> employed_by;    ///< [zone][cell]
+  std::vector<std::int64_t> out_commuters;  ///< [zone][level]
+  std::vector<std::int64_t> jobs_by_zone;   ///< [zone][job zone]
+  explicit BatchCounts(const Model& m)
+      : cells(m.municipalities.front().employed_by.size()),
+        job_zones(m.municipalities.front().jobs_by_zone.size()),
+        employed_by(m.municipalities.size() * cells, 0),
+        out_commuters(m.municipalities.size() * k_education_levels, 0),
+        jobs_by_zone(m.municipalities.size() * job_zones, 0) {}
+  void end_job(size_t zone, size_t cell, int level, bool regional, size_t job_zone) {
+    if (regional)
+      --employed_by[zone * cells + cell];
+    else
+      --out_commuters[zone * k_education_levels + static_cast<size_t>(level)];
+    --jobs_by_zone[zone * job_zones + job_zone];
+  }
+};
+
+template <class Counts>
+void release_job(Model& m, size_t p, bool outside, Counts& counts) {
   auto& fs = m.firms;
   const std::uint32_t employer = outside ? m.outside_workers.employer[p] : m.persons.employer[p];
   const int level = outside ? m.outside_workers.job_level[p] : m.persons.job_level[p];
+  size_t f = k_none;
   if (employer != k_none) {
-    const size_t f = m.firm_index(employer);
+    f = m.firm_index(employer);
     const std::uint32_t slot = outside ? m.outside_workers.job_slot[p] : m.persons.job_slot[p];
     auto& list = fs.staff[f];
     // Swap-remove: the last worker takes the freed slot.
@@ -145,14 +187,97 @@ void release(Model& m, size_t p, bool outside) {
   }
   auto& ps = m.persons;
   if (ps.job_zone[p] == PersonStore::k_no_job_zone) return;
-  Municipality& mu = m.municipalities[ps.zone[p]];
-  if (employer != k_none)
-    --mu.employed_by[m.employment_cell(m.firm_index(employer), level)];
-  else
-    --mu.out_commuters[static_cast<size_t>(level)];
-  --mu.jobs_by_zone[ps.job_zone[p]];
+  const bool regional = employer != k_none;
+  counts.end_job(ps.zone[p], regional ? m.employment_cell(f, level) : 0, level, regional,
+                 ps.job_zone[p]);
   ps.employer[p] = k_none;
   ps.job_zone[p] = PersonStore::k_no_job_zone;
+}
+
+}  // namespace
+
+void release(Model& m, size_t p, bool outside) {
+  ModelCounts counts{m};
+  release_job(m, p, outside, counts);
+}
+
+void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
+  // Releases at different firms touch different staff lists and different workers' slots;
+  // only the municipality counters are shared, and those are integer sums. So the list is
+  // split by employer into groups, each group is released in list order (the order that
+  // matters: the swap-removes at one firm), and the groups' counter changes are added up.
+  // Same result as releasing one by one, for any number of threads.
+  const size_t n = people.size();
+  constexpr size_t k_serial = 256;  // below this, splitting costs more than it saves
+  if (n < k_serial) {
+    for (std::uint32_t p : people) release(m, p, false);
+    return;
+  }
+  constexpr size_t k_groups = 16;
+  // The group of an entry: by employer (firm index range); persons without a regional
+  // employer (a job outside the region, or none) by person, so that a person listed
+  // twice is released twice in one group.
+  std::vector<std::uint32_t> firm(n);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 512), [&](const auto& r) {
+    for (size_t k = r.begin(); k < r.end(); ++k) {
+      const std::uint32_t e = m.persons.employer[people[k]];
+      firm[k] = e != k_none ? m.firm_index(e) : k_none;
+    }
+  });
+  const size_t firms_per_group = (m.firms.size() + k_groups - 1) / k_groups;
+  std::vector<std::vector<std::uint32_t>> members(k_groups);  // entries k of the group
+  for (size_t k = 0; k < n; ++k)
+    members[firm[k] != k_none ? firm[k] / firms_per_group : people[k] % k_groups].push_back(
+        static_cast<std::uint32_t>(k));
+  std::vector<BatchCounts> counts(k_groups, BatchCounts(m));
+  tbb::parallel_for(size_t{0}, k_groups, [&](size_t g) {
+    const std::vector<std::uint32_t>& list = members[g];
+    // A release is a chain of dependent loads (worker, firm, staff list, the worker moved
+    // into the freed slot); prefetching the next releases' first links lets their cache
+    // misses overlap. Prefetches change no state.
+    auto& ps = m.persons;
+    auto& fs = m.firms;
+    constexpr size_t k_ahead = 8;
+    for (size_t j = 0; j < list.size(); ++j) {
+      if (j + k_ahead < list.size()) {
+        const size_t k = list[j + k_ahead];
+        const std::uint32_t p = people[k];
+        __builtin_prefetch(&ps.job_slot[p]);
+        __builtin_prefetch(&ps.job_level[p]);
+        __builtin_prefetch(&ps.job_zone[p], 1);
+        __builtin_prefetch(&ps.zone[p]);
+        if (firm[k] != k_none) {
+          __builtin_prefetch(&fs.staff[firm[k]]);
+          __builtin_prefetch(&fs.employees[firm[k]], 1);
+          __builtin_prefetch(&fs.kind[firm[k]]);
+          __builtin_prefetch(&fs.sector[firm[k]]);
+        }
+      }
+      if (j + k_ahead / 2 < list.size()) {
+        const size_t k = list[j + k_ahead / 2];
+        if (firm[k] != k_none) {
+          // (A person listed twice has no slot any more at the second release.)
+          const auto& staff = fs.staff[firm[k]];
+          const std::uint32_t slot = ps.job_slot[people[k]];
+          if (slot < staff.size()) {
+            __builtin_prefetch(staff.data() + slot, 1);
+            __builtin_prefetch(staff.data() + staff.size() - 1, 1);
+          }
+        }
+      }
+      release_job(m, people[list[j]], false, counts[g]);
+    }
+  });
+  for (size_t z = 0; z < m.municipalities.size(); ++z) {
+    Municipality& mu = m.municipalities[z];
+    for (const BatchCounts& c : counts) {
+      for (size_t j = 0; j < c.cells; ++j) mu.employed_by[j] += c.employed_by[z * c.cells + j];
+      for (size_t l = 0; l < k_education_levels; ++l)
+        mu.out_commuters[l] += c.out_commuters[z * k_education_levels + l];
+      for (size_t j = 0; j < c.job_zones; ++j)
+        mu.jobs_by_zone[j] += c.jobs_by_zone[z * c.job_zones + j];
+    }
+  }
 }
 
 namespace {

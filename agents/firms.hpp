@@ -88,6 +88,9 @@ void take_outside_job(Model& m, size_t p, int external, int level);
 /// staff list shrink; the worker's employer becomes k_none. Jobs outside the region
 /// (employer k_none) only clear the worker's fields.
 void release(Model& m, size_t p, bool outside);
+/// release() of the residents at person indices `people`, in that order (a person may be
+/// listed twice; the second release finds no job). Same result as one by one; parallel.
+void release_residents(Model& m, const std::vector<std::uint32_t>& people);
 
 /// Creates the institutions as employers, the cluster companies, then the other firms
 /// of every zone and sector, sized from a Pareto law with the sector's mean size, so

@@ -1,6 +1,7 @@
 #include "sim/model.hpp"
 
 #include <fmt/format.h>
+#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
@@ -175,25 +176,42 @@ void Model::index_outside(std::uint32_t id, size_t index) {
 
 void Model::count_statuses() {
   const size_t nz = municipalities.size();
+  // One increment per person into a cell keyed by zone, status and working age (16 cells
+  // per zone, dead persons in a cell of their own). Four copies of the table, taken in
+  // turn, so that consecutive increments rarely wait for each other on the same counter.
   // Integer counts per chunk: exact, so the sum does not depend on the chunking.
-  std::vector<std::array<std::int64_t, k_statuses + 1>> parts(chunk_count(persons.size()) * nz);
+  constexpr size_t k_cells = 16, k_copies = 4;
+  static_assert(k_statuses <= 8, "status and working age share 4 bits of the cell");
+  const size_t table = nz * k_cells + 1;
+  std::vector<std::uint32_t> parts(chunk_count(persons.size()) * table);
+  const std::int32_t now = now_;
   for_chunks(persons.size(), [&](size_t c, size_t b, size_t e) {
-    auto* mine = &parts[c * nz];
+    std::vector<std::uint32_t> local(k_copies * table, 0);
+    const std::uint8_t* alive = persons.alive.data();
+    const std::uint16_t* zone = persons.zone.data();
+    const std::uint8_t* status = persons.status.data();
+    const std::int32_t* birth = persons.birth_month.data();
     for (size_t i = b; i < e; ++i) {
-      if (!persons.alive[i]) continue;
-      auto& cell = mine[persons.zone[i]];
-      ++cell[persons.status[i]];
-      const int age = (now_ - persons.birth_month[i]) / 12;
-      if (age >= 15 && age < 65) ++cell[k_statuses];
+      // Aged 15-64 in whole years: (now - birth) / 12 in [15, 65).
+      const std::int32_t age = now - birth[i];
+      const size_t working = (age >= 15 * 12) & (age < 65 * 12);
+      const size_t cell = alive[i] ? zone[i] * k_cells + status[i] * 2 + working : nz * k_cells;
+      ++local[(i % k_copies) * table + cell];
     }
+    std::uint32_t* mine = &parts[c * table];
+    for (size_t k = 0; k < k_copies; ++k)
+      for (size_t j = 0; j < table; ++j) mine[j] += local[k * table + j];
   });
   for (size_t z = 0; z < nz; ++z) {
     Municipality& mu = municipalities[z];
     mu.status_count.fill(0);
     mu.working_age = 0;
-    for (size_t c = 0; c < parts.size() / nz; ++c) {
-      for (int s = 0; s < k_statuses; ++s) mu.status_count[s] += parts[c * nz + z][s];
-      mu.working_age += parts[c * nz + z][k_statuses];
+    for (size_t c = 0; c < parts.size() / table; ++c) {
+      const std::uint32_t* cell = &parts[c * table + z * k_cells];
+      for (int s = 0; s < k_statuses; ++s) {
+        mu.status_count[s] += cell[2 * s] + cell[2 * s + 1];
+        mu.working_age += cell[2 * s + 1];
+      }
     }
   }
 }
@@ -312,12 +330,17 @@ void join_household(Model& m, size_t h, size_t p, Role role) {
   ++hh.size[h];
 }
 
-void rehome_minors(Model& m, size_t h);
+/// Person indices whose jobs end in this commit, in the order they end. The releases are
+/// applied together at the end of the commit (firms::release_residents): nothing in the
+/// commit reads a job or a staff list, so the order of the releases is all that matters.
+using Releases = std::vector<std::uint32_t>;
+
+void rehome_minors(Model& m, size_t h, Releases& released);
 
 /// Removes a person from the model (death or moving out of the region).
-void remove_person(Model& m, size_t p) {
+void remove_person(Model& m, size_t p, Releases& released) {
   auto& ps = m.persons;
-  firms::release(m, p, false);
+  released.push_back(static_cast<std::uint32_t>(p));
   if (ps.partnered[p]) {
     // The partner stays single in the household and may look for a new partner.
     const size_t h = m.household_index(ps.household[p]);
@@ -338,12 +361,12 @@ void remove_person(Model& m, size_t p) {
   --m.municipalities[ps.zone[p]].persons;
   ps.alive[p] = 0;
   ps.next_due[p] = k_never;
-  rehome_minors(m, h);
+  rehome_minors(m, h, released);
 }
 
 /// Minors left in a household without an adult (after a death, a move or a new
 /// couple) go to relatives outside the region: they are counted as out-migrants.
-void rehome_minors(Model& m, size_t h) {
+void rehome_minors(Model& m, size_t h, Releases& released) {
   auto& hh = m.households;
   auto& ps = m.persons;
   if (!hh.alive[h]) return;
@@ -353,8 +376,132 @@ void rehome_minors(Model& m, size_t h) {
   while (hh.alive[h]) {
     const size_t q = m.person_index(hh.first_member[h]);
     ++mu.out_migrants;
-    remove_person(m, q);
+    remove_person(m, q, released);
   }
+}
+
+/// Runs fn(i) for every i in [begin, end), in parallel; fn must touch only row i's state.
+template <class Fn>
+void for_each_index(size_t begin, size_t end, const Fn& fn) {
+  tbb::parallel_for(tbb::blocked_range<size_t>(begin, end, 256), [&](const auto& r) {
+    for (size_t i = r.begin(); i < r.end(); ++i) fn(i);
+  });
+}
+
+/// Where a birth happens: the mother's household and zone, and the parents' level of
+/// education (the highest among the household's adults and the mother).
+struct BirthHome {
+  size_t household = 0;
+  std::uint16_t zone = 0;
+  std::uint8_t parent_education = 0;
+};
+
+/// The homes of the births to `mothers` (person ids), read without changing anything.
+/// The member lists are walked several households at a time: each walk is a chain of
+/// cache misses, and the processor overlaps the misses of independent chains.
+std::vector<BirthHome> birth_homes(const Model& m, const std::vector<std::uint32_t>& mothers) {
+  const auto& ps = m.persons;
+  std::vector<BirthHome> homes(mothers.size());
+  constexpr size_t k_lanes = 16;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, mothers.size(), 4 * k_lanes), [&](const auto& r) {
+    for (size_t b = r.begin(); b < r.end(); b += k_lanes) {
+      const size_t e = std::min(r.end(), b + k_lanes);
+      std::array<std::uint32_t, k_lanes> next{};
+      std::array<size_t, k_lanes> mother{};
+      for (size_t k = b; k < e; ++k) {
+        mother[k - b] = m.person_index(mothers[k]);
+        homes[k].zone = ps.zone[mother[k - b]];
+        homes[k].household = m.household_index(ps.household[mother[k - b]]);
+        next[k - b] = m.households.first_member[homes[k].household];
+      }
+      for (bool busy = true; busy;) {
+        busy = false;
+        for (size_t k = b; k < e; ++k) {
+          const std::uint32_t q = next[k - b];
+          if (q == k_none) continue;
+          const size_t qi = m.person_index(q);
+          if (ps.role[qi] != idx(Role::child) || qi == mother[k - b])
+            homes[k].parent_education = std::max(homes[k].parent_education, ps.education[qi]);
+          next[k - b] = ps.next_member[qi];
+          busy = busy || next[k - b] != k_none;
+        }
+      }
+    }
+  });
+  return homes;
+}
+
+// Removals are chains of dependent loads (id -> index -> household -> members), one
+// removal after another. Walking the households of the next removals first, side by
+// side, lets their cache misses overlap; it changes no state, and a stale walk (a person
+// or household changed in between) only costs the wasted loads.
+
+/// The fields remove_person reads of person index p, and of its household.
+void prefetch_person(const Model& m, size_t p) {
+  const auto& ps = m.persons;
+  __builtin_prefetch(&ps.partnered[p]);
+  __builtin_prefetch(&ps.household[p]);
+  __builtin_prefetch(&ps.institution[p]);
+  __builtin_prefetch(&ps.status[p]);
+  __builtin_prefetch(&ps.zone[p]);
+  __builtin_prefetch(&ps.birth_month[p]);
+  __builtin_prefetch(&ps.next_member[p], 1);
+  __builtin_prefetch(&ps.alive[p], 1);
+  __builtin_prefetch(&ps.next_due[p], 1);
+}
+
+void prefetch_household(const Model& m, size_t h) {
+  const auto& hh = m.households;
+  __builtin_prefetch(&hh.first_member[h], 1);
+  __builtin_prefetch(&hh.size[h], 1);
+  __builtin_prefetch(&hh.ref_birth[h]);
+  __builtin_prefetch(&hh.zone[h]);
+  __builtin_prefetch(&hh.alive[h], 1);
+}
+
+constexpr size_t k_warm_batch = 32;
+
+/// Prefetches the households at indices homes[0, n) (n <= k_warm_batch) with the fields
+/// of all their members that a removal reads. The member lists are walked side by side,
+/// so the misses of one step of every list overlap.
+void warm_households(const Model& m, const std::uint32_t* homes, size_t n) {
+  std::array<std::uint32_t, k_warm_batch> next{};
+  for (size_t k = 0; k < n; ++k) {
+    next[k] = k_none;
+    if (homes[k] == k_none) continue;
+    prefetch_household(m, homes[k]);
+    next[k] = m.households.first_member[homes[k]];
+  }
+  for (bool busy = true; busy;) {
+    busy = false;
+    for (size_t k = 0; k < n; ++k) {
+      if (next[k] == k_none) continue;
+      const std::uint32_t p = m.person_index(next[k]);
+      prefetch_person(m, p);
+      next[k] = m.persons.next_member[p];
+      busy = busy || next[k] != k_none;
+    }
+  }
+}
+
+/// Before removing the persons ids[k, k + k_warm_batch): warms their households.
+void warm_removals(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
+  std::array<std::uint32_t, k_warm_batch> homes{};
+  const size_t n = std::min(k_warm_batch, ids.size() - k);
+  for (size_t j = 0; j < n; ++j) m.prefetch_person_index(ids[k + j]);
+  for (size_t j = 0; j < n; ++j) {
+    const std::uint32_t p = m.person_index(ids[k + j]);
+    homes[j] = p == k_none ? k_none : m.household_index(m.persons.household[p]);
+  }
+  warm_households(m, homes.data(), n);
+}
+
+/// Before the households ids[k, k + k_warm_batch) move out: warms them.
+void warm_moves(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
+  std::array<std::uint32_t, k_warm_batch> homes{};
+  const size_t n = std::min(k_warm_batch, ids.size() - k);
+  for (size_t j = 0; j < n; ++j) homes[j] = m.household_index(ids[k + j]);
+  warm_households(m, homes.data(), n);
 }
 
 size_t new_household(Model& m, int zone) {
@@ -377,7 +524,8 @@ size_t new_person(Model& m, int zone, std::int32_t birth, Sex sex) {
   return p;
 }
 
-/// A household of the in-migration mix moves into zone z; returns its index.
+/// A household of the in-migration mix moves into zone z; its members' schedules and its
+/// moving date are left to settle_in_migrant and households::schedule_move.
 void admit_household(Model& m, int z, std::int32_t now) {
   const size_t h = new_household(m, z);
   const std::uint32_t hid = m.households.id[h];
@@ -406,14 +554,6 @@ void admit_household(Model& m, int z, std::int32_t now) {
         pick(m.scenario().field_by_education[ps.education[p]], rng.uniform()));
     join_household(m, h, p, a == 0 ? Role::head : Role::partner);
     ps.partnered[p] = t.adults == 2 ? 1 : 0;
-    persons::schedule_person(m, p, now + 1);
-    if (persons::retirement_month(m, ps.birth_month[p]) <= now) {
-      ps.status[p] = idx(Status::retired);
-      ps.status_since[p] = now;
-    } else {
-      persons::enter_labour_market(m, p, now);
-    }
-    ps.refresh_due(p);
   }
   std::uint8_t parent_edu = 0;
   for (std::uint32_t q = m.households.first_member[h]; q != k_none;
@@ -428,10 +568,24 @@ void admit_household(Model& m, int z, std::int32_t now) {
     ps.next_life[p] = ps.birth_month[p] + 16 * 12;
     ps.life_event[p] = idx(LifeEvent::choose_track);
     join_household(m, h, p, Role::child);
-    persons::schedule_person(m, p, now + 1);
   }
-  households::schedule_move(m, h, now + 1);
   m.municipalities[static_cast<size_t>(z)].in_migrants += t.adults + kids;
+}
+
+/// The schedules of an in-migrant added by admit_household, and the labour status of an
+/// adult: they depend only on the person's own fields, so they are drawn for all
+/// in-migrants at once (in parallel) after all have moved in.
+void settle_in_migrant(Model& m, size_t p, std::int32_t now) {
+  auto& ps = m.persons;
+  persons::schedule_person(m, p, now + 1);
+  if (ps.role[p] == idx(Role::child)) return;
+  if (persons::retirement_month(m, ps.birth_month[p]) <= now) {
+    ps.status[p] = idx(Status::retired);
+    ps.status_since[p] = now;
+  } else {
+    persons::enter_labour_market(m, p, now);
+  }
+  ps.refresh_due(p);
 }
 
 /// First-year students from outside the region who move in share student houses of
@@ -481,7 +635,8 @@ std::int64_t admit_students(Model& m, int inst, std::int64_t wanted, std::int32_
 /// rank. The partner with the smaller household moves in with the other (bringing the
 /// whole household when heading it); two young adults still living with their parents
 /// start a new household if a dwelling is free. Unpaired seekers try again next month.
-void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32_t now) {
+void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32_t now,
+                 Releases& released) {
   auto& ps = m.persons;
   const size_t zones = m.municipalities.size();
   std::vector<std::vector<std::pair<std::int32_t, std::uint32_t>>> men(zones), women(zones);
@@ -518,8 +673,8 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
         join_household(m, h, b, Role::partner);
         households::schedule_move(m, h, now + 1);
         // Young siblings left without an adult (their parents gone) are re-homed.
-        rehome_minors(m, left_a);
-        rehome_minors(m, left_b);
+        rehome_minors(m, left_a, released);
+        rehome_minors(m, left_b, released);
       } else {
         // The stayer: not living with parents, then the larger household, then the man.
         bool b_stays = a_home || (!b_home && m.households.size[hb] > m.households.size[ha]);
@@ -541,7 +696,7 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
           } else {
             const size_t left = leave_household(m, b);
             join_household(m, stay_h, b, Role::partner);
-            rehome_minors(m, left);
+            rehome_minors(m, left, released);
           }
         } else {
           ps.role[b] = idx(Role::partner);
@@ -570,11 +725,14 @@ void Model::phase_commit() {
   std::vector<std::uint32_t> moves;
   for (const auto& c : chunk_moves_) moves.insert(moves.end(), c.begin(), c.end());
 
-  for (std::uint32_t id : ev.job_leavers) firms::release(*this, person_index(id), false);
-  for (std::uint32_t id : ev.deaths) {
-    const size_t p = person_index(id);
+  Releases released;
+  released.reserve(ev.job_leavers.size() + 4 * (ev.deaths.size() + moves.size()));
+  for (std::uint32_t id : ev.job_leavers) released.push_back(person_index(id));
+  for (size_t k = 0; k < ev.deaths.size(); ++k) {
+    if (k % k_warm_batch == 0) warm_removals(*this, ev.deaths, k);
+    const size_t p = person_index(ev.deaths[k]);
     ++municipalities[persons.zone[p]].deaths;
-    remove_person(*this, p);
+    remove_person(*this, p, released);
   }
   for (std::uint32_t id : ev.study_starts) {
     const size_t p = person_index(id);
@@ -596,36 +754,34 @@ void Model::phase_commit() {
     // the graduate leaves the region (then remove_person must not count them again).
     persons.institution[p] = PersonStore::k_outside;
   }
-  for (std::uint32_t id : ev.births) {
-    const size_t mother = person_index(id);
-    const int z = persons.zone[mother];
-    const size_t h = household_index(persons.household[mother]);
-    Rng rng = this->rng(Stream::birth_sex, id, now_);
+  // Births. The mothers' households are read first, for all births at once: a newborn
+  // joins as a child, and children do not count for the parents' level, so no birth
+  // changes what another one reads. The newborns' schedules depend on nothing but their
+  // own fields and are drawn once all are added.
+  const std::vector<BirthHome> homes = birth_homes(*this, ev.births);
+  const size_t first_newborn = persons.size();
+  for (size_t k = 0; k < ev.births.size(); ++k) {
+    const BirthHome& home = homes[k];
+    Rng rng = this->rng(Stream::birth_sex, ev.births[k], now_);
     const Sex sex = rng.bernoulli(scenario_.demography.share_boys) ? Sex::male : Sex::female;
-    const size_t p = new_person(*this, z, now_, sex);
-    // Parents' level: the highest among the adults of the mother's household.
-    std::uint8_t edu = 0;
-    for (std::uint32_t q = households.first_member[h]; q != k_none;
-         q = persons.next_member[person_index(q)]) {
-      const size_t qi = person_index(q);
-      if (persons.role[qi] != idx(Role::child) || qi == mother)
-        edu = std::max(edu, persons.education[qi]);
-    }
-    persons.parent_education[p] = edu;
+    const size_t p = new_person(*this, home.zone, now_, sex);
+    persons.parent_education[p] = home.parent_education;
     persons.next_life[p] = now_ + 16 * 12;
     persons.life_event[p] = idx(LifeEvent::choose_track);
-    join_household(*this, h, p, Role::child);
-    persons::schedule_person(*this, p, now_ + 1);
-    ++municipalities[static_cast<size_t>(z)].births;
+    join_household(*this, home.household, p, Role::child);
+    ++municipalities[home.zone].births;
   }
-  for (std::uint32_t id : ev.emigrants) {
-    const size_t p = person_index(id);
+  for_each_index(first_newborn, persons.size(),
+                 [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
+  for (size_t k = 0; k < ev.emigrants.size(); ++k) {
+    if (k % k_warm_batch == 0) warm_removals(*this, ev.emigrants, k);
+    const size_t p = person_index(ev.emigrants[k]);
     if (!persons.alive[p]) continue;
     // Graduates who leave are still students at this point (see persons::graduate).
     if (persons.status[p] == idx(Status::student))
       ++municipalities[persons.zone[p]].graduates_leaving;
     ++municipalities[persons.zone[p]].out_migrants;
-    remove_person(*this, p);
+    remove_person(*this, p, released);
   }
   for (std::uint32_t id : ev.leavers) {
     const size_t p = person_index(id);
@@ -643,19 +799,21 @@ void Model::phase_commit() {
     join_household(*this, h, p, Role::head);
     households::schedule_move(*this, h, now_ + 1);
     // Young siblings left without an adult (their parents gone) are re-homed.
-    rehome_minors(*this, left);
+    rehome_minors(*this, left, released);
   }
-  form_unions(*this, ev.unions, now_);
-  for (std::uint32_t hid : moves) {
-    const size_t h = household_index(hid);
+  form_unions(*this, ev.unions, now_, released);
+  for (size_t k = 0; k < moves.size(); ++k) {
+    if (k % k_warm_batch == 0) warm_moves(*this, moves, k);
+    const size_t h = household_index(moves[k]);
     if (!households.alive[h]) continue;
     Municipality& mu = municipalities[households.zone[h]];
     while (households.alive[h]) {
       const size_t p = person_index(households.first_member[h]);
       ++mu.out_migrants;
-      remove_person(*this, p);
+      remove_person(*this, p, released);
     }
   }
+  firms::release_residents(*this, released);
 
   // Students from outside start in September; some move into the region.
   const int month_of_year = now_ % 12 + 1;
@@ -677,6 +835,7 @@ void Model::phase_commit() {
   // Households move in where dwellings are free.
   double mean_size = 0.0;
   for (const auto& t : scenario_.in_migrant_types) mean_size += t.share * t.mean_size();
+  const size_t first_in_migrant = persons.size(), first_home = households.id.size();
   for (size_t z = 0; z < municipalities.size(); ++z) {
     Municipality& mu = municipalities[z];
     mu.in_migration_carry +=
@@ -688,6 +847,10 @@ void Model::phase_commit() {
     mu.in_migration_capped += want - n;
     for (std::int64_t k = 0; k < n; ++k) admit_household(*this, static_cast<int>(z), now_);
   }
+  for_each_index(first_in_migrant, persons.size(),
+                 [&](size_t p) { settle_in_migrant(*this, p, now_); });
+  for_each_index(first_home, households.id.size(),
+                 [&](size_t h) { households::schedule_move(*this, h, now_ + 1); });
 }
 
 void Model::phase_firms_plan() {

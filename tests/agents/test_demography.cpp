@@ -518,6 +518,29 @@ TEST_CASE("A tiny sample (scale 0.001) is built without crashing", "[demography]
 // ---------------------------------------------------------------------------------------
 // (2) Accounting invariants and household structure over a whole run
 
+/// Residents per zone by status and aged 15-64, counted person by person as of `month`,
+/// against the counts the model keeps (Model::count_statuses); the number of mismatching
+/// cells.
+long status_count_mismatches(const Model& m, std::int32_t month) {
+  const size_t zones = m.municipalities.size();
+  std::vector<std::array<std::int64_t, regio::k_statuses>> count(zones);
+  std::vector<std::int64_t> working(zones, 0);
+  const auto& ps = m.persons;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    if (!ps.alive[i]) continue;
+    ++count[ps.zone[i]][ps.status[i]];
+    const int age = (month - ps.birth_month[i]) / 12;
+    if (age >= 15 && age < 65) ++working[ps.zone[i]];
+  }
+  long bad = 0;
+  for (size_t z = 0; z < zones; ++z) {
+    for (int s = 0; s < regio::k_statuses; ++s)
+      if (count[z][s] != m.municipalities[z].status_count[s]) ++bad;
+    if (working[z] != m.municipalities[z].working_age) ++bad;
+  }
+  return bad;
+}
+
 TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-course rules",
           "[demography][invariants][lifecourse]") {
   // One run of 2026-2046 at scale 0.1 carries several checks (a run costs seconds):
@@ -525,7 +548,9 @@ TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-cour
   //    stock = previous + births + in-migrants - deaths - out-migrants (InvariantError);
   //  * every household's member list is walked after every December;
   //  * on every 1 January: nobody is retired before the pension month or in the labour
-  //    force after it, and students are aged 16-35.
+  //    force after it, and students are aged 16-35;
+  //  * after every step, the counts by zone, status and working age the model keeps
+  //    equal a count person by person.
   Model m(baseline(), config(0.1, k_seed, true));
   REQUIRE(m.scenario().start == regio::Month::of(2026, 1));
   REQUIRE(m.scenario().end == regio::Month::of(2046, 12));
@@ -536,8 +561,12 @@ TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-cour
   std::string problem;
   LifeCourseScan life;
   life.scan(m);
+  long status_mismatches = 0;
   while (!m.finished()) {
     REQUIRE_NOTHROW(m.step());
+    // Counted in the goods-market phase of the month just ended; nothing after it in the
+    // step changes a status, a zone or who is alive.
+    status_mismatches += status_count_mismatches(m, m.now() - 1);
     if (m.now() % 12 == 0 || m.finished()) {  // after every December (and the last step)
       life.scan(m);
       const HouseholdAudit a = audit_households(m);
@@ -552,6 +581,7 @@ TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-cour
   }
   INFO(problem);
   CHECK(lists_ok);
+  CHECK(status_mismatches == 0);
   CHECK(audits == 21);
   CHECK(m.months_total() == 252);
 
@@ -844,6 +874,41 @@ TEST_CASE("Retirement months are monotone in the birth month and within the tabl
 
 // ---------------------------------------------------------------------------------------
 // (4) Determinism
+
+TEST_CASE("Jobs released together end as if released one by one", "[demography][jobs]") {
+  // firms::release_residents splits its list by employer and releases the groups in
+  // parallel; the staff lists (their order too), the workers' slots and the employment
+  // counters must end as after releasing the list in order, one by one.
+  RunConfig c = config(0.05);
+  c.until_year = 2026;
+  Model one(baseline(), c), batch(baseline(), c);
+  std::vector<std::uint32_t> list;
+  const auto& ps = one.persons;
+  for (size_t i = 0; i < ps.size(); ++i)
+    if (ps.alive[i] && (ps.job_zone[i] != regio::PersonStore::k_no_job_zone || i % 50 == 0) &&
+        i % 3 != 0)
+      list.push_back(static_cast<std::uint32_t>(i));
+  // Not in index order, and some persons twice (the second release finds no job).
+  std::reverse(list.begin() + static_cast<long>(list.size() / 2), list.end());
+  for (size_t k = 0; k < list.size(); k += 97) list.push_back(list[k]);
+  REQUIRE(list.size() > 1000);
+  const auto staff_before = one.firms.staff;
+  for (std::uint32_t p : list) regio::firms::release(one, p, false);
+  regio::firms::release_residents(batch, list);
+  CHECK(one.firms.staff != staff_before);
+  CHECK(one.firms.staff == batch.firms.staff);
+  CHECK(one.firms.employees == batch.firms.employees);
+  CHECK(one.persons.employer == batch.persons.employer);
+  CHECK(one.persons.job_zone == batch.persons.job_zone);
+  CHECK(one.persons.job_slot == batch.persons.job_slot);
+  CHECK(one.outside_workers.job_slot == batch.outside_workers.job_slot);
+  for (size_t z = 0; z < one.municipalities.size(); ++z) {
+    INFO("zone " << z);
+    CHECK(one.municipalities[z].employed_by == batch.municipalities[z].employed_by);
+    CHECK(one.municipalities[z].out_commuters == batch.municipalities[z].out_commuters);
+    CHECK(one.municipalities[z].jobs_by_zone == batch.municipalities[z].jobs_by_zone);
+  }
+}
 
 TEST_CASE("Results are bit-identical across thread counts and chunk sizes",
           "[demography][determinism]") {
