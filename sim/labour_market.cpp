@@ -122,6 +122,14 @@ struct Alias {
   std::uint32_t self = 0, alias = 0;
 };
 
+/// The item an alias table's slot gives for `f` (the draw's fraction within the slot).
+/// Branch-free: which of the two it is is a coin toss a branch would often mispredict,
+/// after a load from the table.
+std::uint32_t alias_pick(const Alias& a, double f) {
+  const std::uint32_t own = 0u - static_cast<std::uint32_t>(f < a.threshold);
+  return (a.self & own) | (a.alias & ~own);
+}
+
 /// Where a cell's openings with vacancies sit in the openings' alias table, and what a
 /// seeker needs to know of the cell.
 struct CellSlots {
@@ -245,14 +253,16 @@ struct Buffers {
   std::vector<std::uint32_t> accepted_;
   std::vector<Mode> mode_;
   std::vector<double> job_months_;  ///< per active seeker hired from outside
-  struct Hired {
-    std::uint32_t person;
+  /// A hire decided in a round, made by the hiring task (see Market::round).
+  struct Hire {
+    std::uint32_t seeker;   ///< index in seekers
+    std::uint32_t opening;  ///< index in openings_
+    double job_months;      ///< the job's length (outside workers)
     Mode mode;
-    bool was_unemployed;
   };
-  std::vector<Hired> hired_;           ///< residents hired and not yet settled
-  std::vector<Hired> settling_;        ///< earlier rounds' hires being settled
-  std::vector<std::uint32_t> hiring_;  ///< active seekers hired this round, in order
+  /// The hires of the even and the odd rounds: one list is made while the other's hires
+  /// are being made.
+  std::array<std::vector<Hire>, 2> hires_;
 
   /// Empties every buffer (keeping its memory); chunk lists keep theirs inside.
   void clear() {
@@ -266,7 +276,7 @@ struct Buffers {
     app_offset_.clear(), app_count_.clear(), app_first_.clear(), by_opening_begin_.clear();
     fill_.clear(), ranks_.clear(), sorted_.clear(), offered_.clear();
     accepted_.clear(), mode_.clear();
-    job_months_.clear(), hired_.clear(), settling_.clear(), hiring_.clear();
+    job_months_.clear(), hires_[0].clear(), hires_[1].clear();
   }
 };
 
@@ -324,12 +334,11 @@ class Market : public Buffers {
   /// How many of each seeker's applications pass the employer's screening, every round
   /// of the month (after the seekers are gathered; not needed without screening).
   void draw_passes();
-  /// One round of applications, offers and acceptances; returns the hires.
+  /// One round of applications, offers and acceptances; returns the hires. The round
+  /// settles its hires in the market (vacancies, seekers) and leaves the hires in the
+  /// model's records to a task that runs while the next round is decided.
   std::int64_t round(int r);
-  /// The hired residents' own updates (commute mode; status and labour schedule of the
-  /// formerly unemployed), queued by the rounds: nothing in the rounds reads them. Each
-  /// round settles the earlier rounds' hires alongside its own hires; this settles the
-  /// rest.
+  /// Waits for the hires of the rounds to be made in the model's records.
   void finish_hires();
   /// Employed residents still without a job take one in the nearest external zone.
   void place_rest_outside();
@@ -353,15 +362,16 @@ class Market : public Buffers {
   /// `total`, items in `self`): a draw then takes one comparison.
   static void build_alias(std::vector<Alias>& table, std::uint32_t b, std::uint32_t e, double total,
                           std::vector<std::uint32_t>& small, std::vector<std::uint32_t>& large);
-  /// The employer's side of a hire, in seeker order; the hired resident's own updates
-  /// (mode, status) are queued in hired_ for finish_hires.
-  void hire(const Seeker& s, Opening& o, Mode mode, double job_months);
+  /// Makes a round's hires in the model's records: the employers' side (staff lists,
+  /// counters, a mover's old job) one by one in seeker order, then the hired residents'
+  /// own updates (commute mode; status and labour schedule of the formerly unemployed).
+  void make_hires(const std::vector<Hire>& hires);
+  /// The employer's side of one hire.
+  void hire(const Seeker& s, const Opening& o, double job_months, Mode mode);
   /// Creates an outside worker holding a job of `level` at firm f for `months` (drawn
   /// with the quit rate).
   void new_outside_worker(int external, int education, int level, size_t f, double months,
                           Mode mode);
-  /// Settles the residents in `hired` (see finish_hires) and empties the list.
-  void finish(std::vector<Hired>& hired);
   /// How long a new outside worker's job lasts: exponential with the quit rate, at least
   /// one month (the draw `rng` gives).
   double job_months(Rng& rng) const;
@@ -379,6 +389,8 @@ class Market : public Buffers {
   // Cells: regional (zone, sector, level), then external (zone, level).
   int cells_ = 0, regional_cells_ = 0;
   Workspace& ws_;
+  /// Runs make_hires for one round at a time, in round order.
+  tbb::task_group hiring_;
 };
 
 Market::Market(Model& m, std::int32_t now, bool initial)
@@ -448,6 +460,11 @@ Market::Market(Model& m, std::int32_t now, bool initial)
 }
 
 Market::~Market() {
+  // Normally finish_hires has waited already (this is for an exception thrown meanwhile).
+  try {
+    hiring_.wait();
+  } catch (...) {
+  }
   ws_.buffers = std::move(static_cast<Buffers&>(*this));
 }
 
@@ -500,9 +517,9 @@ void Market::gather_residents() {
     part.working = scan_statuses(ps, b, e, part.idle);
     if (p > 0.0 && b < e) {
       const std::uint32_t lo = ps.id[b], hi = ps.id[e - 1];
-      const std::uint32_t* id_begin = ps.id.data() + b;
-      const std::uint32_t* id_end = ps.id.data() + e;
-      const std::uint32_t* at = id_begin;
+      // The searchers' ids first, then their persons: one look-up in the id index each,
+      // independent of each other (a walk over the chunk's ids cost a quarter of the
+      // gathering). Ids rise with the index, so the chunk's ids [lo, hi] are its persons'.
       for (std::uint64_t blk = lo / k_id_block; blk <= hi / k_id_block; ++blk) {
         Rng rng = draw(m_, k_on_the_job, blk, 0, now_);
         const std::uint64_t first = blk * k_id_block;
@@ -512,21 +529,25 @@ void Market::gather_residents() {
             id += static_cast<std::uint64_t>(std::floor(std::log(rng.uniform()) / log_stay));
           if (id >= last || id > hi) break;
           if (id < lo) continue;
-          // The searchers are about 1/p ids apart: a forward walk over the chunk's ids
-          // (sequential, one branch miss) beats a binary search.
-          while (at != id_end && *at < id) ++at;
-          if (at == id_end || *at != id) continue;
-          const auto i = static_cast<std::uint32_t>(at - ps.id.data());
-          if (ps.alive[i] && ps.status[i] == k_employed) {
-            // Their jobs are scattered records: fetched now, used below.
-            __builtin_prefetch(&ps.job_zone[i]);
-            __builtin_prefetch(&ps.employer[i]);
-            __builtin_prefetch(&ps.job_level[i]);
-            __builtin_prefetch(&ps.zone[i]);
-            __builtin_prefetch(&ps.education[i]);
-            part.picked.push_back(i);
-          }
+          part.picked.push_back(static_cast<std::uint32_t>(id));
         }
+      }
+      // In place: the persons found, alive and employed (branch-free: half of them are).
+      size_t n = 0;
+      for (const std::uint32_t id : part.picked) {
+        const std::uint32_t i = m_.person_index(id);
+        if (i == k_none || i < b || i >= e) continue;
+        part.picked[n] = i;
+        n += ps.alive[i] & (ps.status[i] == k_employed);
+      }
+      part.picked.resize(n);
+      for (const std::uint32_t i : part.picked) {
+        // Their jobs are scattered records: fetched now, used below.
+        __builtin_prefetch(&ps.job_zone[i]);
+        __builtin_prefetch(&ps.employer[i]);
+        __builtin_prefetch(&ps.job_level[i]);
+        __builtin_prefetch(&ps.zone[i]);
+        __builtin_prefetch(&ps.education[i]);
       }
       // Employed residents without a job (see below) do not search on the job.
       part.picked.erase(std::remove_if(part.picked.begin(), part.picked.end(),
@@ -539,15 +560,31 @@ void Market::gather_residents() {
         if (f != k_none) __builtin_prefetch(&fs.sector[f]);
       }
     }
-    // Both lists are in index order: merge them into the chunk's seekers.
+    // Both lists are in index order: merge them into the chunk's seekers. The unemployed
+    // are some forty persons apart: the records of a few ahead are fetched meanwhile.
+    constexpr size_t k_ahead = 16;
+    const size_t idle = part.idle.size();
+    auto unemployed_seeker = [&](size_t a) {
+      if (a + k_ahead < idle) {
+        const std::uint32_t ahead = part.idle[a + k_ahead];
+        __builtin_prefetch(&ps.id[ahead]);
+        __builtin_prefetch(&ps.zone[ahead]);
+        __builtin_prefetch(&ps.education[ahead]);
+      }
+      part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+    };
+    for (size_t a = 0; a < std::min(k_ahead, idle); ++a) {
+      __builtin_prefetch(&ps.id[part.idle[a]]);
+      __builtin_prefetch(&ps.zone[part.idle[a]]);
+      __builtin_prefetch(&ps.education[part.idle[a]]);
+    }
+    part.seekers.reserve(idle + part.picked.size());
     size_t a = 0;
     for (std::uint32_t i : part.picked) {
-      for (; a < part.idle.size() && part.idle[a] < i; ++a)
-        part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+      for (; a < idle && part.idle[a] < i; ++a) unemployed_seeker(a);
       part.seekers.push_back(resident(i, Kind::on_the_job));
     }
-    for (; a < part.idle.size(); ++a)
-      part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+    for (; a < idle; ++a) unemployed_seeker(a);
     parts_[c] = std::move(part);
   });
   std::int64_t working = 0;
@@ -920,15 +957,13 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
         const double x = u * n;
         const std::uint32_t i = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
         const double fx = x - static_cast<double>(i - rb);
-        const Alias& ra = row_table_[i];
-        const std::uint32_t c = fx < ra.threshold ? ra.self : ra.alias;
+        const std::uint32_t c = alias_pick(row_table_[i], fx);
         const CellSlots cell = cell_slots_[c];
         const double y = v * cell.count;
         const std::uint32_t h =
             cell.begin + std::min(cell.count - 1, static_cast<std::uint32_t>(y));
         const double fy = y - static_cast<double>(h - cell.begin);
-        const Alias& oa = open_table_[h];
-        const std::uint32_t o = fy < oa.threshold ? oa.self : oa.alias;
+        const std::uint32_t o = alias_pick(open_table_[h], fy);
         if (s.current != k_none && openings_[o].firm == s.current) continue;
         bool repeat = false;
         for (size_t k = first; k < bucket.size(); ++k) repeat |= bucket[k].opening == o;
@@ -1049,19 +1084,42 @@ std::int64_t Market::round(int r) {
       }
     }
   });
-  // Hires, in seeker order (each opening offered at most its vacancies): the employers'
-  // side, which touches shared records (staff lists, counters), in order; the hired
-  // residents' own updates are queued for finish_hires. The hires touch scattered worker
-  // and firm records: those of a few hires ahead are fetched while the current one is
-  // done.
-  hiring_.clear();
-  for (size_t q = 0; q < active.size(); ++q)
-    if (accepted_[q] != k_none) hiring_.push_back(static_cast<std::uint32_t>(q));
+  // The hires, in seeker order (each opening was offered at most its vacancies). What
+  // the next round reads (the vacancies, who is still looking) is settled here; the hires
+  // in the model's records (staff lists, counters, the persons' jobs: scattered records,
+  // one by one in order) are made by a task meanwhile, after the previous round's. Nothing
+  // the rounds read is written by it: the market works on its own copies (seekers,
+  // openings).
+  std::vector<Hire>& hires = hires_[static_cast<size_t>(r) & 1];
+  hires.clear();
+  for (size_t q = 0; q < active.size(); ++q) {
+    if (accepted_[q] == k_none) continue;
+    Seeker& s = seekers[active[q]];
+    --openings_[accepted_[q]].vacancies;
+    s.done = true;
+    if (s.kind == Kind::unemployed) --unemployed;
+    hires.push_back(Hire{active[q], accepted_[q], job_months_[q], mode_[q]});
+  }
+  if (hires.empty()) return 0;
+  weights_fresh_ = false;
+  // The previous round's hires come first (its list is the other one, reused next round).
+  hiring_.wait();
+  hiring_.run([this, &hires] { make_hires(hires); });
+  return static_cast<std::int64_t>(hires.size());
+}
+
+void Market::finish_hires() {
+  hiring_.wait();
+}
+
+void Market::make_hires(const std::vector<Hire>& hires) {
+  // The hires touch scattered worker and firm records: those of a few hires ahead are
+  // fetched while the current one is made.
   auto& ps = m_.persons;
   const auto& fs = m_.firms;
-  auto prefetch = [&](std::uint32_t q) {
-    const Seeker& s = seekers[active[q]];
-    const std::uint32_t f = openings_[accepted_[q]].firm;
+  auto prefetch = [&](const Hire& h) {
+    const Seeker& s = seekers[h.seeker];
+    const std::uint32_t f = openings_[h.opening].firm;
     if (f != k_none) {
       __builtin_prefetch(&fs.staff[f]);
       __builtin_prefetch(&fs.employees[f]);
@@ -1081,57 +1139,40 @@ std::int64_t Market::round(int r) {
     }
   };
   constexpr size_t k_ahead = 16;
-  for (size_t k = 0; k < std::min(k_ahead, hiring_.size()); ++k) prefetch(hiring_[k]);
-  // Meanwhile another thread may settle the residents hired in earlier rounds (their
-  // own records only, which these hires do not touch).
-  settling_.swap(hired_);
-  hired_.clear();
-  tbb::task_group settle;
-  if (!settling_.empty()) settle.run([&] { finish(settling_); });
-  std::int64_t hires = 0;
-  for (size_t k = 0; k < hiring_.size(); ++k) {
-    if (k + k_ahead < hiring_.size()) prefetch(hiring_[k + k_ahead]);
-    const std::uint32_t q = hiring_[k];
-    Seeker& s = seekers[active[q]];
-    hire(s, openings_[accepted_[q]], mode_[q], job_months_[q]);
-    s.done = true;
-    ++hires;
+  for (size_t k = 0; k < std::min(k_ahead, hires.size()); ++k) prefetch(hires[k]);
+  for (size_t k = 0; k < hires.size(); ++k) {
+    if (k + k_ahead < hires.size()) prefetch(hires[k + k_ahead]);
+    const Hire& h = hires[k];
+    hire(seekers[h.seeker], openings_[h.opening], h.job_months, h.mode);
   }
-  settle.wait();
-  return hires;
-}
-
-void Market::finish_hires() {
-  finish(hired_);
-}
-
-void Market::finish(std::vector<Hired>& hired) {
   // Each hired resident's own records only: in parallel, with the records of a few
   // persons ahead fetched (scattered, as are the hires).
-  auto& ps = m_.persons;
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, hired.size(), k_grain), [&](const auto& range) {
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, hires.size(), k_grain), [&](const auto& range) {
     for (size_t k = range.begin(); k < range.end(); ++k) {
-      const Hired& h = hired[k];
       if (k + 16 < range.end()) {
-        const std::uint32_t ahead = hired[k + 16].person;
-        __builtin_prefetch(&ps.mode[ahead]);
-        __builtin_prefetch(&ps.status[ahead]);
-        __builtin_prefetch(&ps.status_since[ahead]);
-        __builtin_prefetch(&ps.next_labour[ahead]);
-        __builtin_prefetch(&ps.education[ahead]);
-        __builtin_prefetch(&ps.death[ahead]);
-        __builtin_prefetch(&ps.next_birth[ahead]);
-        __builtin_prefetch(&ps.next_life[ahead]);
-        __builtin_prefetch(&ps.leave_home[ahead]);
-        __builtin_prefetch(&ps.next_union[ahead]);
-        __builtin_prefetch(&ps.next_due[ahead]);
-        __builtin_prefetch(&ps.id[ahead]);
+        const Seeker& ahead_seeker = seekers[hires[k + 16].seeker];
+        if (ahead_seeker.kind != Kind::outside) {
+          const std::uint32_t ahead = ahead_seeker.person;
+          __builtin_prefetch(&ps.mode[ahead]);
+          __builtin_prefetch(&ps.status[ahead]);
+          __builtin_prefetch(&ps.status_since[ahead]);
+          __builtin_prefetch(&ps.next_labour[ahead]);
+          __builtin_prefetch(&ps.education[ahead]);
+          __builtin_prefetch(&ps.death[ahead]);
+          __builtin_prefetch(&ps.next_birth[ahead]);
+          __builtin_prefetch(&ps.next_life[ahead]);
+          __builtin_prefetch(&ps.leave_home[ahead]);
+          __builtin_prefetch(&ps.next_union[ahead]);
+          __builtin_prefetch(&ps.next_due[ahead]);
+          __builtin_prefetch(&ps.id[ahead]);
+        }
       }
-      ps.mode[h.person] = static_cast<std::uint8_t>(h.mode);
-      if (h.was_unemployed) persons::on_hired(m_, h.person, now_);
+      const Seeker& s = seekers[hires[k].seeker];
+      if (s.kind == Kind::outside) continue;
+      ps.mode[s.person] = static_cast<std::uint8_t>(hires[k].mode);
+      if (s.kind == Kind::unemployed) persons::on_hired(m_, s.person, now_);
     }
   });
-  hired.clear();
 }
 
 double Market::job_months(Rng& rng) const {
@@ -1153,9 +1194,7 @@ void Market::new_outside_worker(int external, int education, int level, size_t f
   ow.leave[o] = now_ + 1 + static_cast<std::int32_t>(months);
 }
 
-void Market::hire(const Seeker& s, Opening& o, Mode mode, double months) {
-  weights_fresh_ = false;
-  --o.vacancies;
+void Market::hire(const Seeker& s, const Opening& o, double months, Mode mode) {
   if (o.firm != k_none) --m_.firms.vacancies[o.firm][o.level];
   if (s.kind == Kind::outside) {
     new_outside_worker(s.origin - nz_, s.education, o.level, o.firm, months, mode);
@@ -1169,8 +1208,6 @@ void Market::hire(const Seeker& s, Opening& o, Mode mode, double months) {
     firms::hire(m_, o.firm, p, false, o.level);
   else
     firms::take_outside_job(m_, p, o.zone - nz_, o.level);
-  hired_.push_back(Hired{static_cast<std::uint32_t>(p), mode, s.kind == Kind::unemployed});
-  if (s.kind == Kind::unemployed) --unemployed;
 }
 
 void Market::place_rest_outside() {
