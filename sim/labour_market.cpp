@@ -332,8 +332,9 @@ class Market : public Buffers {
   /// refresh_weights).
   void gather_outside();
   /// How many of each seeker's applications pass the employer's screening, every round
-  /// of the month (after the seekers are gathered; not needed without screening).
-  void draw_passes();
+  /// of the month, for the seekers from `from` on (after they are gathered; not needed
+  /// without screening).
+  void draw_passes(size_t from);
   /// One round of applications, offers and acceptances; returns the hires. The round
   /// settles its hires in the market (vacancies, seekers) and leaves the hires in the
   /// model's records to a task that runs while the next round is decided.
@@ -884,7 +885,7 @@ void Market::gather_outside() {
   }
 }
 
-void Market::draw_passes() {
+void Market::draw_passes(size_t from) {
   // Most applications fail the employer's first screening (a match of skills and person
   // that the model does not represent otherwise): each application passes with
   // probability screening_, independently, so the number that pass in a round is
@@ -903,21 +904,22 @@ void Market::draw_passes() {
     width_of[k] = (k == a ? 1.0 : passes_cdf_[k]) - low[k];
   }
   constexpr double below_one = 1.0 - 0x1.0p-53;
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, seekers.size(), k_grain), [&](const auto& range) {
-    for (size_t i = range.begin(); i < range.end(); ++i) {
-      Rng rng = draw(m_, purpose(k_screening), seekers[i].key, 0, now_);
-      double u = rng.uniform(), width = 1.0;
-      std::uint8_t* out = &passes_[i * rounds];
-      for (size_t r = 0; r < rounds; ++r) {
-        if (width < 0x1.0p-20) u = rng.uniform(), width = 1.0;
-        size_t k = 0;
-        for (size_t j = 0; j < a; ++j) k += u >= passes_cdf_[j] ? 1 : 0;
-        u = std::min((u - low[k]) / width_of[k], below_one);
-        width *= width_of[k];
-        out[r] = static_cast<std::uint8_t>(k);
-      }
-    }
-  });
+  tbb::parallel_for(tbb::blocked_range<size_t>(from, seekers.size(), k_grain),
+                    [&](const auto& range) {
+                      for (size_t i = range.begin(); i < range.end(); ++i) {
+                        Rng rng = draw(m_, purpose(k_screening), seekers[i].key, 0, now_);
+                        double u = rng.uniform(), width = 1.0;
+                        std::uint8_t* out = &passes_[i * rounds];
+                        for (size_t r = 0; r < rounds; ++r) {
+                          if (width < 0x1.0p-20) u = rng.uniform(), width = 1.0;
+                          size_t k = 0;
+                          for (size_t j = 0; j < a; ++j) k += u >= passes_cdf_[j] ? 1 : 0;
+                          u = std::min((u - low[k]) / width_of[k], below_one);
+                          width *= width_of[k];
+                          out[r] = static_cast<std::uint8_t>(k);
+                        }
+                      }
+                    });
 }
 
 void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
@@ -1336,13 +1338,22 @@ void initial_matching(Model& m) {
 
 void match(Model& m, std::int32_t now) {
   Market market(m, now, false);
-  market.gather_residents();
+  // The residents (seekers and their screening draws) and the openings are independent:
+  // gathered at the same time, so that each side's serial steps overlap the other's work.
+  tbb::task_group residents;
+  residents.run([&] {
+    market.gather_residents();
+    market.draw_passes(0);
+  });
+  // (Should this throw, the task group waits for the residents' task as it is destroyed.)
   market.add_firms();
   market.add_external_monthly();
   market.index_cells();
   market.refresh_weights();
+  residents.wait();
+  const size_t outside_from = market.seekers.size();
   market.gather_outside();
-  market.draw_passes();
+  market.draw_passes(outside_from);
   const int rounds =
       std::max(1, static_cast<int>(std::lround(m.scenario().labour_market.rounds.value)));
   for (int r = 0; r < rounds; ++r) market.round(r);
