@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -904,22 +905,39 @@ void Market::draw_passes(size_t from) {
     width_of[k] = (k == a ? 1.0 : passes_cdf_[k]) - low[k];
   }
   constexpr double below_one = 1.0 - 0x1.0p-53;
-  tbb::parallel_for(tbb::blocked_range<size_t>(from, seekers.size(), k_grain),
-                    [&](const auto& range) {
-                      for (size_t i = range.begin(); i < range.end(); ++i) {
-                        Rng rng = draw(m_, purpose(k_screening), seekers[i].key, 0, now_);
-                        double u = rng.uniform(), width = 1.0;
-                        std::uint8_t* out = &passes_[i * rounds];
-                        for (size_t r = 0; r < rounds; ++r) {
-                          if (width < 0x1.0p-20) u = rng.uniform(), width = 1.0;
-                          size_t k = 0;
-                          for (size_t j = 0; j < a; ++j) k += u >= passes_cdf_[j] ? 1 : 0;
-                          u = std::min((u - low[k]) / width_of[k], below_one);
-                          width *= width_of[k];
-                          out[r] = static_cast<std::uint8_t>(k);
-                        }
-                      }
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(from, seekers.size(), k_grain), [&](const auto& range) {
+        // The first draws of a few seekers at a time, each on its own: their generators run
+        // side by side instead of each waiting for the previous seeker's numbers.
+        constexpr size_t k_batch = 8;
+        std::array<double, k_batch> first{};
+        for (size_t i0 = range.begin(); i0 < range.end(); i0 += k_batch) {
+          const size_t batch = std::min(k_batch, range.end() - i0);
+          for (size_t j = 0; j < batch; ++j)
+            first[j] = draw(m_, purpose(k_screening), seekers[i0 + j].key, 0, now_).uniform();
+          for (size_t j = 0; j < batch; ++j) {
+            const size_t i = i0 + j;
+            double u = first[j], width = 1.0;
+            std::optional<Rng> rng;  // the seeker's generator again, for a fresh draw (rare)
+            std::uint8_t* out = &passes_[i * rounds];
+            for (size_t r = 0; r < rounds; ++r) {
+              if (width < 0x1.0p-20) {
+                if (!rng) {
+                  rng.emplace(draw(m_, purpose(k_screening), seekers[i].key, 0, now_));
+                  rng->uniform();  // the first number, used above
+                }
+                u = rng->uniform();
+                width = 1.0;
+              }
+              size_t k = 0;
+              for (size_t n = 0; n < a; ++n) k += u >= passes_cdf_[n] ? 1 : 0;
+              u = std::min((u - low[k]) / width_of[k], below_one);
+              width *= width_of[k];
+              out[r] = static_cast<std::uint8_t>(k);
+            }
+          }
+        }
+      });
 }
 
 void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
@@ -1115,8 +1133,9 @@ void Market::finish_hires() {
 }
 
 void Market::make_hires(const std::vector<Hire>& hires) {
-  // The hires touch scattered worker and firm records: those of a few hires ahead are
-  // fetched while the current one is made.
+  // The hires touch scattered worker and firm records: those of hires ahead are fetched
+  // while the current one is made, in two steps for what is found through them (the end
+  // of the staff list; a mover's old employer and the end of its staff list).
   auto& ps = m_.persons;
   const auto& fs = m_.firms;
   auto prefetch = [&](const Hire& h) {
@@ -1140,10 +1159,34 @@ void Market::make_hires(const std::vector<Hire>& hires) {
       __builtin_prefetch(&ps.zone[s.person]);
     }
   };
-  constexpr size_t k_ahead = 16;
-  for (size_t k = 0; k < std::min(k_ahead, hires.size()); ++k) prefetch(hires[k]);
-  for (size_t k = 0; k < hires.size(); ++k) {
-    if (k + k_ahead < hires.size()) prefetch(hires[k + k_ahead]);
+  auto prefetch_second = [&](const Hire& h) {
+    const Seeker& s = seekers[h.seeker];
+    const std::uint32_t f = openings_[h.opening].firm;
+    if (f != k_none) __builtin_prefetch(fs.staff[f].data() + fs.staff[f].size());
+    if (s.kind == Kind::on_the_job && ps.employer[s.person] != k_none) {
+      const std::uint32_t old = m_.firm_index(ps.employer[s.person]);
+      if (old != k_none) {
+        __builtin_prefetch(&fs.staff[old]);
+        __builtin_prefetch(&fs.employees[old]);
+      }
+    }
+  };
+  auto prefetch_third = [&](const Hire& h) {
+    const Seeker& s = seekers[h.seeker];
+    if (s.kind == Kind::on_the_job && ps.employer[s.person] != k_none) {
+      const std::uint32_t old = m_.firm_index(ps.employer[s.person]);
+      if (old != k_none && !fs.staff[old].empty()) __builtin_prefetch(&fs.staff[old].back());
+    }
+  };
+  constexpr size_t k_first = 16, k_second = 8, k_third = 4;
+  const size_t n = hires.size();
+  for (size_t k = 0; k < std::min(k_first, n); ++k) prefetch(hires[k]);
+  for (size_t k = 0; k < std::min(k_second, n); ++k) prefetch_second(hires[k]);
+  for (size_t k = 0; k < std::min(k_third, n); ++k) prefetch_third(hires[k]);
+  for (size_t k = 0; k < n; ++k) {
+    if (k + k_first < n) prefetch(hires[k + k_first]);
+    if (k + k_second < n) prefetch_second(hires[k + k_second]);
+    if (k + k_third < n) prefetch_third(hires[k + k_third]);
     const Hire& h = hires[k];
     hire(seekers[h.seeker], openings_[h.opening], h.job_months, h.mode);
   }
