@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -121,6 +122,14 @@ struct Alias {
   double threshold = 1.0;
   std::uint32_t self = 0, alias = 0;
 };
+
+/// The item an alias table's slot gives for `f` (the draw's fraction within the slot).
+/// Branch-free: which of the two it is is a coin toss a branch would often mispredict,
+/// after a load from the table.
+std::uint32_t alias_pick(const Alias& a, double f) {
+  const std::uint32_t own = 0u - static_cast<std::uint32_t>(f < a.threshold);
+  return (a.self & own) | (a.alias & ~own);
+}
 
 /// Where a cell's openings with vacancies sit in the openings' alias table, and what a
 /// seeker needs to know of the cell.
@@ -245,14 +254,16 @@ struct Buffers {
   std::vector<std::uint32_t> accepted_;
   std::vector<Mode> mode_;
   std::vector<double> job_months_;  ///< per active seeker hired from outside
-  struct Hired {
-    std::uint32_t person;
+  /// A hire decided in a round, made by the hiring task (see Market::round).
+  struct Hire {
+    std::uint32_t seeker;   ///< index in seekers
+    std::uint32_t opening;  ///< index in openings_
+    double job_months;      ///< the job's length (outside workers)
     Mode mode;
-    bool was_unemployed;
   };
-  std::vector<Hired> hired_;           ///< residents hired and not yet settled
-  std::vector<Hired> settling_;        ///< earlier rounds' hires being settled
-  std::vector<std::uint32_t> hiring_;  ///< active seekers hired this round, in order
+  /// The hires of the even and the odd rounds: one list is made while the other's hires
+  /// are being made.
+  std::array<std::vector<Hire>, 2> hires_;
 
   /// Empties every buffer (keeping its memory); chunk lists keep theirs inside.
   void clear() {
@@ -266,7 +277,7 @@ struct Buffers {
     app_offset_.clear(), app_count_.clear(), app_first_.clear(), by_opening_begin_.clear();
     fill_.clear(), ranks_.clear(), sorted_.clear(), offered_.clear();
     accepted_.clear(), mode_.clear();
-    job_months_.clear(), hired_.clear(), settling_.clear(), hiring_.clear();
+    job_months_.clear(), hires_[0].clear(), hires_[1].clear();
   }
 };
 
@@ -322,14 +333,14 @@ class Market : public Buffers {
   /// refresh_weights).
   void gather_outside();
   /// How many of each seeker's applications pass the employer's screening, every round
-  /// of the month (after the seekers are gathered; not needed without screening).
-  void draw_passes();
-  /// One round of applications, offers and acceptances; returns the hires.
+  /// of the month, for the seekers from `from` on (after they are gathered; not needed
+  /// without screening).
+  void draw_passes(size_t from);
+  /// One round of applications, offers and acceptances; returns the hires. The round
+  /// settles its hires in the market (vacancies, seekers) and leaves the hires in the
+  /// model's records to a task that runs while the next round is decided.
   std::int64_t round(int r);
-  /// The hired residents' own updates (commute mode; status and labour schedule of the
-  /// formerly unemployed), queued by the rounds: nothing in the rounds reads them. Each
-  /// round settles the earlier rounds' hires alongside its own hires; this settles the
-  /// rest.
+  /// Waits for the hires of the rounds to be made in the model's records.
   void finish_hires();
   /// Employed residents still without a job take one in the nearest external zone.
   void place_rest_outside();
@@ -353,15 +364,16 @@ class Market : public Buffers {
   /// `total`, items in `self`): a draw then takes one comparison.
   static void build_alias(std::vector<Alias>& table, std::uint32_t b, std::uint32_t e, double total,
                           std::vector<std::uint32_t>& small, std::vector<std::uint32_t>& large);
-  /// The employer's side of a hire, in seeker order; the hired resident's own updates
-  /// (mode, status) are queued in hired_ for finish_hires.
-  void hire(const Seeker& s, Opening& o, Mode mode, double job_months);
+  /// Makes a round's hires in the model's records: the employers' side (staff lists,
+  /// counters, a mover's old job) one by one in seeker order, then the hired residents'
+  /// own updates (commute mode; status and labour schedule of the formerly unemployed).
+  void make_hires(const std::vector<Hire>& hires);
+  /// The employer's side of one hire.
+  void hire(const Seeker& s, const Opening& o, double job_months, Mode mode);
   /// Creates an outside worker holding a job of `level` at firm f for `months` (drawn
   /// with the quit rate).
   void new_outside_worker(int external, int education, int level, size_t f, double months,
                           Mode mode);
-  /// Settles the residents in `hired` (see finish_hires) and empties the list.
-  void finish(std::vector<Hired>& hired);
   /// How long a new outside worker's job lasts: exponential with the quit rate, at least
   /// one month (the draw `rng` gives).
   double job_months(Rng& rng) const;
@@ -379,6 +391,8 @@ class Market : public Buffers {
   // Cells: regional (zone, sector, level), then external (zone, level).
   int cells_ = 0, regional_cells_ = 0;
   Workspace& ws_;
+  /// Runs make_hires for one round at a time, in round order.
+  tbb::task_group hiring_;
 };
 
 Market::Market(Model& m, std::int32_t now, bool initial)
@@ -448,6 +462,11 @@ Market::Market(Model& m, std::int32_t now, bool initial)
 }
 
 Market::~Market() {
+  // Normally finish_hires has waited already (this is for an exception thrown meanwhile).
+  try {
+    hiring_.wait();
+  } catch (...) {
+  }
   ws_.buffers = std::move(static_cast<Buffers&>(*this));
 }
 
@@ -500,9 +519,9 @@ void Market::gather_residents() {
     part.working = scan_statuses(ps, b, e, part.idle);
     if (p > 0.0 && b < e) {
       const std::uint32_t lo = ps.id[b], hi = ps.id[e - 1];
-      const std::uint32_t* id_begin = ps.id.data() + b;
-      const std::uint32_t* id_end = ps.id.data() + e;
-      const std::uint32_t* at = id_begin;
+      // The searchers' ids first, then their persons: one look-up in the id index each,
+      // independent of each other (a walk over the chunk's ids cost a quarter of the
+      // gathering). Ids rise with the index, so the chunk's ids [lo, hi] are its persons'.
       for (std::uint64_t blk = lo / k_id_block; blk <= hi / k_id_block; ++blk) {
         Rng rng = draw(m_, k_on_the_job, blk, 0, now_);
         const std::uint64_t first = blk * k_id_block;
@@ -512,21 +531,25 @@ void Market::gather_residents() {
             id += static_cast<std::uint64_t>(std::floor(std::log(rng.uniform()) / log_stay));
           if (id >= last || id > hi) break;
           if (id < lo) continue;
-          // The searchers are about 1/p ids apart: a forward walk over the chunk's ids
-          // (sequential, one branch miss) beats a binary search.
-          while (at != id_end && *at < id) ++at;
-          if (at == id_end || *at != id) continue;
-          const auto i = static_cast<std::uint32_t>(at - ps.id.data());
-          if (ps.alive[i] && ps.status[i] == k_employed) {
-            // Their jobs are scattered records: fetched now, used below.
-            __builtin_prefetch(&ps.job_zone[i]);
-            __builtin_prefetch(&ps.employer[i]);
-            __builtin_prefetch(&ps.job_level[i]);
-            __builtin_prefetch(&ps.zone[i]);
-            __builtin_prefetch(&ps.education[i]);
-            part.picked.push_back(i);
-          }
+          part.picked.push_back(static_cast<std::uint32_t>(id));
         }
+      }
+      // In place: the persons found, alive and employed (branch-free: half of them are).
+      size_t n = 0;
+      for (const std::uint32_t id : part.picked) {
+        const std::uint32_t i = m_.person_index(id);
+        if (i == k_none || i < b || i >= e) continue;
+        part.picked[n] = i;
+        n += ps.alive[i] & (ps.status[i] == k_employed);
+      }
+      part.picked.resize(n);
+      for (const std::uint32_t i : part.picked) {
+        // Their jobs are scattered records: fetched now, used below.
+        __builtin_prefetch(&ps.job_zone[i]);
+        __builtin_prefetch(&ps.employer[i]);
+        __builtin_prefetch(&ps.job_level[i]);
+        __builtin_prefetch(&ps.zone[i]);
+        __builtin_prefetch(&ps.education[i]);
       }
       // Employed residents without a job (see below) do not search on the job.
       part.picked.erase(std::remove_if(part.picked.begin(), part.picked.end(),
@@ -539,15 +562,31 @@ void Market::gather_residents() {
         if (f != k_none) __builtin_prefetch(&fs.sector[f]);
       }
     }
-    // Both lists are in index order: merge them into the chunk's seekers.
+    // Both lists are in index order: merge them into the chunk's seekers. The unemployed
+    // are some forty persons apart: the records of a few ahead are fetched meanwhile.
+    constexpr size_t k_ahead = 16;
+    const size_t idle = part.idle.size();
+    auto unemployed_seeker = [&](size_t a) {
+      if (a + k_ahead < idle) {
+        const std::uint32_t ahead = part.idle[a + k_ahead];
+        __builtin_prefetch(&ps.id[ahead]);
+        __builtin_prefetch(&ps.zone[ahead]);
+        __builtin_prefetch(&ps.education[ahead]);
+      }
+      part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+    };
+    for (size_t a = 0; a < std::min(k_ahead, idle); ++a) {
+      __builtin_prefetch(&ps.id[part.idle[a]]);
+      __builtin_prefetch(&ps.zone[part.idle[a]]);
+      __builtin_prefetch(&ps.education[part.idle[a]]);
+    }
+    part.seekers.reserve(idle + part.picked.size());
     size_t a = 0;
     for (std::uint32_t i : part.picked) {
-      for (; a < part.idle.size() && part.idle[a] < i; ++a)
-        part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+      for (; a < idle && part.idle[a] < i; ++a) unemployed_seeker(a);
       part.seekers.push_back(resident(i, Kind::on_the_job));
     }
-    for (; a < part.idle.size(); ++a)
-      part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
+    for (; a < idle; ++a) unemployed_seeker(a);
     parts_[c] = std::move(part);
   });
   std::int64_t working = 0;
@@ -847,7 +886,7 @@ void Market::gather_outside() {
   }
 }
 
-void Market::draw_passes() {
+void Market::draw_passes(size_t from) {
   // Most applications fail the employer's first screening (a match of skills and person
   // that the model does not represent otherwise): each application passes with
   // probability screening_, independently, so the number that pass in a round is
@@ -866,21 +905,39 @@ void Market::draw_passes() {
     width_of[k] = (k == a ? 1.0 : passes_cdf_[k]) - low[k];
   }
   constexpr double below_one = 1.0 - 0x1.0p-53;
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, seekers.size(), k_grain), [&](const auto& range) {
-    for (size_t i = range.begin(); i < range.end(); ++i) {
-      Rng rng = draw(m_, purpose(k_screening), seekers[i].key, 0, now_);
-      double u = rng.uniform(), width = 1.0;
-      std::uint8_t* out = &passes_[i * rounds];
-      for (size_t r = 0; r < rounds; ++r) {
-        if (width < 0x1.0p-20) u = rng.uniform(), width = 1.0;
-        size_t k = 0;
-        for (size_t j = 0; j < a; ++j) k += u >= passes_cdf_[j] ? 1 : 0;
-        u = std::min((u - low[k]) / width_of[k], below_one);
-        width *= width_of[k];
-        out[r] = static_cast<std::uint8_t>(k);
-      }
-    }
-  });
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(from, seekers.size(), k_grain), [&](const auto& range) {
+        // The first draws of a few seekers at a time, each on its own: their generators run
+        // side by side instead of each waiting for the previous seeker's numbers.
+        constexpr size_t k_batch = 8;
+        std::array<double, k_batch> first{};
+        for (size_t i0 = range.begin(); i0 < range.end(); i0 += k_batch) {
+          const size_t batch = std::min(k_batch, range.end() - i0);
+          for (size_t j = 0; j < batch; ++j)
+            first[j] = draw(m_, purpose(k_screening), seekers[i0 + j].key, 0, now_).uniform();
+          for (size_t j = 0; j < batch; ++j) {
+            const size_t i = i0 + j;
+            double u = first[j], width = 1.0;
+            std::optional<Rng> rng;  // the seeker's generator again, for a fresh draw (rare)
+            std::uint8_t* out = &passes_[i * rounds];
+            for (size_t r = 0; r < rounds; ++r) {
+              if (width < 0x1.0p-20) {
+                if (!rng) {
+                  rng.emplace(draw(m_, purpose(k_screening), seekers[i].key, 0, now_));
+                  rng->uniform();  // the first number, used above
+                }
+                u = rng->uniform();
+                width = 1.0;
+              }
+              size_t k = 0;
+              for (size_t n = 0; n < a; ++n) k += u >= passes_cdf_[n] ? 1 : 0;
+              u = std::min((u - low[k]) / width_of[k], below_one);
+              width *= width_of[k];
+              out[r] = static_cast<std::uint8_t>(k);
+            }
+          }
+        }
+      });
 }
 
 void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
@@ -898,45 +955,71 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
     std::vector<Application> bucket;
     bucket.swap(app_buckets_[chunk]);
     bucket.clear();
-    for (size_t q = chunk * k_grain; q < std::min(active.size(), (chunk + 1) * k_grain); ++q) {
-      app_count_[q] = 0;
-      app_first_[q] = static_cast<std::uint32_t>(bucket.size());
-      // Only the applications that pass the employer's first screening are made (their
-      // number was drawn for the month, see draw_passes).
-      const size_t passing =
-          screening_ < 1.0 ? passes_[static_cast<size_t>(active[q]) * rounds_ + r] : a;
-      if (passing == 0) continue;
-      const Seeker& s = seekers[active[q]];
-      const size_t row = static_cast<size_t>(s.origin) * k_education_levels + s.education;
-      const std::uint32_t rb = row_begin_[row];
-      const std::uint32_t n = row_count_[row];
-      if (n == 0) continue;
-      Rng rng = draw(m_, purpose(k_apply), s.key, r, now_);
-      const size_t first = bucket.size();
-      for (size_t j = 0; j < passing; ++j) {
-        // A cell by the row's weights, then an opening of the cell by its vacancies
-        // (alias tables: one comparison each).
-        const double u = rng.uniform(), v = rng.uniform();
-        const double x = u * n;
-        const std::uint32_t i = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
-        const double fx = x - static_cast<double>(i - rb);
-        const Alias& ra = row_table_[i];
-        const std::uint32_t c = fx < ra.threshold ? ra.self : ra.alias;
-        const CellSlots cell = cell_slots_[c];
-        const double y = v * cell.count;
-        const std::uint32_t h =
-            cell.begin + std::min(cell.count - 1, static_cast<std::uint32_t>(y));
-        const double fy = y - static_cast<double>(h - cell.begin);
-        const Alias& oa = open_table_[h];
-        const std::uint32_t o = fy < oa.threshold ? oa.self : oa.alias;
-        if (s.current != k_none && openings_[o].firm == s.current) continue;
-        bool repeat = false;
-        for (size_t k = first; k < bucket.size(); ++k) repeat |= bucket[k].opening == o;
-        if (repeat) continue;
-        bucket.push_back(
-            Application{o, ticket(u), fit(s.education, cell.level), static_cast<std::uint32_t>(q)});
+    // A few seekers at a time: first their generators side by side (each seeker's own,
+    // independent of the others'), then their applications in order.
+    constexpr size_t k_batch = 8;
+    std::array<std::optional<Rng>, k_batch> rngs;
+    std::array<double, k_batch> first_u{}, first_v{};  // each seeker's first two numbers
+    const size_t end = std::min(active.size(), (chunk + 1) * k_grain);
+    for (size_t q0 = chunk * k_grain; q0 < end; q0 += k_batch) {
+      const size_t batch = std::min(k_batch, end - q0);
+      for (size_t j = 0; j < batch; ++j) {
+        const size_t q = q0 + j;
+        rngs[j].reset();
+        // Only the applications that pass the employer's first screening are made
+        // (their number was drawn for the month, see draw_passes).
+        if (screening_ < 1.0 && passes_[static_cast<size_t>(active[q]) * rounds_ + r] == 0)
+          continue;
+        rngs[j].emplace(draw(m_, purpose(k_apply), seekers[active[q]].key, r, now_));
+        first_u[j] = rngs[j]->uniform();
+        first_v[j] = rngs[j]->uniform();
+        // The slot of the row's table the first application reads, fetched meanwhile.
+        const Seeker& s = seekers[active[q]];
+        const size_t row = static_cast<size_t>(s.origin) * k_education_levels + s.education;
+        const std::uint32_t n = row_count_[row];
+        if (n > 0)
+          __builtin_prefetch(
+              &row_table_[row_begin_[row] +
+                          std::min(n - 1, static_cast<std::uint32_t>(first_u[j] * n))]);
       }
-      app_count_[q] = static_cast<std::uint8_t>(bucket.size() - first);
+      for (size_t j = 0; j < batch; ++j) {
+        const size_t q = q0 + j;
+        app_count_[q] = 0;
+        app_first_[q] = static_cast<std::uint32_t>(bucket.size());
+        if (!rngs[j]) continue;
+        const size_t passing =
+            screening_ < 1.0 ? passes_[static_cast<size_t>(active[q]) * rounds_ + r] : a;
+        const Seeker& s = seekers[active[q]];
+        const size_t row = static_cast<size_t>(s.origin) * k_education_levels + s.education;
+        const std::uint32_t rb = row_begin_[row];
+        const std::uint32_t n = row_count_[row];
+        if (n == 0) continue;
+        Rng& rng = *rngs[j];
+        const size_t first = bucket.size();
+        for (size_t k = 0; k < passing; ++k) {
+          // A cell by the row's weights, then an opening of the cell by its vacancies
+          // (alias tables: one comparison each).
+          const double u = k == 0 ? first_u[j] : rng.uniform();
+          const double v = k == 0 ? first_v[j] : rng.uniform();
+          const double x = u * n;
+          const std::uint32_t i = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
+          const double fx = x - static_cast<double>(i - rb);
+          const std::uint32_t c = alias_pick(row_table_[i], fx);
+          const CellSlots cell = cell_slots_[c];
+          const double y = v * cell.count;
+          const std::uint32_t h =
+              cell.begin + std::min(cell.count - 1, static_cast<std::uint32_t>(y));
+          const double fy = y - static_cast<double>(h - cell.begin);
+          const std::uint32_t o = alias_pick(open_table_[h], fy);
+          if (s.current != k_none && openings_[o].firm == s.current) continue;
+          bool repeat = false;
+          for (size_t e = first; e < bucket.size(); ++e) repeat |= bucket[e].opening == o;
+          if (repeat) continue;
+          bucket.push_back(Application{o, ticket(u), fit(s.education, cell.level),
+                                       static_cast<std::uint32_t>(q)});
+        }
+        app_count_[q] = static_cast<std::uint8_t>(bucket.size() - first);
+      }
     }
     app_buckets_[chunk].swap(bucket);
   });
@@ -1049,19 +1132,43 @@ std::int64_t Market::round(int r) {
       }
     }
   });
-  // Hires, in seeker order (each opening offered at most its vacancies): the employers'
-  // side, which touches shared records (staff lists, counters), in order; the hired
-  // residents' own updates are queued for finish_hires. The hires touch scattered worker
-  // and firm records: those of a few hires ahead are fetched while the current one is
-  // done.
-  hiring_.clear();
-  for (size_t q = 0; q < active.size(); ++q)
-    if (accepted_[q] != k_none) hiring_.push_back(static_cast<std::uint32_t>(q));
+  // The hires, in seeker order (each opening was offered at most its vacancies). What
+  // the next round reads (the vacancies, who is still looking) is settled here; the hires
+  // in the model's records (staff lists, counters, the persons' jobs: scattered records,
+  // one by one in order) are made by a task meanwhile, after the previous round's. Nothing
+  // the rounds read is written by it: the market works on its own copies (seekers,
+  // openings).
+  std::vector<Hire>& hires = hires_[static_cast<size_t>(r) & 1];
+  hires.clear();
+  for (size_t q = 0; q < active.size(); ++q) {
+    if (accepted_[q] == k_none) continue;
+    Seeker& s = seekers[active[q]];
+    --openings_[accepted_[q]].vacancies;
+    s.done = true;
+    if (s.kind == Kind::unemployed) --unemployed;
+    hires.push_back(Hire{active[q], accepted_[q], job_months_[q], mode_[q]});
+  }
+  if (hires.empty()) return 0;
+  weights_fresh_ = false;
+  // The previous round's hires come first (its list is the other one, reused next round).
+  hiring_.wait();
+  hiring_.run([this, &hires] { make_hires(hires); });
+  return static_cast<std::int64_t>(hires.size());
+}
+
+void Market::finish_hires() {
+  hiring_.wait();
+}
+
+void Market::make_hires(const std::vector<Hire>& hires) {
+  // The hires touch scattered worker and firm records: those of hires ahead are fetched
+  // while the current one is made, in two steps for what is found through them (the end
+  // of the staff list; a mover's old employer and the end of its staff list).
   auto& ps = m_.persons;
   const auto& fs = m_.firms;
-  auto prefetch = [&](std::uint32_t q) {
-    const Seeker& s = seekers[active[q]];
-    const std::uint32_t f = openings_[accepted_[q]].firm;
+  auto prefetch = [&](const Hire& h) {
+    const Seeker& s = seekers[h.seeker];
+    const std::uint32_t f = openings_[h.opening].firm;
     if (f != k_none) {
       __builtin_prefetch(&fs.staff[f]);
       __builtin_prefetch(&fs.employees[f]);
@@ -1080,58 +1187,65 @@ std::int64_t Market::round(int r) {
       __builtin_prefetch(&ps.zone[s.person]);
     }
   };
-  constexpr size_t k_ahead = 16;
-  for (size_t k = 0; k < std::min(k_ahead, hiring_.size()); ++k) prefetch(hiring_[k]);
-  // Meanwhile another thread may settle the residents hired in earlier rounds (their
-  // own records only, which these hires do not touch).
-  settling_.swap(hired_);
-  hired_.clear();
-  tbb::task_group settle;
-  if (!settling_.empty()) settle.run([&] { finish(settling_); });
-  std::int64_t hires = 0;
-  for (size_t k = 0; k < hiring_.size(); ++k) {
-    if (k + k_ahead < hiring_.size()) prefetch(hiring_[k + k_ahead]);
-    const std::uint32_t q = hiring_[k];
-    Seeker& s = seekers[active[q]];
-    hire(s, openings_[accepted_[q]], mode_[q], job_months_[q]);
-    s.done = true;
-    ++hires;
+  auto prefetch_second = [&](const Hire& h) {
+    const Seeker& s = seekers[h.seeker];
+    const std::uint32_t f = openings_[h.opening].firm;
+    if (f != k_none) __builtin_prefetch(fs.staff[f].data() + fs.staff[f].size());
+    if (s.kind == Kind::on_the_job && ps.employer[s.person] != k_none) {
+      const std::uint32_t old = m_.firm_index(ps.employer[s.person]);
+      if (old != k_none) {
+        __builtin_prefetch(&fs.staff[old]);
+        __builtin_prefetch(&fs.employees[old]);
+      }
+    }
+  };
+  auto prefetch_third = [&](const Hire& h) {
+    const Seeker& s = seekers[h.seeker];
+    if (s.kind == Kind::on_the_job && ps.employer[s.person] != k_none) {
+      const std::uint32_t old = m_.firm_index(ps.employer[s.person]);
+      if (old != k_none && !fs.staff[old].empty()) __builtin_prefetch(&fs.staff[old].back());
+    }
+  };
+  constexpr size_t k_first = 16, k_second = 8, k_third = 4;
+  const size_t n = hires.size();
+  for (size_t k = 0; k < std::min(k_first, n); ++k) prefetch(hires[k]);
+  for (size_t k = 0; k < std::min(k_second, n); ++k) prefetch_second(hires[k]);
+  for (size_t k = 0; k < std::min(k_third, n); ++k) prefetch_third(hires[k]);
+  for (size_t k = 0; k < n; ++k) {
+    if (k + k_first < n) prefetch(hires[k + k_first]);
+    if (k + k_second < n) prefetch_second(hires[k + k_second]);
+    if (k + k_third < n) prefetch_third(hires[k + k_third]);
+    const Hire& h = hires[k];
+    hire(seekers[h.seeker], openings_[h.opening], h.job_months, h.mode);
   }
-  settle.wait();
-  return hires;
-}
-
-void Market::finish_hires() {
-  finish(hired_);
-}
-
-void Market::finish(std::vector<Hired>& hired) {
   // Each hired resident's own records only: in parallel, with the records of a few
   // persons ahead fetched (scattered, as are the hires).
-  auto& ps = m_.persons;
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, hired.size(), k_grain), [&](const auto& range) {
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, hires.size(), k_grain), [&](const auto& range) {
     for (size_t k = range.begin(); k < range.end(); ++k) {
-      const Hired& h = hired[k];
       if (k + 16 < range.end()) {
-        const std::uint32_t ahead = hired[k + 16].person;
-        __builtin_prefetch(&ps.mode[ahead]);
-        __builtin_prefetch(&ps.status[ahead]);
-        __builtin_prefetch(&ps.status_since[ahead]);
-        __builtin_prefetch(&ps.next_labour[ahead]);
-        __builtin_prefetch(&ps.education[ahead]);
-        __builtin_prefetch(&ps.death[ahead]);
-        __builtin_prefetch(&ps.next_birth[ahead]);
-        __builtin_prefetch(&ps.next_life[ahead]);
-        __builtin_prefetch(&ps.leave_home[ahead]);
-        __builtin_prefetch(&ps.next_union[ahead]);
-        __builtin_prefetch(&ps.next_due[ahead]);
-        __builtin_prefetch(&ps.id[ahead]);
+        const Seeker& ahead_seeker = seekers[hires[k + 16].seeker];
+        if (ahead_seeker.kind != Kind::outside) {
+          const std::uint32_t ahead = ahead_seeker.person;
+          __builtin_prefetch(&ps.mode[ahead]);
+          __builtin_prefetch(&ps.status[ahead]);
+          __builtin_prefetch(&ps.status_since[ahead]);
+          __builtin_prefetch(&ps.next_labour[ahead]);
+          __builtin_prefetch(&ps.education[ahead]);
+          __builtin_prefetch(&ps.death[ahead]);
+          __builtin_prefetch(&ps.next_birth[ahead]);
+          __builtin_prefetch(&ps.next_life[ahead]);
+          __builtin_prefetch(&ps.leave_home[ahead]);
+          __builtin_prefetch(&ps.next_union[ahead]);
+          __builtin_prefetch(&ps.next_due[ahead]);
+          __builtin_prefetch(&ps.id[ahead]);
+        }
       }
-      ps.mode[h.person] = static_cast<std::uint8_t>(h.mode);
-      if (h.was_unemployed) persons::on_hired(m_, h.person, now_);
+      const Seeker& s = seekers[hires[k].seeker];
+      if (s.kind == Kind::outside) continue;
+      ps.mode[s.person] = static_cast<std::uint8_t>(hires[k].mode);
+      if (s.kind == Kind::unemployed) persons::on_hired(m_, s.person, now_);
     }
   });
-  hired.clear();
 }
 
 double Market::job_months(Rng& rng) const {
@@ -1153,9 +1267,7 @@ void Market::new_outside_worker(int external, int education, int level, size_t f
   ow.leave[o] = now_ + 1 + static_cast<std::int32_t>(months);
 }
 
-void Market::hire(const Seeker& s, Opening& o, Mode mode, double months) {
-  weights_fresh_ = false;
-  --o.vacancies;
+void Market::hire(const Seeker& s, const Opening& o, double months, Mode mode) {
   if (o.firm != k_none) --m_.firms.vacancies[o.firm][o.level];
   if (s.kind == Kind::outside) {
     new_outside_worker(s.origin - nz_, s.education, o.level, o.firm, months, mode);
@@ -1169,8 +1281,6 @@ void Market::hire(const Seeker& s, Opening& o, Mode mode, double months) {
     firms::hire(m_, o.firm, p, false, o.level);
   else
     firms::take_outside_job(m_, p, o.zone - nz_, o.level);
-  hired_.push_back(Hired{static_cast<std::uint32_t>(p), mode, s.kind == Kind::unemployed});
-  if (s.kind == Kind::unemployed) --unemployed;
 }
 
 void Market::place_rest_outside() {
@@ -1299,13 +1409,22 @@ void initial_matching(Model& m) {
 
 void match(Model& m, std::int32_t now) {
   Market market(m, now, false);
-  market.gather_residents();
+  // The residents (seekers and their screening draws) and the openings are independent:
+  // gathered at the same time, so that each side's serial steps overlap the other's work.
+  tbb::task_group residents;
+  residents.run([&] {
+    market.gather_residents();
+    market.draw_passes(0);
+  });
+  // (Should this throw, the task group waits for the residents' task as it is destroyed.)
   market.add_firms();
   market.add_external_monthly();
   market.index_cells();
   market.refresh_weights();
+  residents.wait();
+  const size_t outside_from = market.seekers.size();
   market.gather_outside();
-  market.draw_passes();
+  market.draw_passes(outside_from);
   const int rounds =
       std::max(1, static_cast<int>(std::lround(m.scenario().labour_market.rounds.value)));
   for (int r = 0; r < rounds; ++r) market.round(r);
