@@ -133,27 +133,10 @@ struct ModelCounts {
       --mu.out_commuters[static_cast<size_t>(level)];
     --mu.jobs_by_zone[job_zone];
   }
+  void end_outside_job(size_t cell) { --m.outside_employed_by[cell]; }
 };
 
-struct BatchCounts {
-  size_t cells = 0, job_zones = 0;
-  std::vector<std::int64_t> employed_by;    ///< [zone][cell]
-  std::vector<std::int64_t> out_commuters;  ///< [zone][level]
-  std::vector<std::int64_t> jobs_by_zone;   ///< [zone][job zone]
-  explicit BatchCounts(const Model& m)
-      : cells(m.municipalities.front().employed_by.size()),
-        job_zones(m.municipalities.front().jobs_by_zone.size()),
-        employed_by(m.municipalities.size() * cells, 0),
-        out_commuters(m.municipalities.size() * k_education_levels, 0),
-        jobs_by_zone(m.municipalities.size() * job_zones, 0) {}
-  void end_job(size_t zone, size_t cell, int level, bool regional, size_t job_zone) {
-    if (regional)
-      --employed_by[zone * cells + cell];
-    else
-      --out_commuters[zone * k_education_levels + static_cast<size_t>(level)];
-    --jobs_by_zone[zone * job_zones + job_zone];
-  }
-};
+using BatchCounts = ReleaseCounts;
 
 template <class Counts>
 void release_job(Model& m, size_t p, bool outside, Counts& counts) {
@@ -178,7 +161,7 @@ void release_job(Model& m, size_t p, bool outside, Counts& counts) {
     --fs.employees[f][static_cast<size_t>(level)];
     if (outside) {
       --fs.outside_staff[f][static_cast<size_t>(level)];
-      --m.outside_employed_by[m.employment_cell(f, level)];
+      counts.end_outside_job(m.employment_cell(f, level));
     }
   }
   if (outside) {
@@ -196,8 +179,40 @@ void release_job(Model& m, size_t p, bool outside, Counts& counts) {
 
 }  // namespace
 
+ReleaseCounts::ReleaseCounts(const Model& m)
+    : cells(m.municipalities.front().employed_by.size()),
+      job_zones(m.municipalities.front().jobs_by_zone.size()),
+      employed_by(m.municipalities.size() * cells, 0),
+      out_commuters(m.municipalities.size() * k_education_levels, 0),
+      jobs_by_zone(m.municipalities.size() * job_zones, 0),
+      outside_employed_by(m.outside_employed_by.size(), 0) {}
+
+void ReleaseCounts::end_job(size_t zone, size_t cell, int level, bool regional, size_t job_zone) {
+  if (regional)
+    --employed_by[zone * cells + cell];
+  else
+    --out_commuters[zone * k_education_levels + static_cast<size_t>(level)];
+  --jobs_by_zone[zone * job_zones + job_zone];
+}
+
+void ReleaseCounts::apply(Model& m) const {
+  for (size_t z = 0; z < m.municipalities.size(); ++z) {
+    Municipality& mu = m.municipalities[z];
+    for (size_t j = 0; j < cells; ++j) mu.employed_by[j] += employed_by[z * cells + j];
+    for (size_t l = 0; l < k_education_levels; ++l)
+      mu.out_commuters[l] += out_commuters[z * k_education_levels + l];
+    for (size_t j = 0; j < job_zones; ++j) mu.jobs_by_zone[j] += jobs_by_zone[z * job_zones + j];
+  }
+  for (size_t c = 0; c < outside_employed_by.size(); ++c)
+    m.outside_employed_by[c] += outside_employed_by[c];
+}
+
 void release(Model& m, size_t p, bool outside) {
   ModelCounts counts{m};
+  release_job(m, p, outside, counts);
+}
+
+void release(Model& m, size_t p, bool outside, ReleaseCounts& counts) {
   release_job(m, p, outside, counts);
 }
 
@@ -268,16 +283,7 @@ void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
       release_job(m, people[list[j]], false, counts[g]);
     }
   });
-  for (size_t z = 0; z < m.municipalities.size(); ++z) {
-    Municipality& mu = m.municipalities[z];
-    for (const BatchCounts& c : counts) {
-      for (size_t j = 0; j < c.cells; ++j) mu.employed_by[j] += c.employed_by[z * c.cells + j];
-      for (size_t l = 0; l < k_education_levels; ++l)
-        mu.out_commuters[l] += c.out_commuters[z * k_education_levels + l];
-      for (size_t j = 0; j < c.job_zones; ++j)
-        mu.jobs_by_zone[j] += c.jobs_by_zone[z * c.job_zones + j];
-    }
-  }
+  for (const BatchCounts& c : counts) c.apply(m);
 }
 
 namespace {

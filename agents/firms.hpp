@@ -88,6 +88,24 @@ void take_outside_job(Model& m, size_t p, int external, int level);
 /// staff list shrink; the worker's employer becomes k_none. Jobs outside the region
 /// (employer k_none) only clear the worker's fields.
 void release(Model& m, size_t p, bool outside);
+/// The job counters that releases change (the municipalities' employed_by, out_commuters
+/// and jobs_by_zone, and outside_employed_by), kept apart for releases made in parallel
+/// groups: each group counts its own changes, and apply() adds them to the model's (exact
+/// integer sums, so the totals do not depend on the grouping).
+struct ReleaseCounts {
+  size_t cells = 0, job_zones = 0;
+  std::vector<std::int64_t> employed_by;          ///< [zone][cell]
+  std::vector<std::int64_t> out_commuters;        ///< [zone][level]
+  std::vector<std::int64_t> jobs_by_zone;         ///< [zone][job zone]
+  std::vector<std::int64_t> outside_employed_by;  ///< [cell]
+  explicit ReleaseCounts(const Model& m);
+  void end_job(size_t zone, size_t cell, int level, bool regional, size_t job_zone);
+  void end_outside_job(size_t cell) { --outside_employed_by[cell]; }
+  void apply(Model& m) const;
+};
+/// release() with the counter changes kept in `counts`: releases at different firms may
+/// then run in parallel (a release touches its firm's staff list and workers only).
+void release(Model& m, size_t p, bool outside, ReleaseCounts& counts);
 /// release() of the residents at person indices `people`, in that order (a person may be
 /// listed twice; the second release finds no job). Same result as one by one; parallel.
 void release_residents(Model& m, const std::vector<std::uint32_t>& people);

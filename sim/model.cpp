@@ -856,34 +856,59 @@ void Model::phase_commit() {
 void Model::phase_firms_plan() {
   for_chunks(firms.size(),
              [&](size_t, size_t b, size_t e) { firms::plan_chunk(*this, b, e, now_); });
-  // Layoffs whose notice ends now: the firm lets go of randomly chosen staff.
-  for (size_t f = 0; f < firms.size(); ++f) {
-    if (!firms.alive[f] || firms.layoffs[f] <= 0 || firms.layoff_month[f] != now_) continue;
-    Rng rng = this->rng(Stream::layoffs, firms.id[f], now_);
-    std::int32_t n = std::min<std::int32_t>(firms.layoffs[f], firms.headcount(f) - 1);
-    for (; n > 0; --n) {
-      dismiss(firms.staff[f][rng.below(static_cast<std::uint32_t>(firms.staff[f].size()))]);
-    }
-    firms.layoffs[f] = 0;
-  }
-  // Outside workers whose job ends this month (they quit or retire).
+  // Layoffs whose notice ends now: the firm lets go of randomly chosen staff; then the
+  // outside workers whose job ends this month (they quit or retire). A firm's dismissals
+  // and departures touch only its own staff list and workers, and the job counters they
+  // change are integer sums. So the firms are split into groups of consecutive indices,
+  // handled in parallel, each group its layoffs in firm order and then its departures in
+  // worker order, with the counter changes added up afterwards: for every firm the same
+  // sequence as all layoffs one by one and then all departures, for any number of threads.
+  constexpr size_t k_groups = 16;
+  const size_t per_group = std::max<size_t>(1, (firms.size() + k_groups - 1) / k_groups);
+  std::vector<std::vector<std::uint32_t>> departures(k_groups);
   for (size_t o = 0; o < outside_workers.size(); ++o)
     if (outside_workers.alive[o] && outside_workers.leave[o] == now_) {
-      firms::release(*this, o, true);
+      const std::uint32_t e = outside_workers.employer[o];
+      departures[e != k_none ? firm_index(e) / per_group : o % k_groups].push_back(
+          static_cast<std::uint32_t>(o));
+    }
+  std::vector<firms::ReleaseCounts> counts(k_groups, firms::ReleaseCounts(*this));
+  tbb::parallel_for(size_t{0}, k_groups, [&](size_t g) {
+    for (size_t f = g * per_group; f < std::min(firms.size(), (g + 1) * per_group); ++f) {
+      if (!firms.alive[f] || firms.layoffs[f] <= 0 || firms.layoff_month[f] != now_) continue;
+      Rng rng = this->rng(Stream::layoffs, firms.id[f], now_);
+      std::int32_t n = std::min<std::int32_t>(firms.layoffs[f], firms.headcount(f) - 1);
+      for (; n > 0; --n) {
+        const auto pick = rng.below(static_cast<std::uint32_t>(firms.staff[f].size()));
+        dismiss(firms.staff[f][pick], &counts[g]);
+      }
+      firms.layoffs[f] = 0;
+    }
+    for (std::uint32_t o : departures[g]) {
+      if (!outside_workers.alive[o]) continue;  // laid off above
+      firms::release(*this, o, true, counts[g]);
       outside_workers.alive[o] = 0;
     }
+  });
+  for (const auto& c : counts) c.apply(*this);
 }
 
-void Model::dismiss(std::uint32_t worker) {
+void Model::dismiss(std::uint32_t worker, firms::ReleaseCounts* counts) {
+  auto release = [&](size_t index, bool outside) {
+    if (counts)
+      firms::release(*this, index, outside, *counts);
+    else
+      firms::release(*this, index, outside);
+  };
   if (worker & FirmStore::k_outside_bit) {
     // An outside worker's record ends with the job.
     const size_t o = outside_index(worker & ~FirmStore::k_outside_bit);
-    firms::release(*this, o, true);
+    release(o, true);
     outside_workers.alive[o] = 0;
     return;
   }
   const size_t p = person_index(worker);
-  firms::release(*this, p, false);
+  release(p, false);
   persons.status[p] = idx(Status::unemployed);
   persons.status_since[p] = now_;
   Rng own = this->rng(Stream::layoffs, persons.id[p], now_);

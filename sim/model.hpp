@@ -184,7 +184,8 @@ class Model {
   void init_economy();
   /// Ends a job by the employer's decision (layoff or closure): a resident becomes
   /// unemployed, an outside worker's record ends. `worker` is a staff-list entry.
-  void dismiss(std::uint32_t worker);
+  /// With `counts`, the job counters' changes go there (for dismissals in parallel groups).
+  void dismiss(std::uint32_t worker, firms::ReleaseCounts* counts = nullptr);
   void record_accounts();
   void phase_commit();
   void phase_firms_plan();
