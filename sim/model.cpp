@@ -933,12 +933,26 @@ void Model::phase_finance() {
   // Exits: the staff lose their jobs, the firm leaves the graph.
   std::vector<std::uint32_t> exits, entrants;
   for (const auto& c : chunk_exits_) exits.insert(exits.end(), c.begin(), c.end());
-  for (std::uint32_t id : exits) {
-    const size_t f = firm_index(id);
-    while (!firms.staff[f].empty()) dismiss(firms.staff[f].back());
-    firms.alive[f] = 0;
-    firms.vacancies[f] = {0, 0, 0, 0};
-    ++municipalities[firms.zone[f]].firm_exits;
+  // A firm's dismissals touch only its own staff and workers: the exits run in parallel
+  // groups (as the layoffs in phase_firms_plan), the job counters summed afterwards.
+  {
+    constexpr size_t k_groups = 16;
+    const size_t per_group = std::max<size_t>(1, (firms.size() + k_groups - 1) / k_groups);
+    std::vector<std::vector<std::uint32_t>> closing(k_groups);
+    for (std::uint32_t id : exits) {
+      const size_t f = firm_index(id);
+      closing[f / per_group].push_back(static_cast<std::uint32_t>(f));
+      ++municipalities[firms.zone[f]].firm_exits;
+    }
+    std::vector<firms::ReleaseCounts> counts(k_groups, firms::ReleaseCounts(*this));
+    tbb::parallel_for(size_t{0}, k_groups, [&](size_t g) {
+      for (std::uint32_t f : closing[g]) {
+        while (!firms.staff[f].empty()) dismiss(firms.staff[f].back(), &counts[g]);
+        firms.alive[f] = 0;
+        firms.vacancies[f] = {0, 0, 0, 0};
+      }
+    });
+    for (const auto& c : counts) c.apply(*this);
   }
   firms::create_entrants(*this, now_, entrants);
   for (std::uint32_t id : entrants) ++municipalities[firms.zone[firm_index(id)]].firm_entries;
