@@ -853,44 +853,60 @@ void Model::phase_commit() {
                  [&](size_t h) { households::schedule_move(*this, h, now_ + 1); });
 }
 
+namespace {
+
+/// Firms split into firm_groups consecutive index ranges. A firm's dismissals and
+/// departures touch only its own staff list and workers, and the job counters they change
+/// are integer sums; so the groups run in parallel, each with counters of its own that are
+/// added up afterwards: for every firm the same sequence as one release after another, for
+/// any number of threads.
+constexpr size_t k_firm_groups = 16;
+
+size_t firm_group_size(const Model& m) {
+  return std::max<size_t>(1, (m.firms.size() + k_firm_groups - 1) / k_firm_groups);
+}
+
+/// fn(group, counts) for every group in parallel; then the counts go to the model.
+template <class Fn>
+void release_in_firm_groups(Model& m, const Fn& fn) {
+  std::vector<firms::ReleaseCounts> counts(k_firm_groups, firms::ReleaseCounts(m));
+  tbb::parallel_for(size_t{0}, k_firm_groups, [&](size_t g) { fn(g, counts[g]); });
+  for (const auto& c : counts) c.apply(m);
+}
+
+}  // namespace
+
 void Model::phase_firms_plan() {
   for_chunks(firms.size(),
              [&](size_t, size_t b, size_t e) { firms::plan_chunk(*this, b, e, now_); });
   // Layoffs whose notice ends now: the firm lets go of randomly chosen staff; then the
-  // outside workers whose job ends this month (they quit or retire). A firm's dismissals
-  // and departures touch only its own staff list and workers, and the job counters they
-  // change are integer sums. So the firms are split into groups of consecutive indices,
-  // handled in parallel, each group its layoffs in firm order and then its departures in
-  // worker order, with the counter changes added up afterwards: for every firm the same
-  // sequence as all layoffs one by one and then all departures, for any number of threads.
-  constexpr size_t k_groups = 16;
-  const size_t per_group = std::max<size_t>(1, (firms.size() + k_groups - 1) / k_groups);
-  std::vector<std::vector<std::uint32_t>> departures(k_groups);
+  // outside workers whose job ends this month (they quit or retire). In firm groups, each
+  // its layoffs in firm order and then its departures in worker order.
+  const size_t per_group = firm_group_size(*this);
+  std::vector<std::vector<std::uint32_t>> departures(k_firm_groups);
   for (size_t o = 0; o < outside_workers.size(); ++o)
     if (outside_workers.alive[o] && outside_workers.leave[o] == now_) {
       const std::uint32_t e = outside_workers.employer[o];
-      departures[e != k_none ? firm_index(e) / per_group : o % k_groups].push_back(
+      departures[e != k_none ? firm_index(e) / per_group : o % k_firm_groups].push_back(
           static_cast<std::uint32_t>(o));
     }
-  std::vector<firms::ReleaseCounts> counts(k_groups, firms::ReleaseCounts(*this));
-  tbb::parallel_for(size_t{0}, k_groups, [&](size_t g) {
+  release_in_firm_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
     for (size_t f = g * per_group; f < std::min(firms.size(), (g + 1) * per_group); ++f) {
       if (!firms.alive[f] || firms.layoffs[f] <= 0 || firms.layoff_month[f] != now_) continue;
       Rng rng = this->rng(Stream::layoffs, firms.id[f], now_);
       std::int32_t n = std::min<std::int32_t>(firms.layoffs[f], firms.headcount(f) - 1);
       for (; n > 0; --n) {
         const auto pick = rng.below(static_cast<std::uint32_t>(firms.staff[f].size()));
-        dismiss(firms.staff[f][pick], &counts[g]);
+        dismiss(firms.staff[f][pick], &counts);
       }
       firms.layoffs[f] = 0;
     }
     for (std::uint32_t o : departures[g]) {
       if (!outside_workers.alive[o]) continue;  // laid off above
-      firms::release(*this, o, true, counts[g]);
+      firms::release(*this, o, true, counts);
       outside_workers.alive[o] = 0;
     }
   });
-  for (const auto& c : counts) c.apply(*this);
 }
 
 void Model::dismiss(std::uint32_t worker, firms::ReleaseCounts* counts) {
@@ -933,27 +949,21 @@ void Model::phase_finance() {
   // Exits: the staff lose their jobs, the firm leaves the graph.
   std::vector<std::uint32_t> exits, entrants;
   for (const auto& c : chunk_exits_) exits.insert(exits.end(), c.begin(), c.end());
-  // A firm's dismissals touch only its own staff and workers: the exits run in parallel
-  // groups (as the layoffs in phase_firms_plan), the job counters summed afterwards.
-  {
-    constexpr size_t k_groups = 16;
-    const size_t per_group = std::max<size_t>(1, (firms.size() + k_groups - 1) / k_groups);
-    std::vector<std::vector<std::uint32_t>> closing(k_groups);
-    for (std::uint32_t id : exits) {
-      const size_t f = firm_index(id);
-      closing[f / per_group].push_back(static_cast<std::uint32_t>(f));
-      ++municipalities[firms.zone[f]].firm_exits;
-    }
-    std::vector<firms::ReleaseCounts> counts(k_groups, firms::ReleaseCounts(*this));
-    tbb::parallel_for(size_t{0}, k_groups, [&](size_t g) {
-      for (std::uint32_t f : closing[g]) {
-        while (!firms.staff[f].empty()) dismiss(firms.staff[f].back(), &counts[g]);
-        firms.alive[f] = 0;
-        firms.vacancies[f] = {0, 0, 0, 0};
-      }
-    });
-    for (const auto& c : counts) c.apply(*this);
+  // The staff of exiting firms are dismissed in firm groups (as the layoffs are).
+  const size_t per_group = firm_group_size(*this);
+  std::vector<std::vector<std::uint32_t>> closing(k_firm_groups);
+  for (std::uint32_t id : exits) {
+    const size_t f = firm_index(id);
+    closing[f / per_group].push_back(static_cast<std::uint32_t>(f));
+    ++municipalities[firms.zone[f]].firm_exits;
   }
+  release_in_firm_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
+    for (std::uint32_t f : closing[g]) {
+      while (!firms.staff[f].empty()) dismiss(firms.staff[f].back(), &counts);
+      firms.alive[f] = 0;
+      firms.vacancies[f] = {0, 0, 0, 0};
+    }
+  });
   firms::create_entrants(*this, now_, entrants);
   for (std::uint32_t id : entrants) ++municipalities[firms.zone[firm_index(id)]].firm_entries;
   // The graph is rewired once a quarter (always before the year-end compaction):
