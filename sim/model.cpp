@@ -431,79 +431,6 @@ std::vector<BirthHome> birth_homes(const Model& m, const std::vector<std::uint32
   return homes;
 }
 
-// Removals are chains of dependent loads (id -> index -> household -> members), one
-// removal after another. Walking the households of the next removals first, side by
-// side, lets their cache misses overlap; it changes no state, and a stale walk (a person
-// or household changed in between) only costs the wasted loads.
-
-/// The fields remove_person reads of person index p, and of its household.
-void prefetch_person(const Model& m, size_t p) {
-  const auto& ps = m.persons;
-  __builtin_prefetch(&ps.partnered[p]);
-  __builtin_prefetch(&ps.household[p]);
-  __builtin_prefetch(&ps.institution[p]);
-  __builtin_prefetch(&ps.status[p]);
-  __builtin_prefetch(&ps.zone[p]);
-  __builtin_prefetch(&ps.birth_month[p]);
-  __builtin_prefetch(&ps.next_member[p], 1);
-  __builtin_prefetch(&ps.alive[p], 1);
-  __builtin_prefetch(&ps.next_due[p], 1);
-}
-
-void prefetch_household(const Model& m, size_t h) {
-  const auto& hh = m.households;
-  __builtin_prefetch(&hh.first_member[h], 1);
-  __builtin_prefetch(&hh.size[h], 1);
-  __builtin_prefetch(&hh.ref_birth[h]);
-  __builtin_prefetch(&hh.zone[h]);
-  __builtin_prefetch(&hh.alive[h], 1);
-}
-
-constexpr size_t k_warm_batch = 32;
-
-/// Prefetches the households at indices homes[0, n) (n <= k_warm_batch) with the fields
-/// of all their members that a removal reads. The member lists are walked side by side,
-/// so the misses of one step of every list overlap.
-void warm_households(const Model& m, const std::uint32_t* homes, size_t n) {
-  std::array<std::uint32_t, k_warm_batch> next{};
-  for (size_t k = 0; k < n; ++k) {
-    next[k] = k_none;
-    if (homes[k] == k_none) continue;
-    prefetch_household(m, homes[k]);
-    next[k] = m.households.first_member[homes[k]];
-  }
-  for (bool busy = true; busy;) {
-    busy = false;
-    for (size_t k = 0; k < n; ++k) {
-      if (next[k] == k_none) continue;
-      const std::uint32_t p = m.person_index(next[k]);
-      prefetch_person(m, p);
-      next[k] = m.persons.next_member[p];
-      busy = busy || next[k] != k_none;
-    }
-  }
-}
-
-/// Before removing the persons ids[k, k + k_warm_batch): warms their households.
-void warm_removals(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
-  std::array<std::uint32_t, k_warm_batch> homes{};
-  const size_t n = std::min(k_warm_batch, ids.size() - k);
-  for (size_t j = 0; j < n; ++j) m.prefetch_person_index(ids[k + j]);
-  for (size_t j = 0; j < n; ++j) {
-    const std::uint32_t p = m.person_index(ids[k + j]);
-    homes[j] = p == k_none ? k_none : m.household_index(m.persons.household[p]);
-  }
-  warm_households(m, homes.data(), n);
-}
-
-/// Before the households ids[k, k + k_warm_batch) move out: warms them.
-void warm_moves(const Model& m, const std::vector<std::uint32_t>& ids, size_t k) {
-  std::array<std::uint32_t, k_warm_batch> homes{};
-  const size_t n = std::min(k_warm_batch, ids.size() - k);
-  for (size_t j = 0; j < n; ++j) homes[j] = m.household_index(ids[k + j]);
-  warm_households(m, homes.data(), n);
-}
-
 size_t new_household(Model& m, int zone) {
   const std::uint32_t hid = m.next_household_id++;
   const size_t h = m.households.append(hid, static_cast<std::uint16_t>(zone));
@@ -729,7 +656,6 @@ void Model::phase_commit() {
   released.reserve(ev.job_leavers.size() + 4 * (ev.deaths.size() + moves.size()));
   for (std::uint32_t id : ev.job_leavers) released.push_back(person_index(id));
   for (size_t k = 0; k < ev.deaths.size(); ++k) {
-    if (k % k_warm_batch == 0) warm_removals(*this, ev.deaths, k);
     const size_t p = person_index(ev.deaths[k]);
     ++municipalities[persons.zone[p]].deaths;
     remove_person(*this, p, released);
@@ -774,7 +700,6 @@ void Model::phase_commit() {
   for_each_index(first_newborn, persons.size(),
                  [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
   for (size_t k = 0; k < ev.emigrants.size(); ++k) {
-    if (k % k_warm_batch == 0) warm_removals(*this, ev.emigrants, k);
     const size_t p = person_index(ev.emigrants[k]);
     if (!persons.alive[p]) continue;
     // Graduates who leave are still students at this point (see persons::graduate).
@@ -803,7 +728,6 @@ void Model::phase_commit() {
   }
   form_unions(*this, ev.unions, now_, released);
   for (size_t k = 0; k < moves.size(); ++k) {
-    if (k % k_warm_batch == 0) warm_moves(*this, moves, k);
     const size_t h = household_index(moves[k]);
     if (!households.alive[h]) continue;
     Municipality& mu = municipalities[households.zone[h]];

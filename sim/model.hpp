@@ -122,10 +122,6 @@ class Model {
   std::uint32_t household_index(std::uint32_t id) const {
     return id < household_index_.size() ? household_index_[id] : k_none;
   }
-  /// Hints that person_index(id) will be needed soon.
-  void prefetch_person_index(std::uint32_t id) const {
-    if (id < person_index_.size()) __builtin_prefetch(&person_index_[id]);
-  }
   std::uint32_t firm_index(std::uint32_t id) const {
     return id < firm_index_.size() ? firm_index_[id] : k_none;
   }
