@@ -254,10 +254,16 @@ void calibrate(Model& m) {
   for (size_t cell = 0; cell < nz * ns; ++cell)
     m.public_base[cell] = sc.sectors[cell % ns].public_share * g.zone_sector_cap[cell];
   // Household and intermediate demand as they follow from full-employment output.
+  // Institutions are outside the market (g.cap is 0 for them) but produce and buy their
+  // inputs too: they are funded for their full staff (see set_demand), so they order
+  // from the start. Leaving their orders out here would make the exports that close the
+  // gap too large, and every supplier would start with excess demand.
   for (size_t f = 0; f < fs.size(); ++f) {
-    fs.output[f] = g.cap[f];
+    const bool institution = fs.alive[f] && (fs.kind[f] & k_institution);
+    const double full = institution ? firms::capacity(m, f) : g.cap[f];
+    fs.output[f] = full;
     const SectorSpec& sec = sc.sectors[fs.sector[f]];
-    fs.inputs[f] = sec.input_share * g.cap[f];
+    fs.inputs[f] = sec.input_share * full;
     // As in firms::produce_chunk: institutions buy their inputs like firms do.
     fs.regional_inputs[f] = sec.regional_sourcing * fs.inputs[f];
   }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "agents/firms.hpp"
 #include "sim/model.hpp"
 #include "sim/scenario_loader.hpp"
 
@@ -77,4 +78,37 @@ TEST_CASE("Firms staff to the nearest worker for their expected demand", "[firms
   CHECK(vacancies_for(4.2) == 0);
   CHECK(vacancies_for(4.6) == 1);
   CHECK(vacancies_for(6.4) == 2);
+}
+
+TEST_CASE("The start is balanced: institutions order from the start, exports close each gap",
+          "[firms][economy]") {
+  // The exports of the start are the gap between each firm's capacity and its domestic
+  // demand. That demand includes the orders of knowledge institutions, which are outside
+  // the goods market but buy their inputs from the first month on: left out, the exports
+  // would be too large and the institutions' suppliers would start with excess demand.
+  Model m = small({});
+  const auto& fs = m.firms;
+  const auto& sc = m.scenario();
+  size_t institutions = 0, exporters = 0;
+  for (size_t f = 0; f < fs.size(); ++f) {
+    if (!fs.alive[f]) continue;
+    const auto& sec = sc.sectors[fs.sector[f]];
+    const double cap = regio::firms::capacity(m, f);
+    if (fs.kind[f] & regio::k_institution) {
+      ++institutions;
+      REQUIRE(cap > 0.0);
+      CHECK(fs.regional_inputs[f] ==
+            Approx(sec.regional_sourcing * sec.input_share * cap).epsilon(1e-12));
+      continue;
+    }
+    if (fs.export_weight[f] <= 0.0) continue;
+    ++exporters;
+    // (The exports set for the first month already carry a month of their trend: the
+    // firm's claim on them, export_weight, is the gap itself.)
+    const double demand =
+        fs.export_weight[f] + fs.household_demand[f] + fs.public_demand[f] + fs.order_demand[f];
+    CHECK(demand == Approx(cap).epsilon(1e-9));
+  }
+  REQUIRE(institutions > 0);
+  REQUIRE(exporters > 100);
 }
