@@ -288,6 +288,16 @@ void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
 
 namespace {
 
+/// Public administration: a sector whose output the public sector buys (almost) whole. Its
+/// units are not founded by entrepreneurs, and they neither go bankrupt nor close when a
+/// manager retires (they are reorganised, which the model does not follow). Care and
+/// education are mostly publicly funded too, but their providers are private foundations
+/// and firms, many of them new (practices, home care, training): those sectors are
+/// founded, and their firms fail, like any other.
+bool public_body(const SectorSpec& sec) {
+  return sec.public_share >= 0.95;
+}
+
 /// A firm of `sector` in `zone` with `jobs` positions, all vacant.
 size_t new_firm(Model& m, int sector, int zone, std::int32_t jobs, std::int32_t now,
                 const std::array<double, k_education_levels>& level_mix, Rng& rng) {
@@ -498,7 +508,7 @@ void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
                                               shock.normal(0.0, e.demand_shock_sd));
     }
 
-    if (institution) continue;
+    if (institution || public_body(sec)) continue;
     if (fs.negative_months[f] >= bankrupt_after) {
       exits.push_back(fs.id[f]);
       continue;
@@ -548,7 +558,7 @@ void create_entrants(Model& m, std::int32_t now, std::vector<std::uint32_t>& ent
                       now * 64 + static_cast<std::int32_t>(mu.startups_month));
       std::vector<double> w(sc.zone_economy[z].sector_shares);
       for (size_t k = 0; k < ns; ++k)
-        if (sc.sectors[k].public_share >= 0.75) w[k] = 0.0;  // public services are not founded
+        if (public_body(sc.sectors[k])) w[k] = 0.0;
       const int sector = rng.categorical(w, static_cast<int>(ns));
       add(sector, static_cast<int>(z), 1, 0, k_no_cluster);
       ++mu.startups_month;

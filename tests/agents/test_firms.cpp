@@ -112,3 +112,32 @@ TEST_CASE("The start is balanced: institutions order from the start, exports clo
   REQUIRE(institutions > 0);
   REQUIRE(exporters > 100);
 }
+
+TEST_CASE("Public administration is neither founded nor closed; care and education are founded",
+          "[firms][economy]") {
+  Model m = small({});
+  const auto& sc = m.scenario();
+  auto sector_of = [&](const std::string& code) {
+    for (size_t k = 0; k < sc.sectors.size(); ++k)
+      if (sc.sectors[k].key == code) return k;
+    FAIL("no sector " << code);
+    return size_t{0};
+  };
+  const size_t pub = sector_of("public"), care = sector_of("care"), edu = sector_of("education");
+  REQUIRE(sc.sectors[pub].public_share >= 0.95);
+  auto count = [&](size_t sector, bool founded_later) {
+    size_t n = 0;
+    for (size_t f = 0; f < m.firms.size(); ++f)
+      if (m.firms.alive[f] && m.firms.sector[f] == sector &&
+          (m.firms.founded[f] > m.first_month()) == founded_later)
+        ++n;
+    return n;
+  };
+  const size_t public_units = count(pub, false);
+  REQUIRE(public_units > 10);
+  for (int i = 0; i < 36; ++i) m.step();
+  CHECK(count(pub, false) == public_units);  // none closed
+  CHECK(count(pub, true) == 0);              // none founded
+  CHECK(count(care, true) > 0);
+  CHECK(count(edu, true) > 0);
+}
