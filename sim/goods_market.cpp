@@ -12,8 +12,7 @@ namespace regio::goods_market {
 
 namespace {
 
-/// Firms of each (zone, sector) and each sector, with their capacities and market shares,
-/// in index order.
+/// Firms of each (zone, sector), with their capacities and market shares, in index order.
 struct Groups {
   size_t zones = 0, sectors = 0;
   /// Firm indices of zone-sector cell c (in index order): members[start[c] .. start[c + 1]).
@@ -22,7 +21,7 @@ struct Groups {
   /// Per firm index: exp(demand shock), the factor on the firm's market shares (1 at the
   /// start); and its weight when a zone-sector's demand is shared out, capacity x factor.
   std::vector<double> factor, share;
-  std::vector<double> zone_sector_cap, sector_cap, zone_sector_share;
+  std::vector<double> zone_sector_cap, zone_sector_share;
 };
 
 /// A market firm: alive and not an institution (institutions are funded, not sold to).
@@ -40,34 +39,53 @@ Groups group_firms(const Model& m) {
   g.cap.assign(n, 0.0);
   g.factor.assign(n, 0.0);
   g.share.assign(n, 0.0);
-  // Each firm's own figures in parallel (an exp and a division each: most of the cost)...
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 2048), [&](const auto& range) {
-    for (size_t f = range.begin(); f < range.end(); ++f) {
+  // Per fixed block of firms, in parallel: each firm's own figures (an exp and a division
+  // each: most of the cost) and the block's count of firms per cell...
+  constexpr size_t k_block = 4096;
+  const size_t blocks = (n + k_block - 1) / k_block;
+  std::vector<std::uint32_t> at(blocks * cells, 0);  // counts, then each block's first place
+  tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
+    std::uint32_t* count = &at[b * cells];
+    for (size_t f = b * k_block; f < std::min(n, (b + 1) * k_block); ++f) {
       if (!in_market(fs, f)) continue;
       g.cap[f] = firms::capacity(m, f);
       g.factor[f] = std::exp(static_cast<double>(fs.demand_shock[f]));
       g.share[f] = g.cap[f] * g.factor[f];
+      ++count[fs.zone[f] * g.sectors + fs.sector[f]];
     }
   });
-  // ... the sums in index order, so they do not depend on the number of threads.
+  // ... the cells' ranges (cell by cell, block by block: members stay in index order)...
+  g.start.assign(cells + 1, 0);
+  std::uint32_t place = 0;
+  for (size_t c = 0; c < cells; ++c) {
+    g.start[c] = place;
+    for (size_t b = 0; b < blocks; ++b) {
+      const std::uint32_t k = at[b * cells + c];
+      at[b * cells + c] = place;
+      place += k;
+    }
+  }
+  g.start[cells] = place;
+  g.members.resize(place);
+  tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
+    std::uint32_t* next = &at[b * cells];
+    for (size_t f = b * k_block; f < std::min(n, (b + 1) * k_block); ++f)
+      if (in_market(fs, f))
+        g.members[next[fs.zone[f] * g.sectors + fs.sector[f]]++] = static_cast<std::uint32_t>(f);
+  });
+  // ... and each cell's totals over its members in index order (the same sums as one pass
+  // over the firms), cells in parallel.
   g.zone_sector_cap.assign(cells, 0.0);
   g.zone_sector_share.assign(cells, 0.0);
-  g.sector_cap.assign(g.sectors, 0.0);
-  g.start.assign(cells + 1, 0);
-  for (size_t f = 0; f < n; ++f) {
-    if (!in_market(fs, f)) continue;
-    const size_t cell = fs.zone[f] * g.sectors + fs.sector[f];
-    ++g.start[cell + 1];
-    g.zone_sector_cap[cell] += g.cap[f];
-    g.zone_sector_share[cell] += g.share[f];
-    g.sector_cap[fs.sector[f]] += g.cap[f];
-  }
-  for (size_t c = 0; c < cells; ++c) g.start[c + 1] += g.start[c];
-  g.members.resize(g.start[cells]);
-  std::vector<std::uint32_t> next(g.start.begin(), g.start.end() - 1);
-  for (size_t f = 0; f < n; ++f)
-    if (in_market(fs, f))
-      g.members[next[fs.zone[f] * g.sectors + fs.sector[f]]++] = static_cast<std::uint32_t>(f);
+  tbb::parallel_for(size_t{0}, cells, [&](size_t c) {
+    double cap = 0.0, share = 0.0;
+    for (std::uint32_t k = g.start[c]; k < g.start[c + 1]; ++k) {
+      cap += g.cap[g.members[k]];
+      share += g.share[g.members[k]];
+    }
+    g.zone_sector_cap[c] = cap;
+    g.zone_sector_share[c] = share;
+  });
   return g;
 }
 
@@ -157,40 +175,38 @@ void household_demand(Model& m, const Groups& g, const Incomes& in, std::vector<
         leakage += part;
     }
   }
+  std::vector<double> amount(nz * ns, 0.0);
   for (size_t d = 0; d < nz; ++d) {
     double sector_total = 0.0;
     for (size_t k = 0; k < ns; ++k) {
-      const double amount = spend_in[d] * sc.sectors[k].household_share;
-      sector_total += amount;
       const size_t cell = d * ns + k;
-      if (g.zone_sector_cap[cell] > 0.0) {
-        allocate(g, cell, amount, out);
-        placed += amount;
-      } else {
-        leakage += amount;  // nothing to buy here: bought elsewhere
-      }
+      amount[cell] = spend_in[d] * sc.sectors[k].household_share;
+      sector_total += amount[cell];
+      if (g.zone_sector_cap[cell] > 0.0)
+        placed += amount[cell];
+      else
+        leakage += amount[cell];  // nothing to buy here: bought elsewhere
     }
     leakage += spend_in[d] - sector_total;  // housing and other spending not on regional firms
   }
+  // Each cell's spending to its own firms (cells in parallel: they share no firm).
+  tbb::parallel_for(size_t{0}, nz * ns, [&](size_t cell) {
+    if (g.zone_sector_cap[cell] > 0.0) allocate(g, cell, amount[cell], out);
+  });
 }
 
 void set_demand(Model& m, const Groups& g, const std::vector<double>& households) {
   auto& fs = m.firms;
   const auto& sc = m.scenario();
-  const size_t nz = g.zones, ns = g.sectors;
+  const size_t nz = g.zones, ns = g.sectors, n = fs.size();
   const double years = (m.now() + 1 - m.first_month()) / 12.0;
-  std::fill(fs.export_demand.begin(), fs.export_demand.end(), 0.0);
-  std::fill(fs.public_demand.begin(), fs.public_demand.end(), 0.0);
   // Each sector's export demand follows its trend and is shared by the firms' export
-  // weights (their share at the start; entrants at the sector's export intensity).
+  // weights (their share at the start; entrants at the sector's export intensity). A
+  // firm's claim is scaled by its demand shock factor (1 at the start); the sectors'
+  // totals are summed in index order.
   std::vector<double> weight(ns, 0.0), per_weight(ns, 0.0);
-  // A firm's claim is scaled by its demand shock factor (1 at the start).
-  std::vector<double> claim(fs.size(), 0.0);
-  for (size_t f = 0; f < fs.size(); ++f)
-    if (in_market(fs, f)) {
-      claim[f] = fs.export_weight[f] * g.factor[f];
-      weight[fs.sector[f]] += claim[f];
-    }
+  for (size_t f = 0; f < n; ++f)
+    if (in_market(fs, f)) weight[fs.sector[f]] += fs.export_weight[f] * g.factor[f];
   PurchasePlans& plan = m.purchase_plan;
   plan.exports = plan.public_firms = plan.public_institutions = 0.0;
   for (size_t k = 0; k < ns; ++k) {
@@ -201,8 +217,24 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
     per_weight[k] = weight[k] > 0.0 ? exports / weight[k] : 0.0;
     if (weight[k] > 0.0) plan.exports += exports;
   }
-  for (size_t f = 0; f < fs.size(); ++f)
-    if (in_market(fs, f)) fs.export_demand[f] = per_weight[fs.sector[f]] * claim[f];
+  // Each firm's own demand, in parallel: its exports, its households' spending, and for
+  // institutions the public funding of their full staff.
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 4096), [&](const auto& range) {
+    for (size_t f = range.begin(); f < range.end(); ++f) {
+      const bool market = in_market(fs, f);
+      fs.export_demand[f] =
+          market ? per_weight[fs.sector[f]] * (fs.export_weight[f] * g.factor[f]) : 0.0;
+      fs.household_demand[f] = households[f];
+      fs.public_demand[f] =
+          fs.alive[f] && (fs.kind[f] & k_institution) ? firms::capacity(m, f) : 0.0;
+    }
+  });
+  for (size_t f = 0; f < n; ++f)
+    if (fs.alive[f] && (fs.kind[f] & k_institution))
+      plan.public_institutions += fs.public_demand[f];
+  // Public demand for firms grows with the zone's population; each cell's amount goes to
+  // its own firms (cells in parallel: they share no firm).
+  std::vector<double> amount(nz * ns, 0.0);
   for (size_t z = 0; z < nz; ++z) {
     const double growth = m.population_base[z] > 0
                               ? static_cast<double>(m.municipalities[z].persons) /
@@ -210,19 +242,12 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
                               : 1.0;
     for (size_t k = 0; k < ns; ++k) {
       const size_t cell = z * ns + k;
-      const double amount = m.public_base[cell] * growth;
-      allocate(g, cell, amount, fs.public_demand);
-      if (g.zone_sector_cap[cell] > 0.0) plan.public_firms += amount;
+      amount[cell] = m.public_base[cell] * growth;
+      if (g.zone_sector_cap[cell] > 0.0) plan.public_firms += amount[cell];
     }
   }
-  for (size_t f = 0; f < fs.size(); ++f) {
-    fs.household_demand[f] = households[f];
-    // Institutions are funded for their full staff.
-    if (fs.alive[f] && (fs.kind[f] & k_institution)) {
-      fs.public_demand[f] = firms::capacity(m, f);
-      plan.public_institutions += fs.public_demand[f];
-    }
-  }
+  tbb::parallel_for(size_t{0}, nz * ns,
+                    [&](size_t cell) { allocate(g, cell, amount[cell], fs.public_demand); });
 }
 
 /// Next month's intermediate orders along the supply chain into m.firms.order_demand, and the
@@ -285,8 +310,11 @@ void calibrate(Model& m) {
     fs.export_weight[f] = std::max(0.0, g.cap[f] - households[f] - orders[f] - pub);
     m.export_base[fs.sector[f]] += fs.export_weight[f];
   }
+  std::vector<double> sector_cap(ns, 0.0);
+  for (size_t f = 0; f < fs.size(); ++f)
+    if (in_market(fs, f)) sector_cap[fs.sector[f]] += g.cap[f];
   for (size_t k = 0; k < ns; ++k)
-    m.export_intensity[k] = g.sector_cap[k] > 0.0 ? m.export_base[k] / g.sector_cap[k] : 0.0;
+    m.export_intensity[k] = sector_cap[k] > 0.0 ? m.export_base[k] / sector_cap[k] : 0.0;
   // Type I multipliers keep household spending at this level.
   m.household_base.assign(nz * ns, 0.0);
   for (size_t f = 0; f < fs.size(); ++f)
