@@ -253,7 +253,9 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
 /// Next month's intermediate orders along the supply chain into m.firms.order_demand, and the
 /// customers' record of them (what they place regionally, and what finds no regional
 /// supplier) into m.purchase_plan.
-void place_orders(Model& m) {
+/// The buyers' totals of their orders; the orders themselves follow (flow_orders) now or,
+/// with `defer`, later.
+void place_orders(Model& m, bool defer = false) {
   const auto& fs = m.firms;
   PurchasePlans& plan = m.purchase_plan;
   plan.orders_firms = plan.orders_institutions = plan.orders_unplaced = 0.0;
@@ -261,8 +263,7 @@ void place_orders(Model& m) {
     if (fs.alive[f])
       ((fs.kind[f] & k_institution) ? plan.orders_institutions : plan.orders_firms) +=
           fs.regional_inputs[f];
-  // Written in place: the flow reads the customers' regional inputs, never the orders.
-  m.supply_chain.distribute_orders(m, m.firms.order_demand, plan.orders_unplaced);
+  if (!defer) flow_orders(m);
 }
 
 }  // namespace
@@ -323,7 +324,12 @@ void calibrate(Model& m) {
   set_demand(m, g, households);
 }
 
-void compute_demand(Model& m) {
+void flow_orders(Model& m) {
+  // Written in place: the flow reads the customers' regional inputs, never the orders.
+  m.supply_chain.distribute_orders(m, m.firms.order_demand, m.purchase_plan.orders_unplaced);
+}
+
+void compute_demand(Model& m, bool defer_orders) {
   auto& fs = m.firms;
   const Groups g = group_firms(m);
   const Incomes in = household_incomes(m);
@@ -342,7 +348,7 @@ void compute_demand(Model& m) {
           m.household_base[cell];
     }
   }
-  place_orders(m);
+  place_orders(m, defer_orders);
   set_demand(m, g, households);
 }
 

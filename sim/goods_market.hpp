@@ -29,8 +29,17 @@ Incomes household_incomes(const Model& m);
 void calibrate(Model& m);
 
 /// End of month: next month's export, household, public and order demand of every firm,
-/// and the buyers' record of it in m.purchase_plan.
-void compute_demand(Model& m);
+/// and the buyers' record of it in m.purchase_plan. With `defer_orders` the orders along
+/// the supply chain (m.firms.order_demand and m.purchase_plan.orders_unplaced) are left
+/// to a later call of flow_orders; everything else is set.
+void compute_demand(Model& m, bool defer_orders = false);
+
+/// The orders along the supply chain for next month (see compute_demand): reads the
+/// firms' regional inputs, their alive flags and the chain, writes m.firms.order_demand
+/// and adds to m.purchase_plan.orders_unplaced. Nothing else reads or writes these until
+/// the next production phase, so the model runs it alongside the next month's first
+/// phases (Model::run).
+void flow_orders(Model& m);
 
 }  // namespace goods_market
 }  // namespace regio

@@ -243,17 +243,70 @@ void Model::run_phase(size_t index, const std::function<void()>& fn) {
   phase_times.seconds[index] += std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+
+Model::~Model() {
+  if (orders_ != Orders::running) return;
+  try {
+    orders_task_->wait();
+  } catch (...) {  // the run has failed already; its error is being reported
+  }
+}
+
+void Model::launch_orders() {
+  if (orders_ != Orders::deferred) return;
+  if (!orders_task_) orders_task_ = std::make_unique<tbb::task_group>();
+  orders_ = Orders::running;
+  orders_task_->run([this] {
+    const auto t0 = Clock::now();
+    goods_market::flow_orders(*this);
+    order_flow_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+  });
+}
+
+void Model::wait_orders() {
+  if (orders_ == Orders::deferred) {
+    orders_ = Orders::none;
+    goods_market::flow_orders(*this);
+  } else if (orders_ == Orders::running) {
+    orders_ = Orders::none;
+    orders_task_->wait();
+  }
+}
+
 void Model::step() {
+  step_month(false);
+}
+
+void Model::step_month(bool overlap) {
   if (finished()) return;
   run_phase(k_housing, [&] { phase_housing(); });
   run_phase(k_persons, [&] { phase_persons(); });
   run_phase(k_households, [&] { phase_households(); });
+  // The commit is mostly serial: last month's order flow, if deferred, fills the idle
+  // threads meanwhile.
+  launch_orders();
   run_phase(k_commit, [&] { phase_commit(); });
   run_phase(k_firms_plan, [&] { phase_firms_plan(); });
   run_phase(k_labour_market, [&] { phase_labour_market(); });
-  run_phase(k_production, [&] { phase_production(); });
+  // Production reads last month's orders: the flow must have finished (the wait is
+  // counted in this phase).
+  run_phase(k_production, [&] {
+    wait_orders();
+    phase_production();
+  });
   run_phase(k_finance, [&] { phase_finance(); });
   run_phase(k_goods_market, [&] { phase_goods_market(); });
+  // The orders for next month: deferred to run alongside next month's commit and the
+  // phases after it up to production. None of the phases in between reads or writes what
+  // the flow reads or writes (the firms' regional inputs, alive flags and orders, the
+  // chain, the store's size), except the year-end compaction of the store. So the flow
+  // runs now when the year ends or the month is stepped on its own.
+  if (overlap && now_ % 12 != 11)
+    orders_ = Orders::deferred;
+  else
+    run_phase(k_goods_market, [&] { goods_market::flow_orders(*this); });
   if (config_.check_invariants) run_phase(k_check, [&] { check_accounting(); });
   run_phase(k_observe, [&] { phase_observe(); });
   ++now_;
@@ -262,9 +315,10 @@ void Model::step() {
 void Model::run(const std::function<void(int, int)>& progress) {
   const int total = months_total();
   while (!finished()) {
-    step();
+    step_month(true);
     if (progress) progress(now_ - first_, total);
   }
+  wait_orders();
 }
 
 void Model::phase_housing() {
@@ -1034,7 +1088,7 @@ void Model::record_accounts() {
 
 void Model::phase_goods_market() {
   count_statuses();
-  goods_market::compute_demand(*this);
+  goods_market::compute_demand(*this, /*defer_orders=*/true);
   if (now_ % 12 == 0) commuting.update(*this);
 }
 

@@ -3,6 +3,8 @@
 // and write only their own agent's state, cross-agent effects are applied by `commit`
 // in id order, so results do not depend on the number of threads.
 #pragma once
+#include <oneapi/tbb/task_group.h>
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -55,10 +57,16 @@ class Model {
  public:
   Model(const Scenario& scenario, const RunConfig& config);
 
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
   /// Advances one month.
   void step();
   /// Runs to the end (scenario end or config.until_year); `progress(done, total)` is
-  /// called after every step.
+  /// called after every step. Same results as calling step() to the end, but each month's
+  /// supply-chain orders (goods_market::flow_orders) run alongside the next month's
+  /// commit, on threads that this mostly serial phase leaves idle.
   void run(const std::function<void(int, int)>& progress = {});
 
   bool finished() const { return now_ > last_; }
@@ -111,6 +119,9 @@ class Model {
   std::uint32_t next_outside_id = 0;
   Series series;
   PhaseTimes phase_times;
+  /// Seconds of the order flows run alongside the next month's phases (run()); not in
+  /// phase_times, which count the wall time of each phase (production counts the wait).
+  double order_flow_seconds = 0.0;
   std::uint32_t next_person_id = 0;
   std::uint32_t next_household_id = 0;
   std::int64_t person_steps = 0;  ///< persons alive summed over steps (for throughput)
@@ -174,6 +185,13 @@ class Model {
 
  private:
   void run_phase(size_t index, const std::function<void()>& fn);
+  /// One month; with `overlap`, this month's order flow is left to the next month.
+  void step_month(bool overlap);
+  /// Starts a deferred order flow as a task of its own.
+  void launch_orders();
+  /// Completes the order flow: runs a deferred one, or waits for a running one (and
+  /// rethrows what it threw).
+  void wait_orders();
   void phase_housing();
   void phase_persons();
   void phase_households();
@@ -201,6 +219,10 @@ class Model {
   std::vector<std::vector<std::uint32_t>> chunk_exits_;
   std::vector<double> first_year_tightness_;
   std::vector<std::uint32_t> pending_exits_, pending_entrants_;  ///< not yet in the graph
+  /// The order flow that runs alongside the next month's commit and the phases up to its
+  /// production (see run()).
+  enum class Orders { none, deferred, running } orders_ = Orders::none;
+  std::unique_ptr<tbb::task_group> orders_task_;
 };
 
 }  // namespace regio
