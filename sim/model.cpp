@@ -111,6 +111,7 @@ void Model::init_economy() {
     for (int l = 0; l < k_education_levels; ++l)
       wage_level_factor_[k * k_education_levels + l] = factor[l] / norm;
   }
+  refresh_wages();
   const size_t zones_all = nz + sc.external_zones.size();
   outside_employed_by.assign(2 * ns * k_education_levels, 0);
   for (auto& mu : municipalities) {
@@ -126,10 +127,14 @@ void Model::init_economy() {
   goods_market::calibrate(*this);
 }
 
-double Model::wage(int sector, int level) const {
-  const size_t k = static_cast<size_t>(sector);
-  return scenario_.sectors[k].wage *
-         wage_level_factor_[k * k_education_levels + static_cast<size_t>(level)] * wage_index[k];
+void Model::refresh_wages() {
+  const size_t ns = scenario_.sectors.size();
+  wage_table_.resize(ns * k_education_levels);
+  for (size_t k = 0; k < ns; ++k)
+    for (size_t l = 0; l < k_education_levels; ++l)
+      wage_table_[k * k_education_levels + l] = scenario_.sectors[k].wage *
+                                                wage_level_factor_[k * k_education_levels + l] *
+                                                wage_index[k];
 }
 
 double Model::mean_wage(int level) const {
@@ -974,6 +979,7 @@ void Model::phase_finance() {
   const double tight = scenario_.labour_market.wage_tightness * (relative - 1.0);
   for (size_t k = 0; k < wage_index.size(); ++k)
     wage_index[k] *= 1.0 + (scenario_.sectors[k].productivity_growth + tight) / 12.0;
+  refresh_wages();
 }
 
 void Model::record_accounts() {

@@ -160,7 +160,12 @@ class Model {
   double cluster_jobs_total(const std::string& name) const;
   /// Monthly wage of a job of `level` in `sector` now (EUR): the sector's average wage
   /// shaped by the level's factor, times the sector's wage index.
-  double wage(int sector, int level) const;
+  /// Read from a table refreshed whenever the wage index changes (refresh_wages): wages
+  /// are read for every firm and level each month.
+  double wage(int sector, int level) const {
+    return wage_table_[static_cast<size_t>(sector) * k_education_levels +
+                       static_cast<size_t>(level)];
+  }
   /// Number of internal zones (external zones follow them in zone numbering).
   int internal_zones() const { return static_cast<int>(municipalities.size()); }
 
@@ -216,6 +221,9 @@ class Model {
   std::vector<std::vector<std::uint32_t>> chunk_moves_;
   std::vector<std::uint32_t> person_index_, household_index_, firm_index_, outside_index_;
   std::vector<double> wage_level_factor_;  ///< per sector x level, normalised
+  std::vector<double> wage_table_;         ///< per sector x level: wage() now
+  /// Recomputes wage_table_ from the sectors' wages, the level factors and wage_index.
+  void refresh_wages();
   std::vector<std::vector<std::uint32_t>> chunk_exits_;
   std::vector<double> first_year_tightness_;
   std::vector<std::uint32_t> pending_exits_, pending_entrants_;  ///< not yet in the graph
