@@ -99,6 +99,8 @@ void Model::init_economy() {
     if (cluster_index(c.cluster) == k_no_cluster) cluster_names.push_back(c.cluster);
   cluster_inward_carry.assign(sc.clusters.size(), 0.0);
   wage_index.assign(ns, 1.0);
+  wage_trend_.assign(ns, 1.0);
+  wage_premium = 1.0;
   // Wage of a level relative to the sector average: the level factors, normalised so
   // that the sector's job mix earns the sector's average wage.
   const auto& lm = sc.labour_market;
@@ -959,12 +961,17 @@ void Model::phase_finance() {
     pending_exits_.clear();
     pending_entrants_.clear();
   }
-  // Wages follow productivity and the tightness of the labour market, measured against
-  // its median over the first simulated year (the model's vacancies are those left after
-  // matching, so only changes in tightness carry information; the median, because the
-  // first months carry the adjustment from the initial matching, with spikes of ten times
-  // the usual level). The ratio is bounded: beyond 3x (a handful of unemployed) it says
-  // nothing more about pressure.
+  // Wages follow productivity (the sector's trend), and their level moves with the
+  // tightness of the labour market, measured against its median over the first simulated
+  // year (the model's vacancies are those left after matching, so only changes in
+  // tightness carry information; the median, because the first months carry the
+  // adjustment from the initial matching, with spikes of ten times the usual level). The
+  // ratio is bounded: beyond 3x (a handful of unemployed) it says nothing more about
+  // pressure. Tightness sets a premium on the wage level, as in the wage curve, not on its
+  // growth: a growth effect would let a few tight years raise wages above productivity
+  // for ever (by a third in care and education over 2026-2046, squeezing their margins
+  // to nothing). The premium moves a twelfth of the way to its target each month, as
+  // monthly tightness is noisy.
   constexpr double k_max_relative_tightness = 3.0;
   const int month = now_ - first_;
   if (month < 12) first_year_tightness_.push_back(tightness);
@@ -976,9 +983,12 @@ void Model::phase_finance() {
   const double relative = tightness_reference > 0.0
                               ? std::min(tightness / tightness_reference, k_max_relative_tightness)
                               : 1.0;
-  const double tight = scenario_.labour_market.wage_tightness * (relative - 1.0);
-  for (size_t k = 0; k < wage_index.size(); ++k)
-    wage_index[k] *= 1.0 + (scenario_.sectors[k].productivity_growth + tight) / 12.0;
+  const double target = 1.0 + scenario_.labour_market.wage_tightness * (relative - 1.0);
+  wage_premium += (target - wage_premium) / 12.0;
+  for (size_t k = 0; k < wage_index.size(); ++k) {
+    wage_trend_[k] *= 1.0 + scenario_.sectors[k].productivity_growth / 12.0;
+    wage_index[k] = wage_trend_[k] * wage_premium;
+  }
   refresh_wages();
 }
 

@@ -97,9 +97,11 @@ class Model {
   std::vector<std::string> cluster_names;    ///< distinct cluster names (institutions, sites)
   std::vector<double> cluster_inward_carry;  ///< per clusters-table row
   std::vector<double> wage_index;            ///< per sector, 1 at the start
-  std::vector<double> export_base;           ///< per sector: export demand at the start (EUR/month)
-  std::vector<double> export_intensity;      ///< per sector: export demand / capacity at the start
-  std::vector<double> public_base;           ///< per zone x sector: public demand at the start
+  /// The tightness premium on all wages (1 at the start; see Model::phase_finance).
+  double wage_premium = 1.0;
+  std::vector<double> export_base;       ///< per sector: export demand at the start (EUR/month)
+  std::vector<double> export_intensity;  ///< per sector: export demand / capacity at the start
+  std::vector<double> public_base;       ///< per zone x sector: public demand at the start
   std::vector<std::int64_t> population_base;  ///< per zone: inhabitants at the start
   double tightness = 1.0;                     ///< vacancies / unemployed, last month
   double tightness_reference = 0.0;           ///< median over the first year (0 before)
@@ -222,6 +224,7 @@ class Model {
   std::vector<std::uint32_t> person_index_, household_index_, firm_index_, outside_index_;
   std::vector<double> wage_level_factor_;  ///< per sector x level, normalised
   std::vector<double> wage_table_;         ///< per sector x level: wage() now
+  std::vector<double> wage_trend_;         ///< per sector: productivity trend since the start
   /// Recomputes wage_table_ from the sectors' wages, the level factors and wage_index.
   void refresh_wages();
   std::vector<std::vector<std::uint32_t>> chunk_exits_;

@@ -18,6 +18,21 @@ size_t axis_len(const output::Results& r, const std::string& name) {
   const output::Axis* a = r.axis(name);
   return a ? a->labels.size() : 0;
 }
+/// Sum of a (month, zone) series for zone z over the first or the last 12 recorded months
+/// (or fewer) of nm.
+double year_total(const output::Dataset& d, size_t nz, size_t nm, size_t z, bool first_year) {
+  double v = 0;
+  const size_t from = first_year ? 0 : (nm >= 12 ? nm - 12 : 0);
+  for (size_t m = from; m < std::min(nm, from + 12); ++m) v += d.values[m * nz + z];
+  return v;
+}
+/// Mean of a monthly series over its first or last 12 values (or fewer).
+double year_mean(const std::vector<double>& v, bool last) {
+  const size_t n = std::min<size_t>(12, v.size());
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) sum += last ? v[v.size() - 1 - i] : v[i];
+  return n > 0 ? sum / static_cast<double>(n) : 0.0;
+}
 }  // namespace
 
 /// Jobs, unemployment, value added and commuting per municipality, first and last year.
@@ -30,12 +45,6 @@ std::string economy_table(const output::Results& r, const std::vector<std::strin
   const auto& km = need(r, "/commuting/km");
   const auto& minutes = need(r, "/commuting/minutes");
   const size_t nz = zones.size(), nm = axis_len(r, "month"), nd = axis_len(r, "date");
-  auto year_sum = [&](const output::Dataset& d, size_t z, bool at_start) {
-    double v = 0;
-    const size_t from = at_start ? 0 : (nm >= 12 ? nm - 12 : 0);
-    for (size_t m = from; m < std::min(nm, from + 12); ++m) v += d.values[m * nz + z];
-    return v;
-  };
   std::string out = fmt::format(
       "\nJobs (by job zone), unemployment and commuting (by home zone), {} and {}:\n", first, last);
   out += fmt::format("{:<13} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>7} {:>7}\n",
@@ -46,7 +55,8 @@ std::string economy_table(const output::Results& r, const std::vector<std::strin
   double j0 = 0, j1 = 0, v0 = 0, v1 = 0;
   for (size_t z = 0; z < nz; ++z) {
     const double a = jobs->values[z], b = jobs->values[(nm - 1) * nz + z];
-    const double va0 = year_sum(va, z, true) / 1e6, va1 = year_sum(va, z, false) / 1e6;
+    const double va0 = year_total(va, nz, nm, z, true) / 1e6;
+    const double va1 = year_total(va, nz, nm, z, false) / 1e6;
     out += fmt::format(
         "{:<13} {:>8.0f} {:>8.0f} {:>7.1f} {:>7.1f} {:>9.0f} {:>9.0f} {:>7.1f} {:>7.1f} {:>7.1f} "
         "{:>7.1f}\n",
@@ -62,17 +72,71 @@ std::string economy_table(const output::Results& r, const std::vector<std::strin
   const auto& outc = need(r, "/labour/out_commuters");
   // Tightness is what is left after each month's matching: noisy month to month, so the
   // first and the last year's averages.
-  auto year_mean = [](const std::vector<double>& v, bool last) {
-    const size_t n = std::min<size_t>(12, v.size());
-    double sum = 0.0;
-    for (size_t i = 0; i < n; ++i) sum += last ? v[v.size() - 1 - i] : v[i];
-    return n > 0 ? sum / static_cast<double>(n) : 0.0;
-  };
   out += fmt::format(
       "tightness (vacancies left per unemployed, yearly mean) {:.3f} -> {:.3f}; in-commuters "
       "{:.0f} -> {:.0f}; out-commuters {:.0f} -> {:.0f}\n",
       year_mean(tight.values, false), year_mean(tight.values, true), in.values.front(),
       in.values.back(), outc.values.front(), outc.values.back());
+  return out;
+}
+
+/// Establishments, start-ups, exits and exports per municipality, first and last year; the
+/// region's average wage and regional sourcing share.
+std::string firms_table(const output::Results& r, const std::vector<std::string>& zones,
+                        const std::string& first, const std::string& last) {
+  const output::Dataset* est = r.dataset("/economy/establishments");
+  if (!est) return {};
+  const auto& entries = need(r, "/economy/firm_entries");
+  const auto& exits = need(r, "/economy/firm_exits");
+  const auto& exports = need(r, "/economy/exports");
+  const auto& wage = need(r, "/economy/average_wage");
+  const auto& jobs = need(r, "/economy/jobs_by_sector");
+  const auto& sourcing = need(r, "/economy/regional_sourcing");
+  const size_t nz = zones.size(), nm = axis_len(r, "month"), nd = axis_len(r, "date");
+  const size_t ns = axis_len(r, "sector");
+  auto firms_at = [&](size_t d, size_t z) {
+    double v = 0;
+    for (size_t k = 0; k < ns; ++k) v += est->values[(d * nz + z) * ns + k];
+    return v;
+  };
+  std::string out = fmt::format(
+      "\nFirms (by zone): establishments, start-ups and exits, exports; {} and {}:\n", first, last);
+  out += fmt::format("{:<13} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9}\n", "municipality",
+                     "firms", "firms", "entries", "entries", "exits", "exits", "exp EUR m",
+                     "exp EUR m");
+  out += fmt::format("{:<13} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9}\n", "", first, last,
+                     first, last, first, last, first, last);
+  double t[8] = {};
+  for (size_t z = 0; z < nz; ++z) {
+    const double v[8] = {firms_at(0, z),
+                         firms_at(nd - 1, z),
+                         year_total(entries, nz, nm, z, true),
+                         year_total(entries, nz, nm, z, false),
+                         year_total(exits, nz, nm, z, true),
+                         year_total(exits, nz, nm, z, false),
+                         year_total(exports, nz, nm, z, true) / 1e6,
+                         year_total(exports, nz, nm, z, false) / 1e6};
+    out += fmt::format(
+        "{:<13} {:>8.0f} {:>8.0f} {:>8.0f} {:>8.0f} {:>7.0f} {:>7.0f} {:>9.0f} {:>9.0f}\n",
+        zones[z], v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+    for (int k = 0; k < 8; ++k) t[k] += v[k];
+  }
+  out += fmt::format(
+      "{:<13} {:>8.0f} {:>8.0f} {:>8.0f} {:>8.0f} {:>7.0f} {:>7.0f} {:>9.0f} {:>9.0f}\n", "region",
+      t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+  // The average monthly wage over the sectors, weighted by their jobs at the start; the
+  // first and the last month.
+  double w0 = 0, w1 = 0, weight = 0;
+  for (size_t k = 0; k < ns; ++k) {
+    double j = 0;
+    for (size_t z = 0; z < nz; ++z) j += jobs.values[z * ns + k];
+    w0 += j * wage.values[k], w1 += j * wage.values[(nm - 1) * ns + k], weight += j;
+  }
+  out += fmt::format(
+      "average wage (EUR a month, at the start's sector mix) {:.0f} -> {:.0f}; regional "
+      "sourcing (share of firms' inputs bought in the region, yearly mean) {:.1f} % -> {:.1f} %\n",
+      weight > 0 ? w0 / weight : 0.0, weight > 0 ? w1 / weight : 0.0,
+      100.0 * year_mean(sourcing.values, false), 100.0 * year_mean(sourcing.values, true));
   return out;
 }
 
@@ -110,9 +174,7 @@ std::string summary_table(const output::Results& r) {
   };
   // Flows summed over the last 12 recorded months (or fewer).
   auto last_year = [&](const output::Dataset& ds, size_t z) {
-    double v = 0;
-    for (size_t m = nm >= 12 ? nm - 12 : 0; m < nm; ++m) v += ds.values[m * nz + z];
-    return v;
+    return year_total(ds, nz, nm, z, false);
   };
 
   const std::string first = r.axis("date")->labels.front().substr(0, 4);
@@ -153,6 +215,7 @@ std::string summary_table(const output::Results& r) {
                     b.employed, 100.0 * b.unemployed / std::max(1.0, b.employed + b.unemployed));
   }
   outtxt += economy_table(r, zones, first, last);
+  outtxt += firms_table(r, zones, first, last);
   return outtxt;
 }
 

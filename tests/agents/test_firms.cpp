@@ -141,3 +141,23 @@ TEST_CASE("Public administration is neither founded nor closed; care and educati
   CHECK(count(care, true) > 0);
   CHECK(count(edu, true) > 0);
 }
+
+TEST_CASE("Wages follow the productivity trend, with a bounded premium for tightness",
+          "[firms][economy]") {
+  // Tightness sets a premium on the wage level (a wage curve), not on its growth: every
+  // sector's wage index is its productivity trend times one premium for all, which stays
+  // within 1 + wage_tightness x (relative tightness - 1) for relative tightness in [0, 3].
+  Model m = small({});
+  const auto& sc = m.scenario();
+  const int months = 36;
+  for (int i = 0; i < months; ++i) m.step();
+  const double k = sc.labour_market.wage_tightness;
+  REQUIRE(k > 0.0);
+  CHECK(m.wage_premium >= 1.0 - k);
+  CHECK(m.wage_premium <= 1.0 + 2.0 * k);
+  for (size_t s = 0; s < sc.sectors.size(); ++s) {
+    const double trend = std::pow(1.0 + sc.sectors[s].productivity_growth / 12.0, months);
+    INFO(sc.sectors[s].key);
+    CHECK(m.wage_index[s] == Approx(trend * m.wage_premium).epsilon(1e-12));
+  }
+}
