@@ -274,6 +274,10 @@ TEST_CASE("regio run without --quiet prints a table of the municipalities", "[cl
   CHECK_THAT(r.out, Contains("2026"));
   CHECK_THAT(r.out, Contains("2027"));
   CHECK_THAT(r.out, Contains("region"));
+  CHECK_THAT(r.out, Contains("Jobs (by job zone), unemployment and commuting"));
+  CHECK_THAT(r.out, Contains("Firms (by zone): establishments, start-ups and exits, exports"));
+  CHECK_THAT(r.out, Contains("average wage (EUR a month"));
+  CHECK_THAT(r.out, Contains("regional sourcing"));
   CHECK_THAT(r.out, Contains("Results: out.h5"));
   CHECK(fs::is_regular_file(box / "out.h5"));
 }
@@ -420,6 +424,7 @@ TEST_CASE("regio bench", "[cli]") {
   CHECK_THAT(r.out, Contains("person-steps/s"));
   CHECK_THAT(r.out, Contains("phases (median s)"));
   CHECK_THAT(r.out, Contains("labour_market"));
+  CHECK_THAT(r.out, Contains("(order flows)"));
   CHECK(names_in(box.work()).empty());
 }
 
