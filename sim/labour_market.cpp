@@ -1138,6 +1138,11 @@ std::int64_t Market::round(int r) {
   // one by one in order) are made by a task meanwhile, after the previous round's. Nothing
   // the rounds read is written by it: the market works on its own copies (seekers,
   // openings).
+  // The previous round's hires are made first: wait for them before this list is filled.
+  // (Waiting only when this round has hires, as before, let a round without hires skip the
+  // wait; the round after it then refilled the list that the task of two rounds before
+  // could still be reading: a rare race, seen as a person left unemployed with a job.)
+  hiring_.wait();
   std::vector<Hire>& hires = hires_[static_cast<size_t>(r) & 1];
   hires.clear();
   for (size_t q = 0; q < active.size(); ++q) {
@@ -1150,8 +1155,6 @@ std::int64_t Market::round(int r) {
   }
   if (hires.empty()) return 0;
   weights_fresh_ = false;
-  // The previous round's hires come first (its list is the other one, reused next round).
-  hiring_.wait();
   hiring_.run([this, &hires] { make_hires(hires); });
   return static_cast<std::int64_t>(hires.size());
 }
