@@ -136,8 +136,6 @@ struct ModelCounts {
   void end_outside_job(size_t cell) { --m.outside_employed_by[cell]; }
 };
 
-using BatchCounts = ReleaseCounts;
-
 template <class Counts>
 void release_job(Model& m, size_t p, bool outside, Counts& counts) {
   auto& fs = m.firms;
@@ -216,6 +214,16 @@ void release(Model& m, size_t p, bool outside, ReleaseCounts& counts) {
   release_job(m, p, outside, counts);
 }
 
+size_t release_group_size(const Model& m) {
+  return std::max<size_t>(1, (m.firms.size() + k_release_groups - 1) / k_release_groups);
+}
+
+void release_in_groups(Model& m, const std::function<void(size_t, ReleaseCounts&)>& fn) {
+  std::vector<ReleaseCounts> counts(k_release_groups, ReleaseCounts(m));
+  tbb::parallel_for(size_t{0}, k_release_groups, [&](size_t g) { fn(g, counts[g]); });
+  for (const ReleaseCounts& c : counts) c.apply(m);
+}
+
 void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
   // Releases at different firms touch different staff lists and different workers' slots;
   // only the municipality counters are shared, and those are integer sums. So the list is
@@ -228,7 +236,6 @@ void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
     for (std::uint32_t p : people) release(m, p, false);
     return;
   }
-  constexpr size_t k_groups = 16;
   // The group of an entry: by employer (firm index range); persons without a regional
   // employer (a job outside the region, or none) by person, so that a person listed
   // twice is released twice in one group.
@@ -239,13 +246,12 @@ void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
       firm[k] = e != k_none ? m.firm_index(e) : k_none;
     }
   });
-  const size_t firms_per_group = (m.firms.size() + k_groups - 1) / k_groups;
-  std::vector<std::vector<std::uint32_t>> members(k_groups);  // entries k of the group
+  const size_t per_group = release_group_size(m);
+  std::vector<std::vector<std::uint32_t>> members(k_release_groups);  // entries k of the group
   for (size_t k = 0; k < n; ++k)
-    members[firm[k] != k_none ? firm[k] / firms_per_group : people[k] % k_groups].push_back(
+    members[firm[k] != k_none ? firm[k] / per_group : people[k] % k_release_groups].push_back(
         static_cast<std::uint32_t>(k));
-  std::vector<BatchCounts> counts(k_groups, BatchCounts(m));
-  tbb::parallel_for(size_t{0}, k_groups, [&](size_t g) {
+  release_in_groups(m, [&](size_t g, ReleaseCounts& counts) {
     const std::vector<std::uint32_t>& list = members[g];
     // A release is a chain of dependent loads (worker, firm, staff list, the worker moved
     // into the freed slot); prefetching the next releases' first links lets their cache
@@ -280,10 +286,9 @@ void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
           }
         }
       }
-      release_job(m, people[list[j]], false, counts[g]);
+      release_job(m, people[list[j]], false, counts);
     }
   });
-  for (const BatchCounts& c : counts) c.apply(m);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "sim/types.hpp"
@@ -106,6 +107,14 @@ struct ReleaseCounts {
 /// release() with the counter changes kept in `counts`: releases at different firms may
 /// then run in parallel (a release touches its firm's staff list and workers only).
 void release(Model& m, size_t p, bool outside, ReleaseCounts& counts);
+/// Releases in parallel: the firms split into k_release_groups ranges of consecutive
+/// indices, release_group_size(m) firms each. fn(group, counts) runs for every group in
+/// parallel and must release only at its own firms (and workers without a regional
+/// employer it alone is given); then every group's counts go to the model. For every firm
+/// the same sequence as releasing one after another, for any number of threads.
+constexpr size_t k_release_groups = 16;
+size_t release_group_size(const Model& m);
+void release_in_groups(Model& m, const std::function<void(size_t, ReleaseCounts&)>& fn);
 /// release() of the residents at person indices `people`, in that order (a person may be
 /// listed twice; the second release finds no job). Same result as one by one; parallel.
 void release_residents(Model& m, const std::vector<std::uint32_t>& people);

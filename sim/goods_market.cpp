@@ -250,11 +250,9 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
                     [&](size_t cell) { allocate(g, cell, amount[cell], fs.public_demand); });
 }
 
-/// Next month's intermediate orders along the supply chain into m.firms.order_demand, and the
-/// customers' record of them (what they place regionally, and what finds no regional
-/// supplier) into m.purchase_plan.
-/// The buyers' totals of their orders; the orders themselves follow (flow_orders) now or,
-/// with `defer`, later.
+/// The customers' record of next month's intermediate orders in m.purchase_plan (what
+/// they place regionally); the orders along the supply chain into m.firms.order_demand,
+/// and what finds no regional supplier, follow (flow_orders) now or, with `defer`, later.
 void place_orders(Model& m, bool defer = false) {
   const auto& fs = m.firms;
   PurchasePlans& plan = m.purchase_plan;

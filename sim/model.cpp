@@ -716,8 +716,8 @@ void Model::phase_commit() {
   Releases released;
   released.reserve(ev.job_leavers.size() + 4 * (ev.deaths.size() + moves.size()));
   for (std::uint32_t id : ev.job_leavers) released.push_back(person_index(id));
-  for (size_t k = 0; k < ev.deaths.size(); ++k) {
-    const size_t p = person_index(ev.deaths[k]);
+  for (std::uint32_t id : ev.deaths) {
+    const size_t p = person_index(id);
     ++municipalities[persons.zone[p]].deaths;
     remove_person(*this, p, released);
   }
@@ -760,8 +760,8 @@ void Model::phase_commit() {
   }
   for_each_index(first_newborn, persons.size(),
                  [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
-  for (size_t k = 0; k < ev.emigrants.size(); ++k) {
-    const size_t p = person_index(ev.emigrants[k]);
+  for (std::uint32_t id : ev.emigrants) {
+    const size_t p = person_index(id);
     if (!persons.alive[p]) continue;
     // Graduates who leave are still students at this point (see persons::graduate).
     if (persons.status[p] == idx(Status::student))
@@ -788,8 +788,8 @@ void Model::phase_commit() {
     rehome_minors(*this, left, released);
   }
   form_unions(*this, ev.unions, now_, released);
-  for (size_t k = 0; k < moves.size(); ++k) {
-    const size_t h = household_index(moves[k]);
+  for (std::uint32_t hid : moves) {
+    const size_t h = household_index(hid);
     if (!households.alive[h]) continue;
     Municipality& mu = municipalities[households.zone[h]];
     while (households.alive[h]) {
@@ -838,44 +838,21 @@ void Model::phase_commit() {
                  [&](size_t h) { households::schedule_move(*this, h, now_ + 1); });
 }
 
-namespace {
-
-/// Firms split into firm_groups consecutive index ranges. A firm's dismissals and
-/// departures touch only its own staff list and workers, and the job counters they change
-/// are integer sums; so the groups run in parallel, each with counters of its own that are
-/// added up afterwards: for every firm the same sequence as one release after another, for
-/// any number of threads.
-constexpr size_t k_firm_groups = 16;
-
-size_t firm_group_size(const Model& m) {
-  return std::max<size_t>(1, (m.firms.size() + k_firm_groups - 1) / k_firm_groups);
-}
-
-/// fn(group, counts) for every group in parallel; then the counts go to the model.
-template <class Fn>
-void release_in_firm_groups(Model& m, const Fn& fn) {
-  std::vector<firms::ReleaseCounts> counts(k_firm_groups, firms::ReleaseCounts(m));
-  tbb::parallel_for(size_t{0}, k_firm_groups, [&](size_t g) { fn(g, counts[g]); });
-  for (const auto& c : counts) c.apply(m);
-}
-
-}  // namespace
-
 void Model::phase_firms_plan() {
   for_chunks(firms.size(),
              [&](size_t, size_t b, size_t e) { firms::plan_chunk(*this, b, e, now_); });
   // Layoffs whose notice ends now: the firm lets go of randomly chosen staff; then the
   // outside workers whose job ends this month (they quit or retire). In firm groups, each
   // its layoffs in firm order and then its departures in worker order.
-  const size_t per_group = firm_group_size(*this);
-  std::vector<std::vector<std::uint32_t>> departures(k_firm_groups);
+  const size_t per_group = firms::release_group_size(*this);
+  std::vector<std::vector<std::uint32_t>> departures(firms::k_release_groups);
   for (size_t o = 0; o < outside_workers.size(); ++o)
     if (outside_workers.alive[o] && outside_workers.leave[o] == now_) {
       const std::uint32_t e = outside_workers.employer[o];
-      departures[e != k_none ? firm_index(e) / per_group : o % k_firm_groups].push_back(
+      departures[e != k_none ? firm_index(e) / per_group : o % firms::k_release_groups].push_back(
           static_cast<std::uint32_t>(o));
     }
-  release_in_firm_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
+  firms::release_in_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
     for (size_t f = g * per_group; f < std::min(firms.size(), (g + 1) * per_group); ++f) {
       if (!firms.alive[f] || firms.layoffs[f] <= 0 || firms.layoff_month[f] != now_) continue;
       Rng rng = this->rng(Stream::layoffs, firms.id[f], now_);
@@ -935,14 +912,14 @@ void Model::phase_finance() {
   std::vector<std::uint32_t> exits, entrants;
   for (const auto& c : chunk_exits_) exits.insert(exits.end(), c.begin(), c.end());
   // The staff of exiting firms are dismissed in firm groups (as the layoffs are).
-  const size_t per_group = firm_group_size(*this);
-  std::vector<std::vector<std::uint32_t>> closing(k_firm_groups);
+  const size_t per_group = firms::release_group_size(*this);
+  std::vector<std::vector<std::uint32_t>> closing(firms::k_release_groups);
   for (std::uint32_t id : exits) {
     const size_t f = firm_index(id);
     closing[f / per_group].push_back(static_cast<std::uint32_t>(f));
     ++municipalities[firms.zone[f]].firm_exits;
   }
-  release_in_firm_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
+  firms::release_in_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
     for (std::uint32_t f : closing[g]) {
       while (!firms.staff[f].empty()) dismiss(firms.staff[f].back(), &counts);
       firms.alive[f] = 0;

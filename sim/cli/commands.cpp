@@ -235,14 +235,19 @@ int bench(const BenchOptions& opt) {
   for (int t : configs) fmt::print("  {:>9}", fmt::format("{} thr", t));
   if (configs.size() == 2) fmt::print("  speed-up");
   fmt::print("\n");
-  const auto& names = samples[0][0].phase_names;
-  for (size_t p = 0; p < names.size(); ++p) {
+  // Per thread count, the median over its runs of get(sample).
+  auto medians = [&](const auto& get) {
     std::vector<double> med;
     for (const auto& ss : samples) {
-      std::vector<double> ph;
-      for (const auto& s : ss) ph.push_back(s.phases[p]);
-      med.push_back(median(ph));
+      std::vector<double> v;
+      for (const auto& s : ss) v.push_back(get(s));
+      med.push_back(median(v));
     }
+    return med;
+  };
+  const auto& names = samples[0][0].phase_names;
+  for (size_t p = 0; p < names.size(); ++p) {
+    const std::vector<double> med = medians([p](const Sample& s) { return s.phases[p]; });
     if (std::all_of(med.begin(), med.end(), [](double v) { return v == 0.0; })) continue;
     fmt::print("  {:<15}", names[p]);
     for (double v : med) fmt::print("  {:9.3f}", v);
@@ -251,17 +256,9 @@ int bench(const BenchOptions& opt) {
   }
   // Most months' order flows run alongside the next month's phases (Model::run): their
   // time is not in the phases above, except where production waits for them.
-  {
-    std::vector<double> med;
-    for (const auto& ss : samples) {
-      std::vector<double> v;
-      for (const auto& s : ss) v.push_back(s.order_flow);
-      med.push_back(median(v));
-    }
-    fmt::print("  {:<15}", "(order flows)");
-    for (double v : med) fmt::print("  {:9.3f}", v);
-    fmt::print("  alongside the next month's phases up to production\n");
-  }
+  fmt::print("  {:<15}", "(order flows)");
+  for (double v : medians([](const Sample& s) { return s.order_flow; })) fmt::print("  {:9.3f}", v);
+  fmt::print("  alongside the next month's phases up to production\n");
   const auto& s0 = samples.back().front();
   const double rss = peak_rss_mb();
   fmt::print("\npersons at start    {}\n", s0.persons);
