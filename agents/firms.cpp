@@ -305,7 +305,8 @@ bool public_body(const SectorSpec& sec) {
 
 /// A firm of `sector` in `zone` with `jobs` positions, all vacant.
 size_t new_firm(Model& m, int sector, int zone, std::int32_t jobs, std::int32_t now,
-                const std::array<double, k_education_levels>& level_mix, Rng& rng) {
+                const std::array<double, k_education_levels>& level_mix, Rng& rng,
+                int oldest_owner = 64) {
   const std::uint32_t fid = m.next_firm_id++;
   auto& fs = m.firms;
   const size_t f = fs.append(fid);
@@ -314,8 +315,9 @@ size_t new_firm(Model& m, int sector, int zone, std::int32_t jobs, std::int32_t 
   fs.sector[f] = static_cast<std::uint8_t>(sector);
   fs.zone[f] = static_cast<std::uint16_t>(zone);
   fs.founded[f] = now;
-  // Owners of SMEs are 30-64 at the start (estimate: uniform ages).
-  fs.owner_birth[f] = now - 12 * (30 + static_cast<std::int32_t>(rng.below(35))) -
+  // Owners are 30 to `oldest_owner` (estimate: uniform ages in whole years).
+  fs.owner_birth[f] = now - 12 * (30 + static_cast<std::int32_t>(rng.below(
+                                           static_cast<std::uint32_t>(oldest_owner - 29)))) -
                       static_cast<std::int32_t>(rng.below(12));
   // Productivity varies between firms of a sector (estimate: lognormal, sd 0.15).
   fs.productivity[f] = sec.va * std::exp(rng.normal(0.0, 0.15) - 0.5 * 0.15 * 0.15);
@@ -357,6 +359,10 @@ void build_firms(Model& m) {
   const double scale = m.config().scale;
   const std::int32_t now = m.first_month();
   const size_t nz = sc.zones.size(), ns = sc.sectors.size();
+  // The owners of the starting firms are up to 66: some reach 67 (succession or closure)
+  // in every month from the first on. Owners of at most 64 would leave the first two
+  // years without a single succession, and so without those closures.
+  constexpr int k_oldest_owner_at_start = 66;
   // Jobs already placed per zone and sector by institutions and cluster companies.
   std::vector<double> placed(nz * ns, 0.0);
 
@@ -379,8 +385,9 @@ void build_firms(Model& m) {
     const auto sizes =
         firm_sizes(std::max(cs.jobs * scale, double(companies)), 0.0, companies, rng);
     for (std::int32_t s : sizes) {
-      const size_t f = new_firm(m, cs.sector, z, s, now,
-                                sc.sectors[static_cast<size_t>(cs.sector)].education, rng);
+      const size_t f =
+          new_firm(m, cs.sector, z, s, now, sc.sectors[static_cast<size_t>(cs.sector)].education,
+                   rng, k_oldest_owner_at_start);
       m.firms.kind[f] = k_cluster_site;
       m.firms.cluster[f] = m.cluster_index(cs.cluster);
       placed[static_cast<size_t>(z) * ns + static_cast<size_t>(cs.sector)] += s;
@@ -393,7 +400,8 @@ void build_firms(Model& m) {
       if (rest < 0.5) continue;
       Rng rng = m.rng(Stream::firms, 3'000'000 + z * 1000 + k, 0);
       for (std::int32_t s : firm_sizes(rest, sc.sectors[k].mean_size, 0, rng))
-        new_firm(m, static_cast<int>(k), static_cast<int>(z), s, now, sc.sectors[k].education, rng);
+        new_firm(m, static_cast<int>(k), static_cast<int>(z), s, now, sc.sectors[k].education, rng,
+                 k_oldest_owner_at_start);
     }
   }
   // Cash buffers and expectations start at the full-employment output.

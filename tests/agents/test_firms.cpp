@@ -142,6 +142,28 @@ TEST_CASE("Public administration is neither founded nor closed; care and educati
   CHECK(count(edu, true) > 0);
 }
 
+TEST_CASE("Owners of the starting SMEs reach 67 from the first months on", "[firms][economy]") {
+  // Ages 30-66 in whole years, uniform: each month about 1/444 of the owners turns 67.
+  // Owners of at most 64 would leave the first two years without a succession.
+  Model m = small({});
+  const std::int32_t now = m.first_month();
+  size_t owners = 0, sixty_six = 0, too_old = 0, first_year = 0;
+  for (size_t f = 0; f < m.firms.size(); ++f) {
+    if (!m.firms.alive[f] || (m.firms.kind[f] & regio::k_institution)) continue;
+    const std::int32_t age = now - m.firms.owner_birth[f];  // months
+    ++owners;
+    if (age >= 66 * 12) ++sixty_six;
+    if (age >= 67 * 12 || age < 30 * 12) ++too_old;
+    if (age >= 66 * 12 && age < 67 * 12) ++first_year;
+  }
+  REQUIRE(owners > 1000);
+  CHECK(too_old == 0);
+  // 1 in 37 owners is 66: they all turn 67 within the first year.
+  const double expected = static_cast<double>(owners) / 37.0;
+  CHECK(static_cast<double>(first_year) == Approx(expected).epsilon(5.0 / std::sqrt(expected)));
+  CHECK(sixty_six == first_year);
+}
+
 TEST_CASE("Wages follow the productivity trend, with a bounded premium for tightness",
           "[firms][economy]") {
   // Tightness sets a premium on the wage level (a wage curve), not on its growth: every
