@@ -316,8 +316,9 @@ size_t new_firm(Model& m, int sector, int zone, std::int32_t jobs, std::int32_t 
   fs.zone[f] = static_cast<std::uint16_t>(zone);
   fs.founded[f] = now;
   // Owners are 30 to `oldest_owner` (estimate: uniform ages in whole years).
-  fs.owner_birth[f] = now - 12 * (30 + static_cast<std::int32_t>(rng.below(
-                                           static_cast<std::uint32_t>(oldest_owner - 29)))) -
+  fs.owner_birth[f] = now -
+                      12 * (30 + static_cast<std::int32_t>(
+                                     rng.below(static_cast<std::uint32_t>(oldest_owner - 29)))) -
                       static_cast<std::int32_t>(rng.below(12));
   // Productivity varies between firms of a sector (estimate: lognormal, sd 0.15).
   fs.productivity[f] = sec.va * std::exp(rng.normal(0.0, 0.15) - 0.5 * 0.15 * 0.15);
