@@ -752,7 +752,7 @@ void SupplyChain::Impl::fill_unplaced(size_t c) {
   const auto& row = coef[node_sector[c]];
   const auto& groups = linked[node_sector[c]];
   std::bitset<256> supplied;  // sectors are 8-bit
-  const std::uint32_t* slot = &slot_supplier[slot_begin[c]];
+  const std::uint32_t* slot = slot_supplier.data() + slot_begin[c];  // (may have no slots)
   for (size_t g = 0; g < groups.size(); ++g, slot += K)
     for (size_t i = 0; i < K; ++i)
       if (slot[i] != k_none) supplied.set(groups[g]);
@@ -1152,7 +1152,8 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   std::vector<Impl::NewLink> fresh_links(replaced + made_at.back());
   parallel_each(groups.size(), 256, [&](size_t r) {
     const Group& g = groups[r];
-    Impl::NewLink* out = &fresh_links[group_at[r]];
+    // (data() + offset, not &v[offset]: a group may add nothing, and the vector be empty.)
+    Impl::NewLink* out = fresh_links.data() + group_at[r];
     for (std::uint32_t i = 0; i < K; ++i)
       if (g.added >> i & 1) {
         const std::uint32_t slot = g.first + i;
@@ -1161,7 +1162,7 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   });
   parallel_each(fresh.size(), 64, [&](size_t e) {
     const std::uint32_t v = fresh[e];
-    Impl::NewLink* out = &fresh_links[replaced + made_at[e]];
+    Impl::NewLink* out = fresh_links.data() + replaced + made_at[e];
     for (std::uint32_t i = I.slot_begin[v]; i < I.slot_begin[v + 1]; ++i)
       if (I.slot_supplier[i] != k_none) *out++ = {i, v, I.slot_supplier[i], I.factor(v, i)};
   });
