@@ -269,8 +269,9 @@ void place_orders(Model& m, bool defer = false) {
 
 namespace {
 
-/// Passes of the start's balancing (see balance_orders): each leaves about half the
-/// excess of the one before; after these about 1 % of it is left.
+/// Passes of the start's balancing (see balance_orders). In the default region the first
+/// removes three quarters of the order-driven excess and each later one about half of
+/// what is left, less towards the end; after these less than 1 % of it is left.
 constexpr int k_balance_passes = 8;
 
 /// The start's demand, one pass of balancing: a market firm whose domestic demand at
@@ -284,7 +285,9 @@ constexpr int k_balance_passes = 8;
 /// orders beyond what they can produce, 1 % of all demand (exports, which close the other
 /// firms' gaps, cannot be negative). The firms would grow into that demand in the first
 /// year and push unemployment down, an artefact of the draws. Most of them need less than
-/// 10 % more (firms' productivity is drawn with a spread of 15 %). The firm's expected
+/// 10 % more (firms' productivity is drawn with a spread of 15 %); in the default region
+/// about 130 small firms (700 jobs) end up more than 1.8 times as productive as their
+/// sector's average, 45 of them more than 4 times. The firm's expected
 /// demand moves with it, so it plans for its full staff. The raise is the demand ratio,
 /// or, where the firm's own share of household and public demand is at most half its
 /// capacity, the orders over what that share leaves (households and public buyers share
