@@ -98,7 +98,6 @@ void Model::init_economy() {
   for (const auto& c : sc.clusters)
     if (cluster_index(c.cluster) == k_no_cluster) cluster_names.push_back(c.cluster);
   cluster_inward_carry.assign(sc.clusters.size(), 0.0);
-  wage_index.assign(ns, 1.0);
   wage_trend_.assign(ns, 1.0);
   wage_premium = 1.0;
   // Wage of a level relative to the sector average: the level factors, normalised so
@@ -136,7 +135,7 @@ void Model::refresh_wages() {
     for (size_t l = 0; l < k_education_levels; ++l)
       wage_table_[k * k_education_levels + l] = scenario_.sectors[k].wage *
                                                 wage_level_factor_[k * k_education_levels + l] *
-                                                wage_index[k];
+                                                wage_index(static_cast<int>(k));
 }
 
 double Model::mean_wage(int level) const {
@@ -962,10 +961,8 @@ void Model::phase_finance() {
                               : 1.0;
   const double target = 1.0 + scenario_.labour_market.wage_tightness * (relative - 1.0);
   wage_premium += (target - wage_premium) / 12.0;
-  for (size_t k = 0; k < wage_index.size(); ++k) {
+  for (size_t k = 0; k < wage_trend_.size(); ++k)
     wage_trend_[k] *= 1.0 + scenario_.sectors[k].productivity_growth / 12.0;
-    wage_index[k] = wage_trend_[k] * wage_premium;
-  }
   refresh_wages();
 }
 

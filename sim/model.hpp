@@ -96,7 +96,6 @@ class Model {
   PurchasePlans purchase_plan;  ///< buyers' record of next month's purchases (goods market)
   std::vector<std::string> cluster_names;    ///< distinct cluster names (institutions, sites)
   std::vector<double> cluster_inward_carry;  ///< per clusters-table row
-  std::vector<double> wage_index;            ///< per sector, 1 at the start
   /// The tightness premium on all wages (1 at the start; see Model::phase_finance).
   double wage_premium = 1.0;
   std::vector<double> export_base;       ///< per sector: export demand at the start (EUR/month)
@@ -168,6 +167,11 @@ class Model {
     return wage_table_[static_cast<size_t>(sector) * k_education_levels +
                        static_cast<size_t>(level)];
   }
+  /// Wage index of `sector` (1 at the start): its productivity trend since the start
+  /// times the tightness premium.
+  double wage_index(int sector) const {
+    return wage_trend_[static_cast<size_t>(sector)] * wage_premium;
+  }
   /// Number of internal zones (external zones follow them in zone numbering).
   int internal_zones() const { return static_cast<int>(municipalities.size()); }
 
@@ -225,7 +229,7 @@ class Model {
   std::vector<double> wage_level_factor_;  ///< per sector x level, normalised
   std::vector<double> wage_table_;         ///< per sector x level: wage() now
   std::vector<double> wage_trend_;         ///< per sector: productivity trend since the start
-  /// Recomputes wage_table_ from the sectors' wages, the level factors and wage_index.
+  /// Recomputes wage_table_ from the sectors' wages, the level factors and wage_index().
   void refresh_wages();
   std::vector<std::vector<std::uint32_t>> chunk_exits_;
   std::vector<double> first_year_tightness_;

@@ -751,7 +751,7 @@ void SupplyChain::Impl::compact_pool() {
 void SupplyChain::Impl::fill_unplaced(size_t c) {
   const auto& row = coef[node_sector[c]];
   const auto& groups = linked[node_sector[c]];
-  std::bitset<256> supplied;  // sectors are 8-bit
+  std::bitset<256> supplied;                                         // sectors are 8-bit
   const std::uint32_t* slot = slot_supplier.data() + slot_begin[c];  // (may have no slots)
   for (size_t g = 0; g < groups.size(); ++g, slot += K)
     for (size_t i = 0; i < K; ++i)

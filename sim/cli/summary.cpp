@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace regio::cli {
@@ -26,6 +28,17 @@ double year_total(const output::Dataset& d, size_t nz, size_t nm, size_t z, bool
   for (size_t m = from; m < std::min(nm, from + 12); ++m) v += d.values[m * nz + z];
   return v;
 }
+/// The two header lines of a table with a first-year and a last-year column for each of
+/// `columns` (name, width): the names, then the years under them.
+std::string year_pair_header(const std::vector<std::pair<const char*, int>>& columns,
+                             const std::string& first, const std::string& last) {
+  std::string names = fmt::format("{:<13}", "municipality"), years = fmt::format("{:<13}", "");
+  for (const auto& [name, width] : columns) {
+    names += fmt::format(" {:>{}} {:>{}}", name, width, name, width);
+    years += fmt::format(" {:>{}} {:>{}}", first, width, last, width);
+  }
+  return names + "\n" + years + "\n";
+}
 /// Mean of a monthly series over its first or last 12 values (or fewer).
 double year_mean(const std::vector<double>& v, bool last) {
   const size_t n = std::min<size_t>(12, v.size());
@@ -47,11 +60,8 @@ std::string economy_table(const output::Results& r, const std::vector<std::strin
   const size_t nz = zones.size(), nm = axis_len(r, "month"), nd = axis_len(r, "date");
   std::string out = fmt::format(
       "\nJobs (by job zone), unemployment and commuting (by home zone), {} and {}:\n", first, last);
-  out += fmt::format("{:<13} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>7} {:>7}\n",
-                     "municipality", "jobs", "jobs", "unemp%", "unemp%", "VA EUR m", "VA EUR m",
-                     "km", "km", "min", "min");
-  out += fmt::format("{:<13} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>7} {:>7}\n", "",
-                     first, last, first, last, first, last, first, last, first, last);
+  out += year_pair_header({{"jobs", 8}, {"unemp%", 7}, {"VA EUR m", 9}, {"km", 7}, {"min", 7}},
+                          first, last);
   double j0 = 0, j1 = 0, v0 = 0, v1 = 0;
   for (size_t z = 0; z < nz; ++z) {
     const double a = jobs->values[z], b = jobs->values[(nm - 1) * nz + z];
@@ -101,11 +111,8 @@ std::string firms_table(const output::Results& r, const std::vector<std::string>
   };
   std::string out = fmt::format(
       "\nFirms (by zone): establishments, start-ups and exits, exports; {} and {}:\n", first, last);
-  out += fmt::format("{:<13} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9}\n", "municipality",
-                     "firms", "firms", "entries", "entries", "exits", "exits", "exp EUR m",
-                     "exp EUR m");
-  out += fmt::format("{:<13} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9}\n", "", first, last,
-                     first, last, first, last, first, last);
+  out +=
+      year_pair_header({{"firms", 8}, {"entries", 8}, {"exits", 7}, {"exp EUR m", 9}}, first, last);
   double t[8] = {};
   for (size_t z = 0; z < nz; ++z) {
     const double v[8] = {firms_at(0, z),

@@ -208,6 +208,6 @@ TEST_CASE("Wages follow the productivity trend, with a bounded premium for tight
   for (size_t s = 0; s < sc.sectors.size(); ++s) {
     const double trend = std::pow(1.0 + sc.sectors[s].productivity_growth / 12.0, months);
     INFO(sc.sectors[s].key);
-    CHECK(m.wage_index[s] == Approx(trend * m.wage_premium).epsilon(1e-12));
+    CHECK(m.wage_index(static_cast<int>(s)) == Approx(trend * m.wage_premium).epsilon(1e-12));
   }
 }
