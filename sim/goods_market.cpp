@@ -13,7 +13,13 @@ namespace regio::goods_market {
 
 namespace {
 
-/// Firms of each (zone, sector), with their capacities and market shares, in index order.
+/// A market firm: alive and not an institution (institutions are funded, not sold to).
+bool in_market(const FirmStore& fs, size_t f) {
+  return fs.alive[f] && !(fs.kind[f] & k_institution);
+}
+
+/// Firms of each (zone, sector), with their capacities and market shares, in index order,
+/// and the sums over all firms that the month's demand needs.
 struct Groups {
   size_t zones = 0, sectors = 0;
   /// Firm indices of zone-sector cell c (in index order): members[start[c] .. start[c + 1]).
@@ -23,38 +29,68 @@ struct Groups {
   /// start); and its weight when a zone-sector's demand is shared out, capacity x factor.
   std::vector<double> factor, share;
   std::vector<double> zone_sector_cap, zone_sector_share;
+  /// Per sector: the market firms' export weights x factor (their claims on exports).
+  std::vector<double> export_claims;
+  /// The institutions' capacity (their public funding: they are funded for full staff).
+  double institutions_capacity = 0.0;
+  /// Regional inputs ordered by the alive firms and by the institutions.
+  double orders_firms = 0.0, orders_institutions = 0.0;
 };
 
-/// A market firm: alive and not an institution (institutions are funded, not sold to).
-bool in_market(const FirmStore& fs, size_t f) {
-  return fs.alive[f] && !(fs.kind[f] & k_institution);
-}
-
-Groups group_firms(const Model& m) {
+/// The firms' groups (see Groups), in one pass over the firms and one over the cells. The
+/// same pass sets the demand of the firms outside the market, which are in no group:
+/// none for removed firms, full funding for institutions (public demand).
+///
+/// The sums are taken per fixed block of firms in parallel and the blocks summed in
+/// order: the same sums for any number of threads.
+Groups group_firms(Model& m) {
   Groups g;
   g.zones = m.municipalities.size();
   g.sectors = m.scenario().sectors.size();
-  const size_t cells = g.zones * g.sectors;
-  const auto& fs = m.firms;
+  const size_t cells = g.zones * g.sectors, ns = g.sectors;
+  auto& fs = m.firms;
   const size_t n = fs.size();
-  g.cap.assign(n, 0.0);
-  g.factor.assign(n, 0.0);
-  g.share.assign(n, 0.0);
+  g.cap.resize(n);
+  g.factor.resize(n);
+  g.share.resize(n);
   // Per fixed block of firms, in parallel: each firm's own figures (an exp and a division
-  // each: most of the cost) and the block's count of firms per cell...
+  // each: most of the cost), the block's count of firms per cell and its sums...
   constexpr size_t k_block = 4096;
   const size_t blocks = (n + k_block - 1) / k_block;
   std::vector<std::uint32_t> at(blocks * cells, 0);  // counts, then each block's first place
+  struct Sums {
+    double institutions = 0.0, orders[2] = {};
+  };
+  std::vector<Sums> sums(blocks);
+  std::vector<double> claims(blocks * ns, 0.0);
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     std::uint32_t* count = &at[b * cells];
+    double* claim = &claims[b * ns];
+    Sums& sum = sums[b];
     for (size_t f = b * k_block; f < std::min(n, (b + 1) * k_block); ++f) {
-      if (!in_market(fs, f)) continue;
+      if (!in_market(fs, f)) {
+        g.cap[f] = g.factor[f] = g.share[f] = 0.0;
+        fs.export_demand[f] = fs.household_demand[f] = 0.0;
+        fs.public_demand[f] = fs.alive[f] ? firms::capacity(m, f) : 0.0;
+        sum.institutions += fs.public_demand[f];
+        if (fs.alive[f]) sum.orders[1] += fs.regional_inputs[f];
+        continue;
+      }
       g.cap[f] = firms::capacity(m, f);
       g.factor[f] = std::exp(static_cast<double>(fs.demand_shock[f]));
       g.share[f] = g.cap[f] * g.factor[f];
-      ++count[fs.zone[f] * g.sectors + fs.sector[f]];
+      ++count[fs.zone[f] * ns + fs.sector[f]];
+      claim[fs.sector[f]] += fs.export_weight[f] * g.factor[f];
+      sum.orders[0] += fs.regional_inputs[f];
     }
   });
+  g.export_claims.assign(ns, 0.0);
+  for (size_t b = 0; b < blocks; ++b) {
+    for (size_t k = 0; k < ns; ++k) g.export_claims[k] += claims[b * ns + k];
+    g.institutions_capacity += sums[b].institutions;
+    g.orders_firms += sums[b].orders[0];
+    g.orders_institutions += sums[b].orders[1];
+  }
   // ... the cells' ranges (cell by cell, block by block: members stay in index order)...
   g.start.assign(cells + 1, 0);
   std::uint32_t place = 0;
@@ -72,7 +108,7 @@ Groups group_firms(const Model& m) {
     std::uint32_t* next = &at[b * cells];
     for (size_t f = b * k_block; f < std::min(n, (b + 1) * k_block); ++f)
       if (in_market(fs, f))
-        g.members[next[fs.zone[f] * g.sectors + fs.sector[f]]++] = static_cast<std::uint32_t>(f);
+        g.members[next[fs.zone[f] * ns + fs.sector[f]]++] = static_cast<std::uint32_t>(f);
   });
   // ... and each cell's totals over its members in index order (the same sums as one pass
   // over the firms), cells in parallel.
@@ -90,14 +126,26 @@ Groups group_firms(const Model& m) {
   return g;
 }
 
-/// Shares `amount` over the firms of zone-sector `cell` in proportion to their shares.
-void allocate(const Groups& g, size_t cell, double amount, std::vector<double>& target) {
-  const double total = g.zone_sector_share[cell];
-  if (total <= 0.0 || amount == 0.0) return;
-  for (std::uint32_t k = g.start[cell]; k < g.start[cell + 1]; ++k) {
-    const std::uint32_t f = g.members[k];
-    target[f] += amount * g.share[f] / total;
-  }
+/// The demand of the market firms, one pass over the cells (in parallel: they share no
+/// firm): each cell's household and public spending shared over its firms in proportion
+/// to their shares, and each firm's claim on its sector's exports at `per_claim` (EUR per
+/// unit of claim; none when empty). Firms outside the market were set by group_firms.
+void share_demand(Model& m, const Groups& g, const std::vector<double>& households,
+                  const std::vector<double>& public_spending,
+                  const std::vector<double>& per_claim) {
+  auto& fs = m.firms;
+  tbb::parallel_for(size_t{0}, g.start.size() - 1, [&](size_t cell) {
+    const double total = g.zone_sector_share[cell];
+    const double to_households = total > 0.0 ? households[cell] : 0.0;
+    const double to_public = total > 0.0 ? public_spending[cell] : 0.0;
+    const double per = per_claim.empty() ? 0.0 : per_claim[cell % g.sectors];
+    for (std::uint32_t k = g.start[cell]; k < g.start[cell + 1]; ++k) {
+      const std::uint32_t f = g.members[k];
+      fs.household_demand[f] = to_households * g.share[f] / total;
+      fs.public_demand[f] = to_public * g.share[f] / total;
+      fs.export_demand[f] = per * (fs.export_weight[f] * g.factor[f]);
+    }
+  });
 }
 
 }  // namespace
@@ -141,11 +189,11 @@ Incomes household_incomes(const Model& m) {
 
 namespace {
 
-/// Household demand per firm for next month, from this month's incomes.
+/// Household spending per zone-sector cell for next month, from this month's incomes.
 /// `placed` is the spending placed at regional firms, `leakage` the rest of consumption:
 /// the households' own record of what they will pay (sim/accounts.hpp).
-void household_demand(Model& m, const Groups& g, const Incomes& in, std::vector<double>& out,
-                      double& placed, double& leakage) {
+std::vector<double> household_spending(const Model& m, const Groups& g, const Incomes& in,
+                                       double& placed, double& leakage) {
   const auto& sc = m.scenario();
   const auto& e = sc.economy;
   const size_t nz = g.zones, ns = g.sectors;
@@ -190,51 +238,32 @@ void household_demand(Model& m, const Groups& g, const Incomes& in, std::vector<
     }
     leakage += spend_in[d] - sector_total;  // housing and other spending not on regional firms
   }
-  // Each cell's spending to its own firms (cells in parallel: they share no firm).
-  tbb::parallel_for(size_t{0}, nz * ns, [&](size_t cell) {
-    if (g.zone_sector_cap[cell] > 0.0) allocate(g, cell, amount[cell], out);
-  });
+  return amount;
 }
 
+/// Next month's demand of every firm from `households` (spending per zone-sector cell):
+/// exports, household and public demand.
 void set_demand(Model& m, const Groups& g, const std::vector<double>& households) {
-  auto& fs = m.firms;
   const auto& sc = m.scenario();
-  const size_t nz = g.zones, ns = g.sectors, n = fs.size();
+  const size_t nz = g.zones, ns = g.sectors;
   const double years = (m.now() + 1 - m.first_month()) / 12.0;
   // Each sector's export demand follows its trend and is shared by the firms' export
   // weights (their share at the start; entrants at the sector's export intensity). A
-  // firm's claim is scaled by its demand shock factor (1 at the start); the sectors'
-  // totals are summed in index order.
-  std::vector<double> weight(ns, 0.0), per_weight(ns, 0.0);
-  for (size_t f = 0; f < n; ++f)
-    if (in_market(fs, f)) weight[fs.sector[f]] += fs.export_weight[f] * g.factor[f];
+  // firm's claim is scaled by its demand shock factor (1 at the start).
+  std::vector<double> per_claim(ns, 0.0);
   PurchasePlans& plan = m.purchase_plan;
-  plan.exports = plan.public_firms = plan.public_institutions = 0.0;
+  plan.exports = plan.public_firms = 0.0;
   for (size_t k = 0; k < ns; ++k) {
     double exports = m.export_base[k] * std::pow(1.0 + sc.sectors[k].export_growth, years);
     // Demand set now is next month's.
     if (static_cast<int>(k) == m.extra_exports_sector && m.now() + 1 >= m.extra_exports_from)
       exports += m.extra_exports;
-    per_weight[k] = weight[k] > 0.0 ? exports / weight[k] : 0.0;
-    if (weight[k] > 0.0) plan.exports += exports;
+    per_claim[k] = g.export_claims[k] > 0.0 ? exports / g.export_claims[k] : 0.0;
+    if (g.export_claims[k] > 0.0) plan.exports += exports;
   }
-  // Each firm's own demand, in parallel: its exports, its households' spending, and for
-  // institutions the public funding of their full staff.
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 4096), [&](const auto& range) {
-    for (size_t f = range.begin(); f < range.end(); ++f) {
-      const bool market = in_market(fs, f);
-      fs.export_demand[f] =
-          market ? per_weight[fs.sector[f]] * (fs.export_weight[f] * g.factor[f]) : 0.0;
-      fs.household_demand[f] = households[f];
-      fs.public_demand[f] =
-          fs.alive[f] && (fs.kind[f] & k_institution) ? firms::capacity(m, f) : 0.0;
-    }
-  });
-  for (size_t f = 0; f < n; ++f)
-    if (fs.alive[f] && (fs.kind[f] & k_institution))
-      plan.public_institutions += fs.public_demand[f];
-  // Public demand for firms grows with the zone's population; each cell's amount goes to
-  // its own firms (cells in parallel: they share no firm).
+  // Institutions are funded for their full staff (set by group_firms).
+  plan.public_institutions = g.institutions_capacity;
+  // Public demand for firms grows with the zone's population.
   std::vector<double> amount(nz * ns, 0.0);
   for (size_t z = 0; z < nz; ++z) {
     const double growth = m.population_base[z] > 0
@@ -247,21 +276,18 @@ void set_demand(Model& m, const Groups& g, const std::vector<double>& households
       if (g.zone_sector_cap[cell] > 0.0) plan.public_firms += amount[cell];
     }
   }
-  tbb::parallel_for(size_t{0}, nz * ns,
-                    [&](size_t cell) { allocate(g, cell, amount[cell], fs.public_demand); });
+  share_demand(m, g, households, amount, per_claim);
 }
 
 /// The customers' record of next month's intermediate orders in m.purchase_plan (what
-/// they place regionally); the orders along the supply chain into m.firms.order_demand,
-/// and what finds no regional supplier, follow (flow_orders) now or, with `defer`, later.
-void place_orders(Model& m, bool defer = false) {
-  const auto& fs = m.firms;
+/// they place regionally, summed by group_firms); the orders along the supply chain into
+/// m.firms.order_demand, and what finds no regional supplier, follow (flow_orders) now
+/// or, with `defer`, later.
+void place_orders(Model& m, const Groups& g, bool defer = false) {
   PurchasePlans& plan = m.purchase_plan;
-  plan.orders_firms = plan.orders_institutions = plan.orders_unplaced = 0.0;
-  for (size_t f = 0; f < fs.size(); ++f)
-    if (fs.alive[f])
-      ((fs.kind[f] & k_institution) ? plan.orders_institutions : plan.orders_firms) +=
-          fs.regional_inputs[f];
+  plan.orders_firms = g.orders_firms;
+  plan.orders_institutions = g.orders_institutions;
+  plan.orders_unplaced = 0.0;
   if (!defer) flow_orders(m);
 }
 
@@ -327,33 +353,34 @@ void calibrate(Model& m) {
   m.population_base.resize(nz);
   for (size_t z = 0; z < nz; ++z) m.population_base[z] = m.municipalities[z].persons;
   Groups g;
-  std::vector<double> households;
+  const std::vector<double> no_public(nz * ns, 0.0);
   for (int pass = 0;; ++pass) {
-    g = group_firms(m);
-    // Public demand: the sector's public share of full-employment output in each zone.
-    m.public_base.assign(nz * ns, 0.0);
-    for (size_t cell = 0; cell < nz * ns; ++cell)
-      m.public_base[cell] = sc.sectors[cell % ns].public_share * g.zone_sector_cap[cell];
     // Household and intermediate demand as they follow from full-employment output.
-    // Institutions are outside the market (g.cap is 0 for them) but produce and buy their
-    // inputs too: they are funded for their full staff (see set_demand), so they order
-    // from the start. Leaving their orders out here would make the exports that close the
-    // gap too large, and every supplier would start with excess demand.
+    // Institutions are outside the market but produce and buy their inputs too: they are
+    // funded for their full staff (see group_firms), so they order from the start.
+    // Leaving their orders out here would make the exports that close the gap too large,
+    // and every supplier would start with excess demand.
     for (size_t f = 0; f < fs.size(); ++f) {
-      const bool institution = fs.alive[f] && (fs.kind[f] & k_institution);
-      const double full = institution ? firms::capacity(m, f) : g.cap[f];
+      const double full = fs.alive[f] ? firms::capacity(m, f) : 0.0;
       fs.output[f] = full;
       const SectorSpec& sec = sc.sectors[fs.sector[f]];
       fs.inputs[f] = sec.input_share * full;
       // As in firms::produce_chunk: institutions buy their inputs like firms do.
       fs.regional_inputs[f] = sec.regional_sourcing * fs.inputs[f];
     }
-    households.assign(fs.size(), 0.0);
-    household_demand(m, g, household_incomes(m), households, m.purchase_plan.households_regional,
-                     m.purchase_plan.households_elsewhere);
-    place_orders(m);
-    if (pass == k_balance_passes || !balance_orders(m, g, households)) break;
+    g = group_firms(m);
+    // Public demand: the sector's public share of full-employment output in each zone.
+    m.public_base.assign(nz * ns, 0.0);
+    for (size_t cell = 0; cell < nz * ns; ++cell)
+      m.public_base[cell] = sc.sectors[cell % ns].public_share * g.zone_sector_cap[cell];
+    const std::vector<double> households =
+        household_spending(m, g, household_incomes(m), m.purchase_plan.households_regional,
+                           m.purchase_plan.households_elsewhere);
+    share_demand(m, g, households, no_public, {});
+    place_orders(m, g);
+    if (pass == k_balance_passes || !balance_orders(m, g, fs.household_demand)) break;
   }
+  const std::vector<double>& households = fs.household_demand;
   const std::vector<double>& orders = fs.order_demand;
   // Exports close the gap between each firm's full-employment output and its domestic
   // demand (where domestic demand exceeds capacity the firm starts with excess demand).
@@ -376,9 +403,12 @@ void calibrate(Model& m) {
   // Type I multipliers keep household spending at this level.
   m.household_base.assign(nz * ns, 0.0);
   for (size_t f = 0; f < fs.size(); ++f)
-    if (fs.alive[f] && !(fs.kind[f] & k_institution))
-      m.household_base[fs.zone[f] * ns + fs.sector[f]] += households[f];
-  set_demand(m, g, households);
+    if (in_market(fs, f)) m.household_base[fs.zone[f] * ns + fs.sector[f]] += households[f];
+  // The first month's demand (the export claims are set now).
+  g = group_firms(m);
+  set_demand(m, g,
+             household_spending(m, g, household_incomes(m), m.purchase_plan.households_regional,
+                                m.purchase_plan.households_elsewhere));
 }
 
 void flow_orders(Model& m) {
@@ -387,25 +417,23 @@ void flow_orders(Model& m) {
 }
 
 void compute_demand(Model& m, bool defer_orders) {
-  auto& fs = m.firms;
   const Groups g = group_firms(m);
-  const Incomes in = household_incomes(m);
-  std::vector<double> households(fs.size(), 0.0);
   PurchasePlans& plan = m.purchase_plan;
+  std::vector<double> households;
   if (m.household_feedback) {
-    household_demand(m, g, in, households, plan.households_regional, plan.households_elsewhere);
+    households = household_spending(m, g, household_incomes(m), plan.households_regional,
+                                    plan.households_elsewhere);
   } else {
     // Type I multipliers: household spending does not respond to income; each zone-sector
     // keeps the household demand it had at the start, shared by capacity (where no firm
     // is left, it is spent outside the region).
+    households = m.household_base;
     plan.households_regional = plan.households_elsewhere = 0.0;
-    for (size_t cell = 0; cell + 1 < g.start.size(); ++cell) {
-      allocate(g, cell, m.household_base[cell], households);
+    for (size_t cell = 0; cell + 1 < g.start.size(); ++cell)
       (g.zone_sector_cap[cell] > 0.0 ? plan.households_regional : plan.households_elsewhere) +=
           m.household_base[cell];
-    }
   }
-  place_orders(m, defer_orders);
+  place_orders(m, g, defer_orders);
   set_demand(m, g, households);
 }
 
