@@ -55,21 +55,12 @@ size_t FirmStore::append(std::uint32_t new_id) {
 void FirmStore::compact() {
   const std::vector<std::uint32_t> keep = kept_rows(alive);
   if (keep.size() == alive.size()) return;
-  gather_rows(id, keep), gather_rows(sector, keep), gather_rows(zone, keep);
-  gather_rows(cluster, keep), gather_rows(kind, keep), gather_rows(institution, keep);
-  gather_rows(founded, keep), gather_rows(owner_birth, keep), gather_rows(employees, keep);
-  gather_rows(vacancies, keep), gather_rows(outside_staff, keep), gather_rows(layoffs, keep),
-      gather_rows(layoff_month, keep);
-  gather_rows(productivity, keep), gather_rows(expected, keep), gather_rows(demand, keep);
-  gather_rows(output, keep), gather_rows(sales_households, keep), gather_rows(sales_firms, keep);
-  gather_rows(sales_exports, keep), gather_rows(sales_public, keep);
-  gather_rows(export_demand, keep), gather_rows(household_demand, keep);
-  gather_rows(public_demand, keep), gather_rows(order_demand, keep),
-      gather_rows(export_weight, keep), gather_rows(inputs, keep);
-  gather_rows(regional_inputs, keep), gather_rows(wage_bill, keep), gather_rows(profit, keep);
-  gather_rows(cash, keep), gather_rows(negative_months, keep), gather_rows(digital, keep);
-  gather_rows(demand_shock, keep), gather_rows(alive, keep);
-  gather_rows_move(staff, keep);
+  gather_fields(keep, id, sector, zone, cluster, kind, institution, founded, owner_birth, employees,
+                vacancies, outside_staff, layoffs, layoff_month, productivity, expected, demand,
+                output, sales_households, sales_firms, sales_exports, sales_public, export_demand,
+                household_demand, public_demand, order_demand, export_weight, inputs,
+                regional_inputs, wage_bill, profit, cash, negative_months, digital, demand_shock,
+                alive, staff);
 }
 
 size_t FirmStore::bytes() const {

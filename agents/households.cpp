@@ -19,9 +19,7 @@ size_t HouseholdStore::append(std::uint32_t new_id, std::uint16_t zone_index) {
 void HouseholdStore::compact() {
   const std::vector<std::uint32_t> keep = kept_rows(alive);
   if (keep.size() == alive.size()) return;
-  gather_rows(id, keep), gather_rows(zone, keep), gather_rows(first_member, keep);
-  gather_rows(size, keep), gather_rows(ref_birth, keep), gather_rows(next_move, keep);
-  gather_rows(alive, keep);
+  gather_fields(keep, id, zone, first_member, size, ref_birth, next_move, alive);
 }
 
 size_t HouseholdStore::bytes() const {

@@ -54,17 +54,10 @@ size_t PersonStore::append(std::uint32_t new_id) {
 void PersonStore::compact() {
   const std::vector<std::uint32_t> keep = kept_rows(alive);
   if (keep.size() == alive.size()) return;
-  gather_rows(id, keep), gather_rows(household, keep), gather_rows(next_member, keep);
-  gather_rows(birth_month, keep), gather_rows(sex, keep), gather_rows(role, keep);
-  gather_rows(zone, keep), gather_rows(education, keep), gather_rows(track, keep);
-  gather_rows(parent_education, keep), gather_rows(field, keep), gather_rows(status, keep);
-  gather_rows(status_since, keep), gather_rows(institution, keep), gather_rows(death, keep);
-  gather_rows(next_birth, keep), gather_rows(next_life, keep), gather_rows(life_event, keep);
-  gather_rows(next_labour, keep), gather_rows(leave_home, keep), gather_rows(next_due, keep);
-  gather_rows(next_union, keep), gather_rows(partnered, keep), gather_rows(side_job, keep);
-  gather_rows(employer, keep), gather_rows(job_zone, keep), gather_rows(job_level, keep);
-  gather_rows(mode, keep), gather_rows(job_slot, keep);
-  gather_rows(alive, keep);
+  gather_fields(keep, id, household, next_member, birth_month, sex, role, zone, education, track,
+                parent_education, field, status, status_since, institution, death, next_birth,
+                next_life, life_event, next_labour, leave_home, next_due, next_union, partnered,
+                side_job, employer, job_zone, job_level, mode, job_slot, alive);
 }
 
 size_t PersonStore::bytes() const {

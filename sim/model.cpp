@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <chrono>
@@ -229,10 +230,10 @@ void Model::index_household(std::uint32_t id, size_t index) {
   set_index(household_index_, id, index);
 }
 void Model::rebuild_indices() {
-  fill_index(firm_index_, firms.id);
-  fill_index(outside_index_, outside_workers.id);
-  fill_index(person_index_, persons.id);
-  fill_index(household_index_, households.id);
+  tbb::parallel_invoke([&] { fill_index(firm_index_, firms.id); },
+                       [&] { fill_index(outside_index_, outside_workers.id); },
+                       [&] { fill_index(person_index_, persons.id); },
+                       [&] { fill_index(household_index_, households.id); });
 }
 
 void Model::for_chunks(size_t n, const std::function<void(size_t, size_t, size_t)>& fn) const {
@@ -1090,12 +1091,18 @@ void Model::phase_observe() {
     // pass over every field. Compact once they are a tenth of the store.
     const size_t dead = persons.size() - static_cast<size_t>(std::count(persons.alive.begin(),
                                                                         persons.alive.end(), 1));
-    if (dead * 10 > persons.size()) {
-      persons.compact();
-      households.compact();
-    }
-    firms.compact();
-    outside_workers.compact();
+    // The stores share nothing: compacted side by side (and each store's fields too).
+    tbb::parallel_invoke(
+        [&] {
+          if (dead * 10 > persons.size()) {
+            persons.compact();
+            households.compact();
+          }
+        },
+        [&] {
+          firms.compact();
+          outside_workers.compact();
+        });
     rebuild_indices();
     supply_chain.reindex(*this);
   }
