@@ -135,14 +135,13 @@ void share_demand(Model& m, const Groups& g, const std::vector<double>& househol
                   const std::vector<double>& per_claim) {
   auto& fs = m.firms;
   tbb::parallel_for(size_t{0}, g.start.size() - 1, [&](size_t cell) {
+    // A cell whose firms have no capacity (no staff) gets no household or public demand.
     const double total = g.zone_sector_share[cell];
-    const double to_households = total > 0.0 ? households[cell] : 0.0;
-    const double to_public = total > 0.0 ? public_spending[cell] : 0.0;
     const double per = per_claim.empty() ? 0.0 : per_claim[cell % g.sectors];
     for (std::uint32_t k = g.start[cell]; k < g.start[cell + 1]; ++k) {
       const std::uint32_t f = g.members[k];
-      fs.household_demand[f] = to_households * g.share[f] / total;
-      fs.public_demand[f] = to_public * g.share[f] / total;
+      fs.household_demand[f] = total > 0.0 ? households[cell] * g.share[f] / total : 0.0;
+      fs.public_demand[f] = total > 0.0 ? public_spending[cell] * g.share[f] / total : 0.0;
       fs.export_demand[f] = per * (fs.export_weight[f] * g.factor[f]);
     }
   });
@@ -353,6 +352,7 @@ void calibrate(Model& m) {
   m.population_base.resize(nz);
   for (size_t z = 0; z < nz; ++z) m.population_base[z] = m.municipalities[z].persons;
   Groups g;
+  std::vector<double> spending;  // households', per zone-sector cell
   const std::vector<double> no_public(nz * ns, 0.0);
   for (int pass = 0;; ++pass) {
     // Household and intermediate demand as they follow from full-employment output.
@@ -373,10 +373,9 @@ void calibrate(Model& m) {
     m.public_base.assign(nz * ns, 0.0);
     for (size_t cell = 0; cell < nz * ns; ++cell)
       m.public_base[cell] = sc.sectors[cell % ns].public_share * g.zone_sector_cap[cell];
-    const std::vector<double> households =
-        household_spending(m, g, household_incomes(m), m.purchase_plan.households_regional,
-                           m.purchase_plan.households_elsewhere);
-    share_demand(m, g, households, no_public, {});
+    spending = household_spending(m, g, household_incomes(m), m.purchase_plan.households_regional,
+                                  m.purchase_plan.households_elsewhere);
+    share_demand(m, g, spending, no_public, {});
     place_orders(m, g);
     if (pass == k_balance_passes || !balance_orders(m, g, fs.household_demand)) break;
   }
@@ -404,11 +403,9 @@ void calibrate(Model& m) {
   m.household_base.assign(nz * ns, 0.0);
   for (size_t f = 0; f < fs.size(); ++f)
     if (in_market(fs, f)) m.household_base[fs.zone[f] * ns + fs.sector[f]] += households[f];
-  // The first month's demand (the export claims are set now).
+  // The first month's demand: grouped again for the export claims, which are set now.
   g = group_firms(m);
-  set_demand(m, g,
-             household_spending(m, g, household_incomes(m), m.purchase_plan.households_regional,
-                                m.purchase_plan.households_elsewhere));
+  set_demand(m, g, spending);
 }
 
 void flow_orders(Model& m) {
