@@ -430,7 +430,7 @@ void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now) {
     // small rise in demand a hire that no later fall (within the layoff threshold) undoes,
     // a ratchet that inflates employment by up to half a worker per firm.
     const auto desired = std::max<std::int32_t>(
-        1, static_cast<std::int32_t>(std::lround(fs.expected[f] / per_worker)));
+        1, static_cast<std::int32_t>(round_half_away(fs.expected[f] / per_worker)));
     const std::int32_t staff = fs.headcount(f);
     if (fs.layoff_month[f] < now) fs.layoffs[f] = 0;  // past notices were carried out
     if (desired > staff) {
@@ -475,24 +475,50 @@ void produce_chunk(Model& m, size_t begin, size_t end) {
   }
 }
 
+void Books::add(const Books& b) {
+  for (int i = 0; i < 2; ++i) {
+    wages[i][0] += b.wages[i][0], wages[i][1] += b.wages[i][1];
+    sold_public[i] += b.sold_public[i], away_public[i] += b.away_public[i];
+    inputs[i] += b.inputs[i];
+  }
+  sold_households += b.sold_households, away_households += b.away_households;
+  sold_exports += b.sold_exports, away_exports += b.away_exports;
+  sold_orders += b.sold_orders, away_orders += b.away_orders;
+}
+
 void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
-                   std::vector<std::uint32_t>& exits) {
+                   std::vector<std::uint32_t>& exits, Books& books) {
   auto& fs = m.firms;
   const auto& sc = m.scenario();
   const auto& e = sc.economy;
   const auto bankrupt_after = static_cast<int>(std::lround(e.bankruptcy_months.value));
+  Books b;  // a local, so that the sums stay in registers
   for (size_t f = begin; f < end; ++f) {
     if (!fs.alive[f]) continue;
     const SectorSpec& sec = sc.sectors[fs.sector[f]];
+    const bool institution = fs.kind[f] & k_institution;
+    const size_t inst = institution ? 1 : 0;
     double wages = 0.0;
-    for (int l = 0; l < k_education_levels; ++l)
-      wages += fs.employees[f][l] * m.wage(fs.sector[f], l);
+    for (int l = 0; l < k_education_levels; ++l) {
+      const double w = m.wage(fs.sector[f], l);
+      wages += fs.employees[f][l] * w;
+      b.wages[inst][0] += (fs.employees[f][l] - fs.outside_staff[f][l]) * w;
+      b.wages[inst][1] += fs.outside_staff[f][l] * w;
+    }
     fs.wage_bill[f] = wages;
     const double revenue =
         fs.sales_exports[f] + fs.sales_households[f] + fs.sales_public[f] + fs.sales_firms[f];
+    b.sold_households += fs.sales_households[f];
+    b.away_households += fs.household_demand[f] - fs.sales_households[f];
+    b.sold_exports += fs.sales_exports[f];
+    b.away_exports += fs.export_demand[f] - fs.sales_exports[f];
+    b.sold_public[inst] += fs.sales_public[f];
+    b.away_public[inst] += fs.public_demand[f] - fs.sales_public[f];
+    b.sold_orders += fs.sales_firms[f];
+    b.away_orders += fs.order_demand[f] - fs.sales_firms[f];
+    b.inputs[inst] += fs.inputs[f];
     fs.profit[f] = revenue - fs.inputs[f] - wages;
     fs.cash[f] += fs.profit[f];
-    const bool institution = fs.kind[f] & k_institution;
     fs.negative_months[f] =
         fs.cash[f] < 0.0 ? static_cast<std::uint8_t>(std::min(255, fs.negative_months[f] + 1)) : 0;
 
@@ -531,6 +557,7 @@ void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
         exits.push_back(fs.id[f]);
     }
   }
+  books = b;
 }
 
 void create_entrants(Model& m, std::int32_t now, std::vector<std::uint32_t>& entrants) {

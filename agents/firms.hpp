@@ -134,10 +134,23 @@ void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now);
 /// Output = min(demand, capacity); sales split over the demand sources pro rata; inputs.
 void produce_chunk(Model& m, size_t begin, size_t end);
 
+/// The month's books of a range of firms, as the monetary accounts need them (summed by
+/// the model per fixed block of firms, then the blocks in order).
+struct Books {
+  double wages[2][2] = {};  ///< [institution?][outside worker?]
+  // Sales by buyer, and the demand that could not be served (turned away).
+  double sold_households = 0.0, sold_exports = 0.0, sold_public[2] = {}, sold_orders = 0.0;
+  double away_households = 0.0, away_exports = 0.0, away_public[2] = {}, away_orders = 0.0;
+  double inputs[2] = {};  ///< [institution?]
+  /// Adds another range's books (the range after this one).
+  void add(const Books& b);
+};
+
 /// Wages, profit, cash, productivity growth, SME digital maturity (own state only);
-/// records exits (bankruptcy, SME succession failure) into `exits`.
+/// records exits (bankruptcy, SME succession failure) into `exits` and the range's books
+/// (before the exits' staff leave) into `books`.
 void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
-                   std::vector<std::uint32_t>& exits);
+                   std::vector<std::uint32_t>& exits, Books& books);
 
 /// Start-ups, spin-offs and inward investment this month (sequential, in a fixed order).
 void create_entrants(Model& m, std::int32_t now, std::vector<std::uint32_t>& entrants);

@@ -921,10 +921,16 @@ void Model::phase_production() {
 }
 
 void Model::phase_finance() {
-  chunk_exits_.resize(chunk_count(firms.size()));
+  // Per fixed block of firms (not per chunk: the blocks' books are summed in order, the
+  // same sums for any number of threads and any chunk size).
+  const size_t blocks = (firms.size() + k_books_block - 1) / k_books_block;
+  chunk_exits_.resize(blocks);
   for (auto& v : chunk_exits_) v.clear();
-  for_chunks(firms.size(), [&](size_t c, size_t b, size_t e) {
-    firms::finance_chunk(*this, b, e, now_, chunk_exits_[c]);
+  books_.resize(blocks);
+  tbb::parallel_for(size_t{0}, blocks, [&](size_t c) {
+    const size_t b = c * k_books_block;
+    firms::finance_chunk(*this, b, std::min(firms.size(), b + k_books_block), now_, chunk_exits_[c],
+                         books_[c]);
   });
   record_accounts();
   // Exits: the staff lose their jobs, the firm leaves the graph.
@@ -989,49 +995,10 @@ void Model::phase_finance() {
 void Model::record_accounts() {
   accounts.clear();
   const size_t ns = scenario_.sectors.size();
-  // The firms' books, summed per fixed block of firm indices in parallel and the blocks
-  // in order: the same sums for any number of threads and any chunk size.
-  struct Books {
-    double wages[2][2] = {};  ///< [institution?][outside worker?]
-    // Sales by buyer, and the demand that could not be served (turned away).
-    double sold_households = 0.0, sold_exports = 0.0, sold_public[2] = {}, sold_orders = 0.0;
-    double away_households = 0.0, away_exports = 0.0, away_public[2] = {}, away_orders = 0.0;
-    double inputs[2] = {};
-  };
-  constexpr size_t k_block = 4096;
-  std::vector<Books> blocks((firms.size() + k_block - 1) / k_block);
-  tbb::parallel_for(size_t{0}, blocks.size(), [&](size_t blk) {
-    Books& b = blocks[blk];
-    for (size_t f = blk * k_block; f < std::min(firms.size(), (blk + 1) * k_block); ++f) {
-      if (!firms.alive[f]) continue;
-      const size_t inst = (firms.kind[f] & k_institution) ? 1 : 0;
-      for (int l = 0; l < k_education_levels; ++l) {
-        const double w = wage(firms.sector[f], l);
-        b.wages[inst][0] += (firms.employees[f][l] - firms.outside_staff[f][l]) * w;
-        b.wages[inst][1] += firms.outside_staff[f][l] * w;
-      }
-      b.sold_households += firms.sales_households[f];
-      b.away_households += firms.household_demand[f] - firms.sales_households[f];
-      b.sold_exports += firms.sales_exports[f];
-      b.away_exports += firms.export_demand[f] - firms.sales_exports[f];
-      b.sold_public[inst] += firms.sales_public[f];
-      b.away_public[inst] += firms.public_demand[f] - firms.sales_public[f];
-      b.sold_orders += firms.sales_firms[f];
-      b.away_orders += firms.order_demand[f] - firms.sales_firms[f];
-      b.inputs[inst] += firms.inputs[f];
-    }
-  });
-  Books t;
-  for (const Books& b : blocks) {
-    for (int i = 0; i < 2; ++i) {
-      t.wages[i][0] += b.wages[i][0], t.wages[i][1] += b.wages[i][1];
-      t.sold_public[i] += b.sold_public[i], t.away_public[i] += b.away_public[i];
-      t.inputs[i] += b.inputs[i];
-    }
-    t.sold_households += b.sold_households, t.away_households += b.away_households;
-    t.sold_exports += b.sold_exports, t.away_exports += b.away_exports;
-    t.sold_orders += b.sold_orders, t.away_orders += b.away_orders;
-  }
+  // The firms' books, summed per fixed block of firm indices in parallel by the finance
+  // pass (phase_finance), and the blocks here in order.
+  firms::Books t;
+  for (const firms::Books& b : books_) t.add(b);
   // Wages as the employers pay them, split by who they employ.
   for (int inst = 0; inst < 2; ++inst) {
     const Account payer = inst ? Account::institutions : Account::firms;

@@ -211,6 +211,7 @@ class Model {
   /// unemployed, an outside worker's record ends. `worker` is a staff-list entry.
   /// With `counts`, the job counters' changes go there (for dismissals in parallel groups).
   void dismiss(std::uint32_t worker, firms::ReleaseCounts* counts = nullptr);
+  /// The month's money flows from the firms' books (books_) and the plans.
   void record_accounts();
   void phase_commit();
   void phase_firms_plan();
@@ -231,7 +232,10 @@ class Model {
   std::vector<double> wage_trend_;         ///< per sector: productivity trend since the start
   /// Recomputes wage_table_ from the sectors' wages, the level factors and wage_index().
   void refresh_wages();
-  std::vector<std::vector<std::uint32_t>> chunk_exits_;
+  std::vector<std::vector<std::uint32_t>> chunk_exits_;  ///< per block of k_books_block firms
+  /// The finance pass's books per block of firms (what record_accounts sums).
+  static constexpr size_t k_books_block = 4096;
+  std::vector<firms::Books> books_;
   std::vector<double> first_year_tightness_;
   std::vector<std::uint32_t> pending_exits_, pending_entrants_;  ///< not yet in the graph
   /// The order flow that runs alongside the next month's commit and the phases up to its

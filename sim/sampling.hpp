@@ -7,6 +7,17 @@
 
 namespace regio {
 
+/// std::llround(x) (halves away from zero), inline: the library call is not inlined
+/// without SSE4.1, and the firms' monthly plans round every firm's desired staff (the call
+/// took 1 % of a run). Exact for every finite x within the range of long long: the
+/// truncation t and x are less than 1 apart, so x - t is exact (Sterbenz), and from 2^52
+/// on x is an integer.
+inline long long round_half_away(double x) {
+  const auto t = static_cast<long long>(x);  // toward zero
+  const double frac = x - static_cast<double>(t);
+  return t + (frac >= 0.5 ? 1 : 0) - (frac <= -0.5 ? 1 : 0);
+}
+
 /// Index drawn from `shares` (summing to about 1) with the uniform draw u in (0,1);
 /// the last index absorbs rounding.
 template <class A>

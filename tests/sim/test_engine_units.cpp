@@ -23,6 +23,7 @@
 #include "sim/errors.hpp"
 #include "sim/hazard.hpp"
 #include "sim/rng.hpp"
+#include "sim/sampling.hpp"
 #include "sim/sha256.hpp"
 
 using Catch::Matchers::Contains;
@@ -298,6 +299,34 @@ TEST_CASE("Rng: replications are separate streams, and limited to 16 bits", "[rn
 
 // ---------------------------------------------------------------------------------------
 // Age hazards
+
+TEST_CASE("round_half_away equals std::llround", "[sampling]") {
+  // Halves, the doubles next to them, the largest double below 1/2, and integers from
+  // 2^52 on (where every double is an integer), each with both signs.
+  std::vector<double> xs{0.0,
+                         0.5,
+                         1.5,
+                         2.5,
+                         3.5,
+                         1e6 + 0.5,
+                         0.49999999999999994,
+                         std::nextafter(0.5, 1.0),
+                         std::nextafter(1.5, 0.0),
+                         std::nextafter(2.5, 3.0),
+                         4503599627370495.5,
+                         4503599627370496.0,
+                         4503599627370497.0,
+                         9007199254740993.0,
+                         1e18};
+  regio::Rng rng(7, 0, regio::Stream::firms, 1, 0);
+  for (int i = 0; i < 100000; ++i) xs.push_back((rng.uniform() - 0.5) * std::pow(10.0, i % 12));
+  for (int i = 0; i < 1000; ++i) xs.push_back(std::round(rng.uniform() * 1e4) / 2.0);
+  for (const double x : xs)
+    for (const double v : {x, -x}) {
+      INFO(v);
+      CHECK(regio::round_half_away(v) == std::llround(v));
+    }
+}
 
 TEST_CASE("AgeHazard: survival and hazard agree with the monthly table", "[hazard]") {
   const AgeHazard h({0.0, 0.1, 0.2, 0.0, 0.3}, 0.05);
