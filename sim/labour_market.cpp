@@ -635,10 +635,10 @@ void Market::add_firms() {
   static_assert(sizeof(FirmStore::Levels) == 2 * sizeof(std::uint64_t));
   const auto& fs = m_.firms;
   // Chunks of firms in parallel, then appended in firm order.
-  const size_t chunks = m_.chunk_count(fs.size());
+  const size_t chunks = m_.firm_chunk_count(fs.size());
   if (firm_parts_.size() < chunks) firm_parts_.resize(chunks);
   if (firm_positions_.size() < chunks) firm_positions_.resize(chunks);
-  m_.for_chunks(fs.size(), [&](size_t c, size_t b, size_t e) {
+  m_.for_firm_chunks(fs.size(), [&](size_t c, size_t b, size_t e) {
     // Filled as locals (the chunks' vector headers share cache lines), then put back.
     auto [opens, cells] = std::move(firm_parts_[c]);
     opens.clear();

@@ -246,11 +246,11 @@ void Model::rebuild_indices() {
                        [&] { fill_index(household_index_, households.id); });
 }
 
-void Model::for_chunks(size_t n, const std::function<void(size_t, size_t, size_t)>& fn) const {
-  const size_t chunks = chunk_count(n);
-  tbb::parallel_for(size_t{0}, chunks, [&](size_t c) {
-    const size_t b = c * config_.chunk_size;
-    fn(c, b, std::min(n, b + config_.chunk_size));
+void Model::for_chunks(size_t n, size_t chunk,
+                       const std::function<void(size_t, size_t, size_t)>& fn) const {
+  tbb::parallel_for(size_t{0}, chunk_count(n, chunk), [&](size_t c) {
+    const size_t b = c * chunk;
+    fn(c, b, std::min(n, b + chunk));
   });
 }
 
@@ -849,8 +849,8 @@ void Model::phase_commit() {
 }
 
 void Model::phase_firms_plan() {
-  for_chunks(firms.size(),
-             [&](size_t, size_t b, size_t e) { firms::plan_chunk(*this, b, e, now_); });
+  for_firm_chunks(firms.size(),
+                  [&](size_t, size_t b, size_t e) { firms::plan_chunk(*this, b, e, now_); });
   // Layoffs whose notice ends now: the firm lets go of randomly chosen staff; then the
   // outside workers whose job ends this month (they quit or retire). In firm groups, each
   // its layoffs in firm order and then its departures in worker order.
@@ -917,7 +917,8 @@ void Model::phase_labour_market() {
 }
 
 void Model::phase_production() {
-  for_chunks(firms.size(), [&](size_t, size_t b, size_t e) { firms::produce_chunk(*this, b, e); });
+  for_firm_chunks(firms.size(),
+                  [&](size_t, size_t b, size_t e) { firms::produce_chunk(*this, b, e); });
 }
 
 void Model::phase_finance() {

@@ -5,6 +5,7 @@
 #pragma once
 #include <oneapi/tbb/task_group.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -184,9 +185,23 @@ class Model {
     return (month - persons.birth_month[person]) / 12;
   }
 
-  /// Parallel loop over [0, n) in fixed-size chunks; fn(chunk, begin, end).
-  void for_chunks(size_t n, const std::function<void(size_t, size_t, size_t)>& fn) const;
-  size_t chunk_count(size_t n) const { return (n + config_.chunk_size - 1) / config_.chunk_size; }
+  /// Parallel loop over [0, n) in fixed-size chunks of persons or households;
+  /// fn(chunk, begin, end).
+  void for_chunks(size_t n, const std::function<void(size_t, size_t, size_t)>& fn) const {
+    for_chunks(n, config_.chunk_size, fn);
+  }
+  size_t chunk_count(size_t n) const { return chunk_count(n, config_.chunk_size); }
+  /// The same over firms, in chunks an eighth the size: there are some seven times fewer
+  /// firms than persons, each with more work a month, and chunks of persons' size left the
+  /// firm loops with six or seven chunks, too few to share evenly between two threads.
+  void for_firm_chunks(size_t n, const std::function<void(size_t, size_t, size_t)>& fn) const {
+    for_chunks(n, firm_chunk_size(), fn);
+  }
+  size_t firm_chunk_count(size_t n) const { return chunk_count(n, firm_chunk_size()); }
+  size_t firm_chunk_size() const { return std::max<size_t>(1, config_.chunk_size / 8); }
+  static size_t chunk_count(size_t n, size_t chunk) { return (n + chunk - 1) / chunk; }
+  void for_chunks(size_t n, size_t chunk,
+                  const std::function<void(size_t, size_t, size_t)>& fn) const;
 
   /// Recounts persons and households per zone from the stores and compares them with
   /// the running stocks; throws InvariantError on a mismatch.
@@ -233,8 +248,10 @@ class Model {
   /// Recomputes wage_table_ from the sectors' wages, the level factors and wage_index().
   void refresh_wages();
   std::vector<std::vector<std::uint32_t>> chunk_exits_;  ///< per block of k_books_block firms
-  /// The finance pass's books per block of firms (what record_accounts sums).
-  static constexpr size_t k_books_block = 4096;
+  /// The finance pass's books per block of firms (what record_accounts sums): a fixed
+  /// size, so that the sums do not depend on the chunk size; small enough for some fifty
+  /// blocks, which two threads share evenly.
+  static constexpr size_t k_books_block = 1024;
   std::vector<firms::Books> books_;
   std::vector<double> first_year_tightness_;
   std::vector<std::uint32_t> pending_exits_, pending_entrants_;  ///< not yet in the graph

@@ -955,7 +955,7 @@ void SupplyChain::build(const Model& m) {
   fresh_to(I.slot_pos, I.slot_begin[n]);
   make_tables(m, I.firm_node, n, I.tables);
   // Draws are keyed by (customer id, sector): the chunks only share the work.
-  m.for_chunks(n, [&](size_t, size_t b, size_t e) {
+  m.for_firm_chunks(n, [&](size_t, size_t b, size_t e) {
     for (size_t c = b; c < e; ++c) {
       std::uint32_t* slots = &I.slot_supplier[I.slot_begin[c]];
       if (!fs.alive[c]) {
