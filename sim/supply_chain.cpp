@@ -114,9 +114,10 @@ std::uint32_t moved_room(std::uint32_t links) {
 /// sums do not depend on the number of threads).
 constexpr size_t k_flow_block = 8192;
 
-/// Firms per block when the sampling tables are sorted in parallel (a fixed number, so that
-/// the result does not depend on the number of threads).
-constexpr size_t k_table_block = 8192;
+/// Firms per block when the sampling tables are sorted in parallel. (The tables keep index
+/// order within each cell whatever the block size; small enough for some twenty blocks,
+/// which two threads share evenly.)
+constexpr size_t k_table_block = 2048;
 
 constexpr size_t k_unknown = std::numeric_limits<size_t>::max();
 
