@@ -126,20 +126,24 @@ Groups group_firms(Model& m) {
   return g;
 }
 
-/// The demand of the market firms, one pass over the cells (in parallel: they share no
-/// firm): each cell's household and public spending shared over its firms in proportion
-/// to their shares, and each firm's claim on its sector's exports at `per_claim` (EUR per
-/// unit of claim; none when empty). Firms outside the market were set by group_firms.
+/// The demand of the market firms, one pass over the firms in index order (in parallel:
+/// each writes its own records; a pass over the cells' members wrote scattered firms, and
+/// two threads writing neighbouring firms kept taking each other's cache lines): each
+/// cell's household and public spending shared over its firms in proportion to their
+/// shares, and each firm's claim on its sector's exports at `per_claim` (EUR per unit of
+/// claim; none when empty). Firms outside the market were set by group_firms.
 void share_demand(Model& m, const Groups& g, const std::vector<double>& households,
                   const std::vector<double>& public_spending,
                   const std::vector<double>& per_claim) {
   auto& fs = m.firms;
-  tbb::parallel_for(size_t{0}, g.start.size() - 1, [&](size_t cell) {
-    // A cell whose firms have no capacity (no staff) gets no household or public demand.
-    const double total = g.zone_sector_share[cell];
-    const double per = per_claim.empty() ? 0.0 : per_claim[cell % g.sectors];
-    for (std::uint32_t k = g.start[cell]; k < g.start[cell + 1]; ++k) {
-      const std::uint32_t f = g.members[k];
+  const size_t ns = g.sectors;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, fs.size(), 1024), [&](const auto& range) {
+    for (size_t f = range.begin(); f < range.end(); ++f) {
+      if (!in_market(fs, f)) continue;
+      const size_t cell = static_cast<size_t>(fs.zone[f]) * ns + fs.sector[f];
+      // A cell whose firms have no capacity (no staff) gets no household or public demand.
+      const double total = g.zone_sector_share[cell];
+      const double per = per_claim.empty() ? 0.0 : per_claim[fs.sector[f]];
       fs.household_demand[f] = total > 0.0 ? households[cell] * g.share[f] / total : 0.0;
       fs.public_demand[f] = total > 0.0 ? public_spending[cell] * g.share[f] / total : 0.0;
       fs.export_demand[f] = per * (fs.export_weight[f] * g.factor[f]);
