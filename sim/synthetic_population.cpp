@@ -1,5 +1,9 @@
 #include "sim/synthetic_population.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_sort.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -211,15 +215,22 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   long long couples = std::min({adults - target, adults / 2, target});
   long long extras = adults - target - couples;
 
-  // Couples are drawn among adults aged 20+ by random key, paired by age rank.
+  // Couples are drawn among adults aged 20+ by random key, paired by age rank. (The keys
+  // are drawn and the lists sorted in parallel: the keys are each person's own, and every
+  // order below is total, so the result is the same for any number of threads.)
+  std::vector<double> key(independents.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, independents.size(), 1024), [&](const auto& r) {
+    for (size_t k = r.begin(); k < r.end(); ++k)
+      key[k] = m.rng(Stream::household_init, ps.id[independents[k]], 1).uniform();
+  });
   std::vector<std::pair<double, size_t>> men, women_pool;
-  for (size_t i : independents) {
+  for (size_t k = 0; k < independents.size(); ++k) {
+    const size_t i = independents[k];
     if ((now - ps.birth_month[i]) / 12 < 20) continue;
-    Rng rng = m.rng(Stream::household_init, ps.id[i], 1);
-    (ps.sex[i] == idx(Sex::female) ? women_pool : men).emplace_back(rng.uniform(), i);
+    (ps.sex[i] == idx(Sex::female) ? women_pool : men).emplace_back(key[k], i);
   }
-  std::sort(men.begin(), men.end());
-  std::sort(women_pool.begin(), women_pool.end());
+  tbb::parallel_sort(men.begin(), men.end());
+  tbb::parallel_sort(women_pool.begin(), women_pool.end());
   const long long pairs = std::min<long long>(
       {couples, static_cast<long long>(men.size()), static_cast<long long>(women_pool.size())});
   std::vector<size_t> he, she;
@@ -228,8 +239,8 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   auto by_age = [&](size_t a, size_t b) {
     return ps.birth_month[a] != ps.birth_month[b] ? ps.birth_month[a] < ps.birth_month[b] : a < b;
   };
-  std::sort(he.begin(), he.end(), by_age);
-  std::sort(she.begin(), she.end(), by_age);
+  tbb::parallel_sort(he.begin(), he.end(), by_age);
+  tbb::parallel_sort(she.begin(), she.end(), by_age);
   std::vector<std::uint8_t> placed(last - first, 0);
   std::vector<size_t> zone_households;
   auto new_household = [&]() {
@@ -254,7 +265,7 @@ void build_zone(Model& m, int zone, std::int32_t now) {
     if (!placed[i - first]) rest.push_back(i);
   // The youngest unplaced adults share with others (students, young adults); the rest
   // live alone.
-  std::sort(rest.begin(), rest.end(), by_age);
+  tbb::parallel_sort(rest.begin(), rest.end(), by_age);
   const size_t singles = rest.size() - static_cast<size_t>(std::max<long long>(0, extras));
   for (size_t k = 0; k < singles; ++k) add_member(m, new_household(), rest[k], Role::head);
   for (size_t k = singles; k < rest.size(); ++k) {
