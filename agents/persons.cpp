@@ -346,9 +346,29 @@ void schedule_person(Model& m, size_t i, std::int32_t now) {
 
 void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEvents& out) {
   auto& p = m.persons;
+  // The persons due this month, found first (the hot loop: one comparison per person and
+  // month), then handled in order. Few are due in a month, and each one's dates lie in
+  // a dozen arrays: those of the persons a few ahead are fetched while one is handled
+  // (waiting for them one at a time took a third of this step).
+  thread_local std::vector<std::uint32_t> due_now;
+  due_now.clear();
   const std::int32_t* due = p.next_due.data();
-  for (size_t i = begin; i < end; ++i) {
-    if (due[i] != now) continue;  // the hot loop: one comparison per person and month
+  for (size_t i = begin; i < end; ++i)
+    if (due[i] == now) due_now.push_back(static_cast<std::uint32_t>(i));
+  constexpr size_t k_ahead = 8;
+  auto fetch = [&](size_t i) {
+    __builtin_prefetch(&p.death[i]);
+    __builtin_prefetch(&p.birth_month[i]);
+    __builtin_prefetch(&p.next_birth[i]);
+    __builtin_prefetch(&p.leave_home[i]);
+    __builtin_prefetch(&p.next_union[i]);
+    __builtin_prefetch(&p.next_life[i]);
+    __builtin_prefetch(&p.next_labour[i]);
+  };
+  for (size_t k = 0; k < std::min(k_ahead, due_now.size()); ++k) fetch(due_now[k]);
+  for (size_t k = 0; k < due_now.size(); ++k) {
+    if (k + k_ahead < due_now.size()) fetch(due_now[k + k_ahead]);
+    const size_t i = due_now[k];
     if (p.death[i] == now) {
       out.deaths.push_back(p.id[i]);
       p.next_due[i] = k_never;
