@@ -39,7 +39,9 @@ struct RunConfig {
   double scale = 1.0;             ///< share of the population simulated (1 = every person)
   int until_year = 0;             ///< 0: the scenario's end
   bool check_invariants = false;  ///< recount stocks every step (tests, debug builds)
-  size_t chunk_size = 8192;       ///< agents per parallel work item (results do not depend on it)
+  /// Persons or households per parallel work item; firms go in chunks an eighth this size
+  /// (results do not depend on it).
+  size_t chunk_size = 8192;
 };
 
 /// Raised when an accounting invariant fails (a bug, not bad input).
