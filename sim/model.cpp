@@ -922,21 +922,19 @@ void Model::phase_production() {
 }
 
 void Model::phase_finance() {
-  // Per fixed block of firms (not per chunk: the blocks' books are summed in order, the
-  // same sums for any number of threads and any chunk size).
-  const size_t blocks = (firms.size() + k_books_block - 1) / k_books_block;
-  chunk_exits_.resize(blocks);
-  for (auto& v : chunk_exits_) v.clear();
+  // In blocks of a fixed size (not the chunk size: the blocks' books are summed in order,
+  // the same sums for any number of threads and any chunk size).
+  const size_t blocks = chunk_count(firms.size(), k_books_block);
+  block_exits_.resize(blocks);
+  for (auto& v : block_exits_) v.clear();
   books_.resize(blocks);
-  tbb::parallel_for(size_t{0}, blocks, [&](size_t c) {
-    const size_t b = c * k_books_block;
-    firms::finance_chunk(*this, b, std::min(firms.size(), b + k_books_block), now_, chunk_exits_[c],
-                         books_[c]);
+  for_chunks(firms.size(), k_books_block, [&](size_t c, size_t b, size_t e) {
+    firms::finance_chunk(*this, b, e, now_, block_exits_[c], books_[c]);
   });
   record_accounts();
   // Exits: the staff lose their jobs, the firm leaves the graph.
   std::vector<std::uint32_t> exits, entrants;
-  for (const auto& c : chunk_exits_) exits.insert(exits.end(), c.begin(), c.end());
+  for (const auto& c : block_exits_) exits.insert(exits.end(), c.begin(), c.end());
   // The staff of exiting firms are dismissed in firm groups (as the layoffs are).
   const size_t per_group = firms::release_group_size(*this);
   std::vector<std::vector<std::uint32_t>> closing(firms::k_release_groups);

@@ -249,7 +249,7 @@ class Model {
   std::vector<double> wage_trend_;         ///< per sector: productivity trend since the start
   /// Recomputes wage_table_ from the sectors' wages, the level factors and wage_index().
   void refresh_wages();
-  std::vector<std::vector<std::uint32_t>> chunk_exits_;  ///< per block of k_books_block firms
+  std::vector<std::vector<std::uint32_t>> block_exits_;  ///< per block of k_books_block firms
   /// The finance pass's books per block of firms (what record_accounts sums): a fixed
   /// size, so that the sums do not depend on the chunk size; small enough for some fifty
   /// blocks, which two threads share evenly.
