@@ -18,12 +18,10 @@ bool in_market(const FirmStore& fs, size_t f) {
   return fs.alive[f] && !(fs.kind[f] & k_institution);
 }
 
-/// Firms of each (zone, sector), with their capacities and market shares, in index order,
+/// The market firms' capacities and market shares, their totals per (zone, sector) cell,
 /// and the sums over all firms that the month's demand needs.
 struct Groups {
   size_t zones = 0, sectors = 0;
-  /// Firm indices of zone-sector cell c (in index order): members[start[c] .. start[c + 1]).
-  std::vector<std::uint32_t> start, members;
   std::vector<double> cap;  ///< per firm index (0 for institutions and removed firms)
   /// Per firm index: exp(demand shock), the factor on the firm's market shares (1 at the
   /// start); and its weight when a zone-sector's demand is shared out, capacity x factor.
@@ -37,11 +35,12 @@ struct Groups {
   double orders_firms = 0.0, orders_institutions = 0.0;
 };
 
-/// The firms' groups (see Groups), in one pass over the firms and one over the cells. The
-/// same pass sets the demand of the firms outside the market, which are in no group:
-/// none for removed firms, full funding for institutions (public demand).
+/// The firms' groups (see Groups), in a parallel pass over the firms and a serial one for
+/// the cells' totals. The first pass also sets the demand of the firms outside the market,
+/// which are in no cell: none for removed firms, full funding for institutions (public
+/// demand).
 ///
-/// The sums are taken per fixed block of firms in parallel and the blocks summed in
+/// The first pass's sums are taken per fixed block of firms and the blocks summed in
 /// order: the same sums for any number of threads.
 Groups group_firms(Model& m) {
   Groups g;
@@ -54,17 +53,15 @@ Groups group_firms(Model& m) {
   g.factor.resize(n);
   g.share.resize(n);
   // Per fixed block of firms, in parallel: each firm's own figures (an exp and a division
-  // each: most of the cost), the block's count of firms per cell and its sums...
+  // each: most of the cost) and the block's sums...
   constexpr size_t k_block = 4096;
   const size_t blocks = (n + k_block - 1) / k_block;
-  std::vector<std::uint32_t> at(blocks * cells, 0);  // counts, then each block's first place
   struct Sums {
     double institutions = 0.0, orders[2] = {};
   };
   std::vector<Sums> sums(blocks);
   std::vector<double> claims(blocks * ns, 0.0);
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
-    std::uint32_t* count = &at[b * cells];
     double* claim = &claims[b * ns];
     Sums& sum = sums[b];
     for (size_t f = b * k_block; f < std::min(n, (b + 1) * k_block); ++f) {
@@ -79,7 +76,6 @@ Groups group_firms(Model& m) {
       g.cap[f] = firms::capacity(m, f);
       g.factor[f] = std::exp(static_cast<double>(fs.demand_shock[f]));
       g.share[f] = g.cap[f] * g.factor[f];
-      ++count[fs.zone[f] * ns + fs.sector[f]];
       claim[fs.sector[f]] += fs.export_weight[f] * g.factor[f];
       sum.orders[0] += fs.regional_inputs[f];
     }
@@ -91,38 +87,16 @@ Groups group_firms(Model& m) {
     g.orders_firms += sums[b].orders[0];
     g.orders_institutions += sums[b].orders[1];
   }
-  // ... the cells' ranges (cell by cell, block by block: members stay in index order)...
-  g.start.assign(cells + 1, 0);
-  std::uint32_t place = 0;
-  for (size_t c = 0; c < cells; ++c) {
-    g.start[c] = place;
-    for (size_t b = 0; b < blocks; ++b) {
-      const std::uint32_t k = at[b * cells + c];
-      at[b * cells + c] = place;
-      place += k;
-    }
-  }
-  g.start[cells] = place;
-  g.members.resize(place);
-  tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
-    std::uint32_t* next = &at[b * cells];
-    for (size_t f = b * k_block; f < std::min(n, (b + 1) * k_block); ++f)
-      if (in_market(fs, f))
-        g.members[next[fs.zone[f] * ns + fs.sector[f]]++] = static_cast<std::uint32_t>(f);
-  });
-  // ... and each cell's totals over its members in index order (the same sums as one pass
-  // over the firms), cells in parallel.
+  // ... and each cell's totals, in index order (a short serial pass: it reads two values
+  // and a cell per firm).
   g.zone_sector_cap.assign(cells, 0.0);
   g.zone_sector_share.assign(cells, 0.0);
-  tbb::parallel_for(size_t{0}, cells, [&](size_t c) {
-    double cap = 0.0, share = 0.0;
-    for (std::uint32_t k = g.start[c]; k < g.start[c + 1]; ++k) {
-      cap += g.cap[g.members[k]];
-      share += g.share[g.members[k]];
-    }
-    g.zone_sector_cap[c] = cap;
-    g.zone_sector_share[c] = share;
-  });
+  for (size_t f = 0; f < n; ++f) {
+    if (!in_market(fs, f)) continue;
+    const size_t c = static_cast<size_t>(fs.zone[f]) * ns + fs.sector[f];
+    g.zone_sector_cap[c] += g.cap[f];
+    g.zone_sector_share[c] += g.share[f];
+  }
   return g;
 }
 
@@ -430,7 +404,7 @@ void compute_demand(Model& m, bool defer_orders) {
     // is left, it is spent outside the region).
     households = m.household_base;
     plan.households_regional = plan.households_elsewhere = 0.0;
-    for (size_t cell = 0; cell + 1 < g.start.size(); ++cell)
+    for (size_t cell = 0; cell < g.zone_sector_cap.size(); ++cell)
       (g.zone_sector_cap[cell] > 0.0 ? plan.households_regional : plan.households_elsewhere) +=
           m.household_base[cell];
   }
