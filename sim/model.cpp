@@ -855,14 +855,13 @@ void Model::phase_firms_plan() {
   // outside workers whose job ends this month (they quit or retire). In firm groups, each
   // its layoffs in firm order and then its departures in worker order.
   const size_t per_group = firms::release_group_size(*this);
-  // (The workers whose job ends are found per fixed block in parallel, then grouped in
-  // worker order: a few hundred of some 70,000.)
-  constexpr size_t k_block = 8192;
-  std::vector<std::vector<std::uint32_t>> leaving((outside_workers.size() + k_block - 1) / k_block);
-  tbb::parallel_for(size_t{0}, leaving.size(), [&](size_t b) {
-    for (size_t o = b * k_block; o < std::min(outside_workers.size(), (b + 1) * k_block); ++o)
+  // (The workers whose job ends are found per chunk in parallel, then grouped in worker
+  // order: a few hundred of some 70,000.)
+  std::vector<std::vector<std::uint32_t>> leaving(chunk_count(outside_workers.size()));
+  for_chunks(outside_workers.size(), [&](size_t c, size_t b, size_t e) {
+    for (size_t o = b; o < e; ++o)
       if (outside_workers.alive[o] && outside_workers.leave[o] == now_)
-        leaving[b].push_back(static_cast<std::uint32_t>(o));
+        leaving[c].push_back(static_cast<std::uint32_t>(o));
   });
   std::vector<std::vector<std::uint32_t>> departures(firms::k_release_groups);
   for (const auto& block : leaving)
