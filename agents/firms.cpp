@@ -492,17 +492,24 @@ void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
   const auto& sc = m.scenario();
   const auto& e = sc.economy;
   const auto bankrupt_after = static_cast<int>(std::lround(e.bankruptcy_months.value));
-  // The month's demand-shock draws first, in a loop of their own: each is a long chain of
+  // The month's demand-shock draws first, in loops of their own: each is a long chain of
   // dependent operations (the generator's rounds, then the normal quantile's rational
-  // function), and only in a short loop can the processor work on several firms' chains at
-  // once. (About half the pass's time when drawn in the main loop.)
-  thread_local std::vector<double> shocks;
+  // function), and only in short loops can the processor work on several firms' chains at
+  // once. (About half the pass's time when drawn in the main loop.) The uniforms first,
+  // then their quantiles in a batch (Rng::normal_quantiles: the same values as
+  // Rng::normal, a third of the shocks' time).
+  thread_local std::vector<double> uniforms, shocks;
+  uniforms.resize(end - begin);
   shocks.resize(end - begin);
-  if (e.demand_shock_sd > 0.0)
+  const double sd = e.demand_shock_sd;
+  if (sd > 0.0) {
     for (size_t f = begin; f < end; ++f)
-      if (fs.alive[f] && !(fs.kind[f] & k_institution))
-        shocks[f - begin] =
-            m.rng(Stream::firm_demand, fs.id[f], now).normal(0.0, e.demand_shock_sd);
+      uniforms[f - begin] = fs.alive[f] && !(fs.kind[f] & k_institution)
+                                ? m.rng(Stream::firm_demand, fs.id[f], now).uniform()
+                                : 0.5;  // not used
+    Rng::normal_quantiles(uniforms.data(), shocks.data(), end - begin);
+    for (double& x : shocks) x = 0.0 + sd * x;  // as Rng::normal(0, sd)
+  }
   Books b;  // a local, so that the sums stay in registers
   for (size_t f = begin; f < end; ++f) {
     if (!fs.alive[f]) continue;

@@ -5,6 +5,7 @@
 #include <Random123/philox.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 
@@ -76,28 +77,17 @@ class Rng {
   /// Standard normal quantile for p in (0, 1): Acklam's rational approximation
   /// (relative error below 1.2e-9 over the whole range).
   static double normal_quantile(double p) {
-    constexpr double a0 = -3.969683028665376e+01, a1 = 2.209460984245205e+02,
-                     a2 = -2.759285104469687e+02, a3 = 1.383577518672690e+02,
-                     a4 = -3.066479806614716e+01, a5 = 2.506628277459239e+00;
-    constexpr double b0 = -5.447609879822406e+01, b1 = 1.615858368580409e+02,
-                     b2 = -1.556989798598866e+02, b3 = 6.680131188771972e+01,
-                     b4 = -1.328068155288572e+01;
-    constexpr double c0 = -7.784894002430293e-03, c1 = -3.223964580411365e-01,
-                     c2 = -2.400758277161838e+00, c3 = -2.549732539343734e+00,
-                     c4 = 4.374664141464968e+00, c5 = 2.938163982698783e+00;
-    constexpr double d0 = 7.784695709041462e-03, d1 = 3.224671290700398e-01,
-                     d2 = 2.445134137142996e+00, d3 = 3.754408661907416e+00;
-    constexpr double low = 0.02425;
-    if (p < low || p > 1.0 - low) {
-      // Tails: in terms of sqrt(-2 log) of the smaller tail probability.
-      const double q = std::sqrt(-2.0 * std::log(p < low ? p : 1.0 - p));
-      const double x = (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) /
-                       ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0);
-      return p < low ? x : -x;
-    }
-    const double q = p - 0.5, r = q * q;
-    return (((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q /
-           (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1.0);
+    return p < k_central_low || p > 1.0 - k_central_low ? tail_quantile(p) : central_quantile(p);
+  }
+  /// normal_quantile(u[i]) into x[i] for i in [0, n), the same values: the central
+  /// formula for all first (a loop without branches, which the compiler vectorises: the
+  /// divisions of several values overlap), then the tails where they apply. In a loop of
+  /// single calls, the division and the chain of multiplications before it are most of
+  /// the cost, one value after the other.
+  static void normal_quantiles(const double* u, double* x, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) x[i] = central_quantile(u[i]);
+    for (std::size_t i = 0; i < n; ++i)
+      if (u[i] < k_central_low || u[i] > 1.0 - k_central_low) x[i] = tail_quantile(u[i]);
   }
   /// Index drawn with probability proportional to weights[0..n).
   template <class W>
@@ -115,6 +105,32 @@ class Rng {
   }
 
  private:
+  /// Acklam's approximation switches from the central formula to the tails' below this
+  /// probability and above 1 minus it.
+  static constexpr double k_central_low = 0.02425;
+  static double central_quantile(double p) {
+    constexpr double a0 = -3.969683028665376e+01, a1 = 2.209460984245205e+02,
+                     a2 = -2.759285104469687e+02, a3 = 1.383577518672690e+02,
+                     a4 = -3.066479806614716e+01, a5 = 2.506628277459239e+00;
+    constexpr double b0 = -5.447609879822406e+01, b1 = 1.615858368580409e+02,
+                     b2 = -1.556989798598866e+02, b3 = 6.680131188771972e+01,
+                     b4 = -1.328068155288572e+01;
+    const double q = p - 0.5, r = q * q;
+    return (((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q /
+           (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1.0);
+  }
+  /// The tails: in terms of sqrt(-2 log) of the smaller tail probability.
+  static double tail_quantile(double p) {
+    constexpr double c0 = -7.784894002430293e-03, c1 = -3.223964580411365e-01,
+                     c2 = -2.400758277161838e+00, c3 = -2.549732539343734e+00,
+                     c4 = 4.374664141464968e+00, c5 = 2.938163982698783e+00;
+    constexpr double d0 = 7.784695709041462e-03, d1 = 3.224671290700398e-01,
+                     d2 = 2.445134137142996e+00, d3 = 3.754408661907416e+00;
+    const double q = std::sqrt(-2.0 * std::log(p < k_central_low ? p : 1.0 - p));
+    const double x = (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) /
+                     ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0);
+    return p < k_central_low ? x : -x;
+  }
   void refill() {
     r123::Philox4x32 gen;
     auto out = gen(ctr_, key_);

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <string>
@@ -256,6 +257,27 @@ TEST_CASE("Rng: the normal quantile matches the standard normal's to 1e-9", "[rn
   // Continuous across the switches between the central and the tail formulas.
   for (double p : {0.02425, 1.0 - 0.02425})
     CHECK(Rng::normal_quantile(p - 1e-12) == Approx(Rng::normal_quantile(p + 1e-12)).margin(1e-8));
+}
+
+TEST_CASE("Rng: normal_quantiles gives normal_quantile's values, bit for bit", "[rng]") {
+  // Uniform draws, the two switches between the formulas and the doubles next to them,
+  // and the extremes of uniform().
+  std::vector<double> u;
+  Rng rng(k_seed, 0, Stream::firm_demand, 3, 24312);
+  for (int i = 0; i < 100'000; ++i) u.push_back(rng.uniform());
+  for (double p : {0.02425, 1.0 - 0.02425, 0.5, 0x1.0p-53, 1.0 - 0x1.0p-53}) {
+    u.push_back(p);
+    u.push_back(std::nextafter(p, 0.0));
+    u.push_back(std::nextafter(p, 1.0));
+  }
+  std::vector<double> x(u.size());
+  Rng::normal_quantiles(u.data(), x.data(), u.size());
+  int differ = 0;
+  for (size_t i = 0; i < u.size(); ++i) {
+    const double y = Rng::normal_quantile(u[i]);
+    differ += std::memcmp(&x[i], &y, sizeof y) != 0;
+  }
+  CHECK(differ == 0);
 }
 
 TEST_CASE("Rng: uniform() never returns 1 (the largest 53-bit draw)", "[rng]") {
