@@ -496,19 +496,18 @@ void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
   // dependent operations (the generator's rounds, then the normal quantile's rational
   // function), and only in short loops can the processor work on several firms' chains at
   // once. (About half the pass's time when drawn in the main loop.) The uniforms first,
-  // then their quantiles in a batch (Rng::normal_quantiles: the same values as
-  // Rng::normal, a third of the shocks' time).
-  thread_local std::vector<double> uniforms, shocks;
+  // then their standard normal quantiles in a batch (Rng::normal_quantiles: the same
+  // values as Rng::normal_quantile, a third of the shocks' time), scaled in the main loop.
+  thread_local std::vector<double> uniforms, quantiles;
   uniforms.resize(end - begin);
-  shocks.resize(end - begin);
+  quantiles.resize(end - begin);
   const double sd = e.demand_shock_sd;
   if (sd > 0.0) {
     for (size_t f = begin; f < end; ++f)
       uniforms[f - begin] = fs.alive[f] && !(fs.kind[f] & k_institution)
                                 ? m.rng(Stream::firm_demand, fs.id[f], now).uniform()
                                 : 0.5;  // not used
-    Rng::normal_quantiles(uniforms.data(), shocks.data(), end - begin);
-    for (double& x : shocks) x = 0.0 + sd * x;  // as Rng::normal(0, sd)
+    Rng::normal_quantiles(uniforms.data(), quantiles.data(), end - begin);
   }
   Books b;  // a local, so that the sums stay in registers
   for (size_t f = begin; f < end; ++f) {
@@ -551,9 +550,9 @@ void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
     // follow (products, reputation, competitors outside the region). Without these
     // shocks every firm would keep its share for ever, and only entrants' dilution would
     // ever make a firm fail.
-    if (!institution && e.demand_shock_sd > 0.0)
-      fs.demand_shock[f] =
-          static_cast<float>(e.demand_shock_persistence * fs.demand_shock[f] + shocks[f - begin]);
+    if (!institution && sd > 0.0)  // the draw as Rng::normal(0, sd) gives it
+      fs.demand_shock[f] = static_cast<float>(e.demand_shock_persistence * fs.demand_shock[f] +
+                                              (0.0 + sd * quantiles[f - begin]));
 
     if (institution || public_body(sec)) continue;
     if (fs.negative_months[f] >= bankrupt_after) {
