@@ -1142,6 +1142,8 @@ std::int64_t Market::round(int r) {
   // (Waiting only when this round has hires, as before, let a round without hires skip the
   // wait; the round after it then refilled the list that the task of two rounds before
   // could still be reading: a rare race, seen as a person left unemployed with a job.)
+  // The wait costs little: a list per round and a queue that let the rounds run ahead of
+  // the hiring task gave the labour market the same time with 2 threads.
   hiring_.wait();
   std::vector<Hire>& hires = hires_[static_cast<size_t>(r) & 1];
   hires.clear();
