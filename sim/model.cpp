@@ -14,6 +14,7 @@
 #include "sim/goods_market.hpp"
 #include "sim/labour_market.hpp"
 #include "sim/observer.hpp"
+#include "sim/parallel.hpp"
 #include "sim/sampling.hpp"
 #include "sim/synthetic_population.hpp"
 
@@ -451,14 +452,6 @@ void rehome_minors(Model& m, size_t h, Releases& released) {
   }
 }
 
-/// Runs fn(i) for every i in [begin, end), in parallel; fn must touch only row i's state.
-template <class Fn>
-void for_each_index(size_t begin, size_t end, const Fn& fn) {
-  tbb::parallel_for(tbb::blocked_range<size_t>(begin, end, 256), [&](const auto& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) fn(i);
-  });
-}
-
 /// Where a birth happens: the mother's household and zone, and the parents' level of
 /// education (the highest among the household's adults and the mother).
 struct BirthHome {
@@ -768,8 +761,8 @@ void Model::phase_commit() {
     join_household(*this, home.household, p, Role::child);
     ++municipalities[home.zone].births;
   }
-  for_each_index(first_newborn, persons.size(),
-                 [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
+  parallel_each(first_newborn, persons.size(), 256,
+                [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
   for (std::uint32_t id : ev.emigrants) {
     const size_t p = person_index(id);
     if (!persons.alive[p]) continue;
@@ -842,10 +835,10 @@ void Model::phase_commit() {
     mu.in_migration_capped += want - n;
     for (std::int64_t k = 0; k < n; ++k) admit_household(*this, static_cast<int>(z), now_);
   }
-  for_each_index(first_in_migrant, persons.size(),
-                 [&](size_t p) { settle_in_migrant(*this, p, now_); });
-  for_each_index(first_home, households.id.size(),
-                 [&](size_t h) { households::schedule_move(*this, h, now_ + 1); });
+  parallel_each(first_in_migrant, persons.size(), 256,
+                [&](size_t p) { settle_in_migrant(*this, p, now_); });
+  parallel_each(first_home, households.id.size(), 256,
+                [&](size_t h) { households::schedule_move(*this, h, now_ + 1); });
 }
 
 void Model::phase_firms_plan() {

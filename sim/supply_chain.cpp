@@ -61,6 +61,7 @@
 #endif
 
 #include "sim/model.hpp"
+#include "sim/parallel.hpp"
 #include "sim/supply_chain_graph.hpp"
 
 namespace regio {
@@ -135,15 +136,6 @@ double supplier_size(const FirmStore& fs, size_t f) {
 /// not sell inputs to firms: they are customers, never suppliers.
 bool is_candidate(const FirmStore& fs, size_t f) {
   return fs.alive[f] && !(fs.kind[f] & k_institution);
-}
-
-/// Runs fn(i) for i in [0, n) in parallel (the work items write disjoint outputs).
-template <class F>
-void parallel_each(size_t n, size_t grain, const F& fn) {
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, std::max<size_t>(1, grain)),
-                    [&](const tbb::blocked_range<size_t>& r) {
-                      for (size_t i = r.begin(); i < r.end(); ++i) fn(i);
-                    });
 }
 
 /// One slot of a zone's alias table: keep node `keep` with probability prob, else take

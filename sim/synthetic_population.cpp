@@ -1,7 +1,5 @@
 #include "sim/synthetic_population.hpp"
 
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/parallel_sort.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "sim/model.hpp"
+#include "sim/parallel.hpp"
 #include "sim/sampling.hpp"
 
 namespace regio {
@@ -219,9 +218,8 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   // are drawn and the lists sorted in parallel: the keys are each person's own, and every
   // order below is total, so the result is the same for any number of threads.)
   std::vector<double> key(independents.size());
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, independents.size(), 1024), [&](const auto& r) {
-    for (size_t k = r.begin(); k < r.end(); ++k)
-      key[k] = m.rng(Stream::household_init, ps.id[independents[k]], 1).uniform();
+  parallel_each(independents.size(), 1024, [&](size_t k) {
+    key[k] = m.rng(Stream::household_init, ps.id[independents[k]], 1).uniform();
   });
   std::vector<std::pair<double, size_t>> men, women_pool;
   for (size_t k = 0; k < independents.size(); ++k) {
