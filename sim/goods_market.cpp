@@ -35,13 +35,13 @@ struct Groups {
   double orders_firms = 0.0, orders_institutions = 0.0;
 };
 
-/// The firms' groups (see Groups), in a parallel pass over the firms and a serial one for
-/// the cells' totals. The first pass also sets the demand of the firms outside the market,
-/// which are in no cell: none for removed firms, full funding for institutions (public
-/// demand).
+/// The firms' groups (see Groups), in one parallel pass over the firms. The pass also
+/// sets the demand of the firms outside the market, which are in no cell: none for
+/// removed firms, full funding for institutions (public demand).
 ///
-/// The first pass's sums are taken per fixed block of firms and the blocks summed in
-/// order: the same sums for any number of threads.
+/// All sums, the cells' totals too, are taken per fixed block of firms and the blocks
+/// summed in order: the same sums for any number of threads. (The cells' totals were a
+/// serial pass in firm order: 2 % of a 2-thread run, with the other core idle.)
 Groups group_firms(Model& m) {
   Groups g;
   g.zones = m.municipalities.size();
@@ -61,8 +61,11 @@ Groups group_firms(Model& m) {
   };
   std::vector<Sums> sums(blocks);
   std::vector<double> claims(blocks * ns, 0.0);
+  // Per block: each cell's capacity and share totals, side by side.
+  std::vector<double> cell_sums(blocks * cells * 2, 0.0);
   tbb::parallel_for(size_t{0}, blocks, [&](size_t b) {
     double* claim = &claims[b * ns];
+    double* cell_sum = &cell_sums[b * cells * 2];
     Sums& sum = sums[b];
     for (size_t f = b * k_block; f < std::min(n, (b + 1) * k_block); ++f) {
       if (!in_market(fs, f)) {
@@ -78,24 +81,23 @@ Groups group_firms(Model& m) {
       g.share[f] = g.cap[f] * g.factor[f];
       claim[fs.sector[f]] += fs.export_weight[f] * g.factor[f];
       sum.orders[0] += fs.regional_inputs[f];
+      const size_t c = static_cast<size_t>(fs.zone[f]) * ns + fs.sector[f];
+      cell_sum[2 * c] += g.cap[f];
+      cell_sum[2 * c + 1] += g.share[f];
     }
   });
   g.export_claims.assign(ns, 0.0);
+  g.zone_sector_cap.assign(cells, 0.0);
+  g.zone_sector_share.assign(cells, 0.0);
   for (size_t b = 0; b < blocks; ++b) {
     for (size_t k = 0; k < ns; ++k) g.export_claims[k] += claims[b * ns + k];
+    for (size_t c = 0; c < cells; ++c) {
+      g.zone_sector_cap[c] += cell_sums[(b * cells + c) * 2];
+      g.zone_sector_share[c] += cell_sums[(b * cells + c) * 2 + 1];
+    }
     g.institutions_capacity += sums[b].institutions;
     g.orders_firms += sums[b].orders[0];
     g.orders_institutions += sums[b].orders[1];
-  }
-  // ... and each cell's totals, in index order (a short serial pass: it reads two values
-  // and a cell per firm).
-  g.zone_sector_cap.assign(cells, 0.0);
-  g.zone_sector_share.assign(cells, 0.0);
-  for (size_t f = 0; f < n; ++f) {
-    if (!in_market(fs, f)) continue;
-    const size_t c = static_cast<size_t>(fs.zone[f]) * ns + fs.sector[f];
-    g.zone_sector_cap[c] += g.cap[f];
-    g.zone_sector_share[c] += g.share[f];
   }
   return g;
 }
