@@ -280,6 +280,34 @@ TEST_CASE("Rng: normal_quantiles gives normal_quantile's values, bit for bit", "
   CHECK(differ == 0);
 }
 
+TEST_CASE("Rng: first_uniforms gives each generator's first uniform(), bit for bit", "[rng]") {
+  // Lengths around the batch of 32 generators, agents with high words, seeds with both
+  // words set, replications and steps that fill their bits.
+  const std::uint64_t seed = 0x9E3779B97F4A7C15ull;
+  for (const size_t n : {size_t{0}, size_t{1}, size_t{31}, size_t{32}, size_t{33}, size_t{1000}}) {
+    for (const std::uint32_t replication : {0u, 7u, Rng::k_max_replication}) {
+      std::vector<std::uint64_t> agents(n);
+      for (size_t i = 0; i < n; ++i)
+        agents[i] = i % 3 == 0 ? i : (std::uint64_t{0xABCDEF} << 32 | (i * 2654435761u));
+      const std::uint32_t step = 0x00FFFFFFu - static_cast<std::uint32_t>(n);
+      std::vector<double> got(n, -1.0);
+      Rng::first_uniforms(seed, replication, Stream::firm_demand, agents.data(), step, got.data(),
+                          n);
+      int differ = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const double want = Rng(seed, replication, Stream::firm_demand, agents[i], step).uniform();
+        differ += std::memcmp(&got[i], &want, sizeof want) != 0;
+      }
+      CHECK(differ == 0);
+    }
+  }
+  std::uint64_t agent = 1;
+  double out = 0.0;
+  CHECK_THROWS_AS(
+      Rng::first_uniforms(1, Rng::k_max_replication + 1, Stream::firms, &agent, 0, &out, 1),
+      std::invalid_argument);
+}
+
 TEST_CASE("Rng: uniform() never returns 1 (the largest 53-bit draw)", "[rng]") {
   // uniform() maps 53 random bits b to (b + 0.5) * 2^-53. For b >= 2^52 the sum b + 0.5 is
   // not representable and rounds to even: b = 2^53 - 1 gives exactly 2^53, i.e. u = 1.0,

@@ -1,0 +1,111 @@
+#include "sim/rng.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define REGIO_PHILOX_AVX2 1
+#endif
+
+namespace regio {
+
+namespace {
+
+// The counter and key of Rng(seed, replication, stream, agent, step) at its first block,
+// as the constructor lays them out.
+struct Keyed {
+  std::uint32_t k0, k1, c2, c3;
+};
+
+Keyed keyed(std::uint64_t seed, std::uint32_t replication, Stream stream, std::uint32_t step) {
+  if (replication > Rng::k_max_replication)
+    throw std::invalid_argument("replication numbers go from 0 to 65535");
+  return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+          (static_cast<std::uint32_t>(stream) << 24) ^ step, replication << 16};
+}
+
+void first_uniforms_scalar(const Keyed& k, const std::uint64_t* agents, double* out,
+                           std::size_t n) {
+  const r123::Philox4x32::key_type key{{k.k0, k.k1}};
+  r123::Philox4x32 gen;
+  for (std::size_t i = 0; i < n; ++i) {
+    const r123::Philox4x32::ctr_type ctr{{static_cast<std::uint32_t>(agents[i]),
+                                          static_cast<std::uint32_t>(agents[i] >> 32), k.c2, k.c3}};
+    const auto block = gen(ctr, key);
+    out[i] = Rng::to_uniform(block[0], block[1]);
+  }
+}
+
+#ifdef REGIO_PHILOX_AVX2
+// Philox4x32-10 (Random123's rounds and constants) on 8 x k_groups counters at once. The
+// 32 x 32 -> 64 bit products come from _mm256_mul_epu32, which multiplies the even lanes:
+// the odd lanes are shifted down and multiplied apart, and the halves blended back. The
+// groups are interleaved so that their rounds' latencies overlap.
+constexpr std::size_t k_groups = 4;
+constexpr std::size_t k_lanes = 8 * k_groups;
+
+__attribute__((target("avx2"))) void first_uniforms_avx2(const Keyed& k,
+                                                         const std::uint64_t* agents, double* out,
+                                                         std::size_t n) {
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(PHILOX_M4x32_0));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(PHILOX_M4x32_1));
+  const __m256i w0 = _mm256_set1_epi32(static_cast<int>(PHILOX_W32_0));
+  const __m256i w1 = _mm256_set1_epi32(static_cast<int>(PHILOX_W32_1));
+  std::size_t i0 = 0;
+  for (; i0 + k_lanes <= n; i0 += k_lanes) {
+    // The counters' words 0 and 1 (the agent), then the blocks' words 0 and 1.
+    alignas(32) std::uint32_t word0[k_lanes], word1[k_lanes];
+    for (std::size_t j = 0; j < k_lanes; ++j) {
+      word0[j] = static_cast<std::uint32_t>(agents[i0 + j]);
+      word1[j] = static_cast<std::uint32_t>(agents[i0 + j] >> 32);
+    }
+    __m256i a[k_groups], b[k_groups], c[k_groups], d[k_groups];
+    for (std::size_t g = 0; g < k_groups; ++g) {
+      a[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(word0 + 8 * g));
+      b[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(word1 + 8 * g));
+      c[g] = _mm256_set1_epi32(static_cast<int>(k.c2));
+      d[g] = _mm256_set1_epi32(static_cast<int>(k.c3));
+    }
+    __m256i x = _mm256_set1_epi32(static_cast<int>(k.k0));
+    __m256i y = _mm256_set1_epi32(static_cast<int>(k.k1));
+    for (int r = 0; r < 10; ++r) {
+      for (std::size_t g = 0; g < k_groups; ++g) {
+        const __m256i pe0 = _mm256_mul_epu32(a[g], m0);
+        const __m256i po0 = _mm256_mul_epu32(_mm256_srli_epi64(a[g], 32), m0);
+        const __m256i pe1 = _mm256_mul_epu32(c[g], m1);
+        const __m256i po1 = _mm256_mul_epu32(_mm256_srli_epi64(c[g], 32), m1);
+        const __m256i lo0 = _mm256_blend_epi32(pe0, _mm256_slli_epi64(po0, 32), 0xAA);
+        const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(pe0, 32), po0, 0xAA);
+        const __m256i lo1 = _mm256_blend_epi32(pe1, _mm256_slli_epi64(po1, 32), 0xAA);
+        const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(pe1, 32), po1, 0xAA);
+        // Random123's round: {hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0}.
+        a[g] = _mm256_xor_si256(_mm256_xor_si256(hi1, b[g]), x);
+        b[g] = lo1;
+        c[g] = _mm256_xor_si256(_mm256_xor_si256(hi0, d[g]), y);
+        d[g] = lo0;
+      }
+      x = _mm256_add_epi32(x, w0);  // the key bump between rounds
+      y = _mm256_add_epi32(y, w1);
+    }
+    for (std::size_t g = 0; g < k_groups; ++g) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(word0 + 8 * g), a[g]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(word1 + 8 * g), b[g]);
+    }
+    for (std::size_t j = 0; j < k_lanes; ++j) out[i0 + j] = Rng::to_uniform(word0[j], word1[j]);
+  }
+  first_uniforms_scalar(k, agents + i0, out + i0, n - i0);
+}
+#endif
+
+}  // namespace
+
+void Rng::first_uniforms(std::uint64_t seed, std::uint32_t replication, Stream stream,
+                         const std::uint64_t* agents, std::uint32_t step, double* out,
+                         std::size_t n) {
+  const Keyed k = keyed(seed, replication, stream, step);
+#ifdef REGIO_PHILOX_AVX2
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return first_uniforms_avx2(k, agents, out, n);
+#endif
+  first_uniforms_scalar(k, agents, out, n);
+}
+
+}  // namespace regio
