@@ -60,9 +60,12 @@ constexpr std::uint64_t k_seeker_mode_bit = std::uint64_t{1} << 44;
 /// the same month).
 constexpr std::uint64_t k_initial_mode_bit = std::uint64_t{1} << 45;
 
+std::uint64_t agent_key(std::uint64_t purpose, std::uint64_t who, int round) {
+  return (purpose << 56) | (static_cast<std::uint64_t>(round) << 48) | who;
+}
+
 Rng draw(const Model& m, std::uint64_t purpose, std::uint64_t who, int round, std::int32_t now) {
-  return m.rng(Stream::labour_market,
-               (purpose << 56) | (static_cast<std::uint64_t>(round) << 48) | who, now);
+  return m.rng(Stream::labour_market, agent_key(purpose, who, round), now);
 }
 
 /// A well-mixed 32-bit number from a uniform draw's bits: the applicant's lottery
@@ -907,34 +910,35 @@ void Market::draw_passes(size_t from) {
   constexpr double below_one = 1.0 - 0x1.0p-53;
   tbb::parallel_for(
       tbb::blocked_range<size_t>(from, seekers.size(), k_grain), [&](const auto& range) {
-        // The first draws of a few seekers at a time, each on its own: their generators run
-        // side by side instead of each waiting for the previous seeker's numbers.
-        constexpr size_t k_batch = 8;
-        std::array<double, k_batch> first{};
-        for (size_t i0 = range.begin(); i0 < range.end(); i0 += k_batch) {
-          const size_t batch = std::min(k_batch, range.end() - i0);
-          for (size_t j = 0; j < batch; ++j)
-            first[j] = draw(m_, purpose(k_screening), seekers[i0 + j].key, 0, now_).uniform();
-          for (size_t j = 0; j < batch; ++j) {
-            const size_t i = i0 + j;
-            double u = first[j], width = 1.0;
-            std::optional<Rng> rng;  // the seeker's generator again, for a fresh draw (rare)
-            std::uint8_t* out = &passes_[i * rounds];
-            for (size_t r = 0; r < rounds; ++r) {
-              if (width < 0x1.0p-20) {
-                if (!rng) {
-                  rng.emplace(draw(m_, purpose(k_screening), seekers[i].key, 0, now_));
-                  rng->uniform();  // the first number, used above
-                }
-                u = rng->uniform();
-                width = 1.0;
+        // The seekers' first draws together (Rng::first_uniforms: their generators side by
+        // side instead of each waiting for the previous seeker's numbers).
+        thread_local std::vector<std::uint64_t> agents;
+        thread_local std::vector<double> first;
+        agents.resize(range.size());
+        first.resize(range.size());
+        for (size_t i = range.begin(); i < range.end(); ++i)
+          agents[i - range.begin()] = agent_key(purpose(k_screening), seekers[i].key, 0);
+        Rng::first_uniforms(m_.config().seed, m_.config().replication, Stream::labour_market,
+                            agents.data(), static_cast<std::uint32_t>(now_), first.data(),
+                            range.size());
+        for (size_t i = range.begin(); i < range.end(); ++i) {
+          double u = first[i - range.begin()], width = 1.0;
+          std::optional<Rng> rng;  // the seeker's generator again, for a fresh draw (rare)
+          std::uint8_t* out = &passes_[i * rounds];
+          for (size_t r = 0; r < rounds; ++r) {
+            if (width < 0x1.0p-20) {
+              if (!rng) {
+                rng.emplace(draw(m_, purpose(k_screening), seekers[i].key, 0, now_));
+                rng->uniform();  // the first number, used above
               }
-              size_t k = 0;
-              for (size_t n = 0; n < a; ++n) k += u >= passes_cdf_[n] ? 1 : 0;
-              u = std::min((u - low[k]) / width_of[k], below_one);
-              width *= width_of[k];
-              out[r] = static_cast<std::uint8_t>(k);
+              u = rng->uniform();
+              width = 1.0;
             }
+            size_t k = 0;
+            for (size_t n = 0; n < a; ++n) k += u >= passes_cdf_[n] ? 1 : 0;
+            u = std::min((u - low[k]) / width_of[k], below_one);
+            width *= width_of[k];
+            out[r] = static_cast<std::uint8_t>(k);
           }
         }
       });
