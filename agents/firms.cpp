@@ -503,12 +503,12 @@ void finance_chunk(Model& m, size_t begin, size_t end, std::int32_t now,
   // in a quarter of the time); those of removed firms and institutions are not used.
   thread_local std::vector<std::uint64_t> agents;
   thread_local std::vector<double> uniforms, quantiles;
-  agents.assign(fs.id.begin() + static_cast<std::ptrdiff_t>(begin),
-                fs.id.begin() + static_cast<std::ptrdiff_t>(end));
   uniforms.resize(end - begin);
   quantiles.resize(end - begin);
   const double sd = e.demand_shock_sd;
   if (sd > 0.0) {
+    agents.assign(fs.id.begin() + static_cast<std::ptrdiff_t>(begin),
+                  fs.id.begin() + static_cast<std::ptrdiff_t>(end));
     Rng::first_uniforms(m.config().seed, m.config().replication, Stream::firm_demand, agents.data(),
                         static_cast<std::uint32_t>(now), uniforms.data(), end - begin);
     Rng::normal_quantiles(uniforms.data(), quantiles.data(), end - begin);

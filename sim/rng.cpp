@@ -9,32 +9,13 @@ namespace regio {
 
 namespace {
 
-// The counter and key of Rng(seed, replication, stream, agent, step) at its first block,
-// as the constructor lays them out.
+#ifdef REGIO_PHILOX_AVX2
+// The key and the counter's words 2 and 3 (stream, step, replication) of the generators'
+// first blocks: the same for all agents.
 struct Keyed {
   std::uint32_t k0, k1, c2, c3;
 };
 
-Keyed keyed(std::uint64_t seed, std::uint32_t replication, Stream stream, std::uint32_t step) {
-  if (replication > Rng::k_max_replication)
-    throw std::invalid_argument("replication numbers go from 0 to 65535");
-  return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
-          (static_cast<std::uint32_t>(stream) << 24) ^ step, replication << 16};
-}
-
-void first_uniforms_scalar(const Keyed& k, const std::uint64_t* agents, double* out,
-                           std::size_t n) {
-  const r123::Philox4x32::key_type key{{k.k0, k.k1}};
-  r123::Philox4x32 gen;
-  for (std::size_t i = 0; i < n; ++i) {
-    const r123::Philox4x32::ctr_type ctr{{static_cast<std::uint32_t>(agents[i]),
-                                          static_cast<std::uint32_t>(agents[i] >> 32), k.c2, k.c3}};
-    const auto block = gen(ctr, key);
-    out[i] = Rng::to_uniform(block[0], block[1]);
-  }
-}
-
-#ifdef REGIO_PHILOX_AVX2
 // Philox4x32-10 (Random123's rounds and constants) on 8 x k_groups counters at once. The
 // 32 x 32 -> 64 bit products come from _mm256_mul_epu32, which multiplies the even lanes:
 // the odd lanes are shifted down and multiplied apart, and the halves blended back. The
@@ -42,9 +23,10 @@ void first_uniforms_scalar(const Keyed& k, const std::uint64_t* agents, double* 
 constexpr std::size_t k_groups = 4;
 constexpr std::size_t k_lanes = 8 * k_groups;
 
-__attribute__((target("avx2"))) void first_uniforms_avx2(const Keyed& k,
-                                                         const std::uint64_t* agents, double* out,
-                                                         std::size_t n) {
+/// out[i] for the agents of the whole batches, the first n - n % k_lanes; returns how many.
+__attribute__((target("avx2"))) std::size_t first_uniforms_avx2(const Keyed& k,
+                                                                const std::uint64_t* agents,
+                                                                double* out, std::size_t n) {
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(PHILOX_M4x32_0));
   const __m256i m1 = _mm256_set1_epi32(static_cast<int>(PHILOX_M4x32_1));
   const __m256i w0 = _mm256_set1_epi32(static_cast<int>(PHILOX_W32_0));
@@ -91,7 +73,7 @@ __attribute__((target("avx2"))) void first_uniforms_avx2(const Keyed& k,
     }
     for (std::size_t j = 0; j < k_lanes; ++j) out[i0 + j] = Rng::to_uniform(word0[j], word1[j]);
   }
-  first_uniforms_scalar(k, agents + i0, out + i0, n - i0);
+  return i0;
 }
 #endif
 
@@ -100,12 +82,17 @@ __attribute__((target("avx2"))) void first_uniforms_avx2(const Keyed& k,
 void Rng::first_uniforms(std::uint64_t seed, std::uint32_t replication, Stream stream,
                          const std::uint64_t* agents, std::uint32_t step, double* out,
                          std::size_t n) {
-  const Keyed k = keyed(seed, replication, stream, step);
+  // The constructor checks the replication and lays out the key and counter.
+  const Rng base(seed, replication, stream, 0, step);
+  std::size_t done = 0;
 #ifdef REGIO_PHILOX_AVX2
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return first_uniforms_avx2(k, agents, out, n);
+  if (avx2)
+    done = first_uniforms_avx2({base.key_[0], base.key_[1], base.ctr_[2], base.ctr_[3]}, agents,
+                               out, n);
 #endif
-  first_uniforms_scalar(k, agents, out, n);
+  for (std::size_t i = done; i < n; ++i)
+    out[i] = Rng(seed, replication, stream, agents[i], step).uniform();
 }
 
 }  // namespace regio
