@@ -45,14 +45,15 @@ enum PhaseId {
   k_labour_market,
   k_production,
   k_finance,
+  k_supply_chain,
   k_goods_market,
   k_check,
   k_observe,
   k_phases
 };
 constexpr const char* k_phase_names[k_phases] = {
-    "housing",    "persons", "households",   "commit", "firms_plan", "labour_market",
-    "production", "finance", "goods_market", "check",  "observe"};
+    "housing", "persons",      "households",   "commit", "firms_plan", "labour_market", "production",
+    "finance", "supply_chain", "goods_market", "check",  "observe"};
 }  // namespace
 
 Model::Model(const Scenario& scenario, const RunConfig& config)
@@ -315,6 +316,7 @@ void Model::step_month(bool overlap) {
     phase_production();
   });
   run_phase(k_finance, [&] { phase_finance(); });
+  run_phase(k_supply_chain, [&] { phase_supply_chain(); });
   run_phase(k_goods_market, [&] { phase_goods_market(); });
   // The orders for next month: deferred to run alongside next month's commit and the
   // phases after it up to production. None of the phases in between reads or writes what
@@ -944,16 +946,9 @@ void Model::phase_finance() {
   });
   firms::create_entrants(*this, now_, entrants);
   for (std::uint32_t id : entrants) ++municipalities[firms.zone[firm_index(id)]].firm_entries;
-  // The graph is rewired once a quarter (always before the year-end compaction):
-  // rewiring costs about as much for a few firms as for many, and orders meant for a
-  // firm that left in between are bought outside the region, so money still balances.
+  // The graph is rewired once a quarter (phase_supply_chain).
   pending_exits_.insert(pending_exits_.end(), exits.begin(), exits.end());
   pending_entrants_.insert(pending_entrants_.end(), entrants.begin(), entrants.end());
-  if (now_ % 3 == 2 || now_ == last_) {
-    supply_chain.update(*this, pending_exits_, pending_entrants_, now_);
-    pending_exits_.clear();
-    pending_entrants_.clear();
-  }
   // Wages follow productivity (the sector's trend), and their level moves with the
   // tightness of the labour market, measured against its median over the first simulated
   // year (the model's vacancies are those left after matching, so only changes in
@@ -981,6 +976,17 @@ void Model::phase_finance() {
   for (size_t k = 0; k < wage_trend_.size(); ++k)
     wage_trend_[k] *= 1.0 + scenario_.sectors[k].productivity_growth / 12.0;
   refresh_wages();
+}
+
+void Model::phase_supply_chain() {
+  // Once a quarter (always before the year-end compaction): rewiring costs about as much
+  // for a few firms as for many, and orders meant for a firm that left in between are
+  // bought outside the region, so money still balances. (Nothing in it reads the wages
+  // set at the end of phase_finance.)
+  if (now_ % 3 != 2 && now_ != last_) return;
+  supply_chain.update(*this, pending_exits_, pending_entrants_, now_);
+  pending_exits_.clear();
+  pending_entrants_.clear();
 }
 
 void Model::record_accounts() {

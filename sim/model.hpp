@@ -236,6 +236,7 @@ class Model {
   void phase_production();
   void phase_goods_market();
   void phase_finance();
+  void phase_supply_chain();
   void phase_observe();
 
   Scenario scenario_;
