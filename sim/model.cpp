@@ -52,8 +52,8 @@ enum PhaseId {
   k_phases
 };
 constexpr const char* k_phase_names[k_phases] = {
-    "housing", "persons",      "households",   "commit", "firms_plan", "labour_market", "production",
-    "finance", "supply_chain", "goods_market", "check",  "observe"};
+    "housing",    "persons", "households",   "commit",       "firms_plan", "labour_market",
+    "production", "finance", "supply_chain", "goods_market", "check",      "observe"};
 }  // namespace
 
 Model::Model(const Scenario& scenario, const RunConfig& config)
