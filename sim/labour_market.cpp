@@ -959,67 +959,84 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
     std::vector<Application> bucket;
     bucket.swap(app_buckets_[chunk]);
     bucket.clear();
-    // A few seekers at a time: first their generators side by side (each seeker's own,
-    // independent of the others'), then their applications in order.
+    // A batch of seekers at a time, in stages over all the batch's applications: each
+    // application is a chain of dependent loads from tables larger than the processor's
+    // closer caches (the row's cell, the cell's slots, the opening), and only side by
+    // side do their latencies overlap (each stage fetches what the next one reads). Each
+    // application takes the same two draws from the seeker's own generator, in the same
+    // order, as when they were made one after the other.
     constexpr size_t k_batch = 8;
-    std::array<std::optional<Rng>, k_batch> rngs;
-    std::array<double, k_batch> first_u{}, first_v{};  // each seeker's first two numbers
+    struct Pick {
+      double u, v;         // the draws: a cell of the row, then an opening of the cell
+      double f;            // the draw's fraction within the table slot read next
+      std::uint32_t at;    // the table slot read next
+      std::uint32_t item;  // the cell, then the opening
+      std::uint8_t level;
+    };
+    thread_local std::vector<Pick> picks;
+    picks.resize(k_batch * a);
+    std::array<std::uint8_t, k_batch> made{};  // per seeker of the batch: its picks
     const size_t end = std::min(active.size(), (chunk + 1) * k_grain);
     for (size_t q0 = chunk * k_grain; q0 < end; q0 += k_batch) {
       const size_t batch = std::min(k_batch, end - q0);
+      size_t np = 0;
       for (size_t j = 0; j < batch; ++j) {
         const size_t q = q0 + j;
-        rngs[j].reset();
+        made[j] = 0;
         // Only the applications that pass the employer's first screening are made
         // (their number was drawn for the month, see draw_passes).
-        if (screening_ < 1.0 && passes_[static_cast<size_t>(active[q]) * rounds_ + r] == 0)
-          continue;
-        rngs[j].emplace(draw(m_, purpose(k_apply), seekers[active[q]].key, r, now_));
-        first_u[j] = rngs[j]->uniform();
-        first_v[j] = rngs[j]->uniform();
-        // The slot of the row's table the first application reads, fetched meanwhile.
-        const Seeker& s = seekers[active[q]];
-        const size_t row = static_cast<size_t>(s.origin) * k_education_levels + s.education;
-        const std::uint32_t n = row_count_[row];
-        if (n > 0)
-          __builtin_prefetch(
-              &row_table_[row_begin_[row] +
-                          std::min(n - 1, static_cast<std::uint32_t>(first_u[j] * n))]);
-      }
-      for (size_t j = 0; j < batch; ++j) {
-        const size_t q = q0 + j;
-        app_count_[q] = 0;
-        app_first_[q] = static_cast<std::uint32_t>(bucket.size());
-        if (!rngs[j]) continue;
         const size_t passing =
             screening_ < 1.0 ? passes_[static_cast<size_t>(active[q]) * rounds_ + r] : a;
+        if (passing == 0) continue;
         const Seeker& s = seekers[active[q]];
         const size_t row = static_cast<size_t>(s.origin) * k_education_levels + s.education;
         const std::uint32_t rb = row_begin_[row];
         const std::uint32_t n = row_count_[row];
         if (n == 0) continue;
-        Rng& rng = *rngs[j];
+        Rng rng = draw(m_, purpose(k_apply), s.key, r, now_);
+        for (size_t k = 0; k < passing; ++k, ++np) {
+          Pick& p = picks[np];
+          p.u = rng.uniform();
+          p.v = rng.uniform();
+          const double x = p.u * n;
+          p.at = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
+          p.f = x - static_cast<double>(p.at - rb);
+          __builtin_prefetch(&row_table_[p.at]);
+        }
+        made[j] = static_cast<std::uint8_t>(passing);
+      }
+      // A cell by the row's weights, then an opening of the cell by its vacancies (alias
+      // tables: one comparison each).
+      for (size_t i = 0; i < np; ++i) {
+        picks[i].item = alias_pick(row_table_[picks[i].at], picks[i].f);
+        __builtin_prefetch(&cell_slots_[picks[i].item]);
+      }
+      for (size_t i = 0; i < np; ++i) {
+        Pick& p = picks[i];
+        const CellSlots cell = cell_slots_[p.item];
+        const double y = p.v * cell.count;
+        p.at = cell.begin + std::min(cell.count - 1, static_cast<std::uint32_t>(y));
+        p.f = y - static_cast<double>(p.at - cell.begin);
+        p.level = cell.level;
+        __builtin_prefetch(&open_table_[p.at]);
+      }
+      for (size_t i = 0; i < np; ++i) {
+        picks[i].item = alias_pick(open_table_[picks[i].at], picks[i].f);
+        __builtin_prefetch(&openings_[picks[i].item]);
+      }
+      // The applications, in seeker order.
+      for (size_t j = 0, i = 0; j < batch; ++j) {
+        const size_t q = q0 + j;
+        app_first_[q] = static_cast<std::uint32_t>(bucket.size());
+        const Seeker& s = seekers[active[q]];
         const size_t first = bucket.size();
-        for (size_t k = 0; k < passing; ++k) {
-          // A cell by the row's weights, then an opening of the cell by its vacancies
-          // (alias tables: one comparison each).
-          const double u = k == 0 ? first_u[j] : rng.uniform();
-          const double v = k == 0 ? first_v[j] : rng.uniform();
-          const double x = u * n;
-          const std::uint32_t i = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
-          const double fx = x - static_cast<double>(i - rb);
-          const std::uint32_t c = alias_pick(row_table_[i], fx);
-          const CellSlots cell = cell_slots_[c];
-          const double y = v * cell.count;
-          const std::uint32_t h =
-              cell.begin + std::min(cell.count - 1, static_cast<std::uint32_t>(y));
-          const double fy = y - static_cast<double>(h - cell.begin);
-          const std::uint32_t o = alias_pick(open_table_[h], fy);
+        for (const size_t e = i + made[j]; i < e; ++i) {
+          const std::uint32_t o = picks[i].item;
           if (s.current != k_none && openings_[o].firm == s.current) continue;
           bool repeat = false;
-          for (size_t e = first; e < bucket.size(); ++e) repeat |= bucket[e].opening == o;
+          for (size_t b = first; b < bucket.size(); ++b) repeat |= bucket[b].opening == o;
           if (repeat) continue;
-          bucket.push_back(Application{o, ticket(u), fit(s.education, cell.level),
+          bucket.push_back(Application{o, ticket(picks[i].u), fit(s.education, picks[i].level),
                                        static_cast<std::uint32_t>(q)});
         }
         app_count_[q] = static_cast<std::uint8_t>(bucket.size() - first);
