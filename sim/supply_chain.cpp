@@ -52,7 +52,6 @@
 #include <mutex>
 #include <new>
 #include <numeric>
-#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -207,15 +206,10 @@ void make_alias(const std::uint32_t* node, const double* w, size_t n, double tot
   for (std::uint32_t i : small) slot[i] = {1.0, node[i], node[i]};  // rounding leftovers
 }
 
-/// The slot of an alias table of n slots that a uniform draw u reads.
-size_t alias_index(size_t n, double u) {
-  return std::min(static_cast<size_t>(u * static_cast<double>(n)), n - 1);
-}
-
 /// A node from an alias table of n slots and one uniform draw u.
 std::uint32_t alias_draw(const AliasSlot* slot, size_t n, double u) {
   const double x = u * static_cast<double>(n);
-  const size_t i = alias_index(n, u);
+  const size_t i = std::min(static_cast<size_t>(x), n - 1);
   const AliasSlot& a = slot[i];
   return x - static_cast<double>(i) < a.prob ? a.keep : a.other;
 }
@@ -338,48 +332,13 @@ struct Few {
   }
 };
 
-/// A generator whose first draws are made ahead: it gives the same numbers in the same
-/// order as the generator alone. The draws of a supplier (a zone, then a slot of the
-/// zone's alias table) read a random slot of a table too large for the processor's closer
-/// caches, most of a draw's time; made ahead, the slots of several draws (and of several
-/// customers' or sectors' draws) are fetched side by side (prefetch_draws).
-struct Ahead {
-  explicit Ahead(const Rng& r) : rng(r) {}
-  /// Makes the numbers of the first `pairs` supplier draws.
-  void draw_ahead(size_t pairs) {
-    n = std::min(2 * pairs, u.size());
-    for (size_t j = 0; j < n; ++j) u[j] = rng.uniform();
-  }
-  double uniform() { return i < n ? u[i++] : rng.uniform(); }
-
-  Rng rng;
-  std::array<double, 2 * K> u{};
-  size_t n = 0, i = 0;
-};
-
-/// Fetches the alias-table slots that draw_suppliers(t, k, zc, ...) reads for the draws
-/// `a` made ahead (those past the first misses are fetched for nothing).
-void prefetch_draws(const Tables& t, size_t k, size_t zc, const Ahead& a) {
-  const SectorTable& s = t.sector[k];
-  const size_t nz = t.zones;
-  const double* zone_cum = &s.zone_cum[zc * nz];
-  const double total = zone_cum[nz - 1];
-  if (!(total > 0.0)) return;
-  for (size_t j = 0; j + 1 < a.n; j += 2) {
-    const size_t z = locate(zone_cum, nz, a.u[j] * total);
-    const size_t b = s.zone_begin[z], e = s.zone_begin[z + 1];
-    if (b != e) __builtin_prefetch(&s.slot[b + alias_index(e - b, a.u[j + 1])]);
-  }
-}
-
 /// Draws up to `want` suppliers (nodes) of sector k for a customer in zone zc, distinct from
 /// each other and from `taken` (the customer and its current suppliers of k): zone by size x
 /// distance decay, then firm by size within the zone (alias table), i.e. firm f with probability
 /// proportional to size(f) x exp(-km(zc, zone f) / scale). If no more candidates remain
 /// than wanted, all are taken (in table order).
-template <class Generator>
-void draw_suppliers(const Tables& t, size_t k, size_t zc, size_t want, const Few& taken,
-                    Generator& rng, Few& out) {
+void draw_suppliers(const Tables& t, size_t k, size_t zc, size_t want, const Few& taken, Rng& rng,
+                    Few& out) {
   const SectorTable& s = t.sector[k];
   size_t blocked = 0;  // taken firms among the candidates (only counted where it can matter)
   if (s.node.size() <= want + taken.n)
@@ -648,19 +607,10 @@ void SupplyChain::Impl::pick_for_customer(const Model& m, const Tables& t, std::
   const std::uint32_t c = node_firm[v];
   Few taken;
   taken.push(v);
-  const auto& sectors = linked[fs.sector[c]];
-  // Every sector's first draws (each sector its own generator) and their table slots
-  // fetched first, then the draws.
-  thread_local std::vector<Ahead> gens;
-  gens.clear();
-  for (std::uint8_t k : sectors) {
-    gens.emplace_back(m.rng(Stream::supply_chain, draw_key(fs.id[c], k, false), 0));
-    gens.back().draw_ahead(K);
-    prefetch_draws(t, k, fs.zone[c], gens.back());
-  }
-  for (size_t g = 0; g < sectors.size(); ++g) {
+  for (std::uint8_t k : linked[fs.sector[c]]) {
+    Rng rng = m.rng(Stream::supply_chain, draw_key(fs.id[c], k, false), 0);
     Few picked;
-    draw_suppliers(t, sectors[g], fs.zone[c], K, taken, gens[g], picked);
+    draw_suppliers(t, k, fs.zone[c], K, taken, rng, picked);
     for (size_t i = 0; i < K; ++i) *slots++ = i < picked.n ? picked.v[i] : k_none;
   }
 }
@@ -1140,55 +1090,31 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
       return std::make_pair(I.node_id[a.customer], a.sector) <
              std::make_pair(I.node_id[b.customer], b.sector);
     });
-  // In batches of a few groups: their first draws and the table slots these read are
-  // made and fetched first (see Ahead), then each group is drawn and reweighted.
-  constexpr size_t k_group_batch = 8;
-  parallel_each((groups.size() + k_group_batch - 1) / k_group_batch, 8, [&](size_t batch) {
-    const size_t r0 = batch * k_group_batch;
-    const size_t n = std::min(k_group_batch, groups.size() - r0);
-    struct Draw {
-      Few taken;  // the customer and its remaining suppliers of the sector (nodes)
-      std::uint32_t zone = 0;
-      size_t want = 0;
-      std::optional<Ahead> gen;
-    };
-    std::array<Draw, k_group_batch> draws;
-    for (size_t j = 0; j < n; ++j) {
-      const Group& l = groups[r0 + j];
-      const std::uint32_t c = I.node_firm[l.customer];
-      if (c == k_none || !fs.alive[c]) continue;
-      Draw& d = draws[j];
-      d.taken.push(l.customer);
-      for (size_t i = l.first; i < l.first + K; ++i)
-        if (I.slot_supplier[i] != k_none) d.taken.push(I.slot_supplier[i]);
-      const size_t room = K + 1 - std::min<size_t>(d.taken.n, K + 1);
-      d.want = std::min<size_t>(l.lost, room);
-      d.zone = fs.zone[c];
-      d.gen.emplace(
-          m.rng(Stream::supply_chain, draw_key(I.node_id[l.customer], l.sector, true), now));
-      d.gen->draw_ahead(d.want);
-      prefetch_draws(t, l.sector, d.zone, *d.gen);
-    }
-    for (size_t j = 0; j < n; ++j) {
-      Draw& d = draws[j];
-      if (!d.gen) continue;
-      Group& l = groups[r0 + j];
-      const std::uint32_t first = l.first;
-      Few picked;
-      draw_suppliers(t, l.sector, d.zone, d.want, d.taken, *d.gen, picked);
-      for (std::uint32_t i = 0, p = 0; i < K && p < picked.n; ++i)
-        if (I.slot_supplier[first + i] == k_none) {
-          I.slot_supplier[first + i] = picked.v[p++];
-          l.added |= static_cast<std::uint8_t>(1u << i);
-        }
-      I.set_group_weights(t, first);
-      // The links that stayed carry the group's new weights (their places in the rows are
-      // final: rows only grow or move from here on, keeping the offsets).
-      for (size_t i = 0; i < K; ++i)
-        if (!(l.added >> i & 1) && I.slot_supplier[first + i] != k_none)
-          I.pool_factor[I.row_begin[I.slot_supplier[first + i]] + I.slot_pos[first + i]] =
-              I.factor(l.customer, first + i);
-    }
+  parallel_each(groups.size(), 64, [&](size_t r) {
+    Group& l = groups[r];
+    const std::uint32_t c = I.node_firm[l.customer];
+    if (c == k_none || !fs.alive[c]) return;
+    const std::uint32_t first = l.first;
+    Few taken;  // the customer and its remaining suppliers of the sector (nodes)
+    taken.push(l.customer);
+    for (size_t i = first; i < first + K; ++i)
+      if (I.slot_supplier[i] != k_none) taken.push(I.slot_supplier[i]);
+    const size_t room = K + 1 - std::min<size_t>(taken.n, K + 1);
+    Rng rng = m.rng(Stream::supply_chain, draw_key(I.node_id[l.customer], l.sector, true), now);
+    Few picked;
+    draw_suppliers(t, l.sector, fs.zone[c], std::min<size_t>(l.lost, room), taken, rng, picked);
+    for (std::uint32_t i = 0, p = 0; i < K && p < picked.n; ++i)
+      if (I.slot_supplier[first + i] == k_none) {
+        I.slot_supplier[first + i] = picked.v[p++];
+        l.added |= static_cast<std::uint8_t>(1u << i);
+      }
+    I.set_group_weights(t, first);
+    // The links that stayed carry the group's new weights (their places in the rows are
+    // final: rows only grow or move from here on, keeping the offsets).
+    for (size_t i = 0; i < K; ++i)
+      if (!(l.added >> i & 1) && I.slot_supplier[first + i] != k_none)
+        I.pool_factor[I.row_begin[I.slot_supplier[first + i]] + I.slot_pos[first + i]] =
+            I.factor(l.customer, first + i);
   });
 
   // Entrants link to suppliers as at the start (drawn in parallel; links in entrant order).
