@@ -427,6 +427,7 @@ TEST_CASE("regio bench", "[cli]") {
   CHECK_THAT(r.out, Contains("person-steps/s"));
   CHECK_THAT(r.out, Contains("phases (median s)"));
   CHECK_THAT(r.out, Contains("labour_market"));
+  CHECK_THAT(r.out, Contains("supply_chain"));  // the quarterly rewiring, on its own line
   CHECK_THAT(r.out, Contains("(order flows)"));
   CHECK(names_in(box.work()).empty());
 }
