@@ -16,8 +16,9 @@
 // reindex() after a compaction of the store only maps nodes to the new firm indices
 // (O(firms)); the chain lays its own arrays out afresh (closing the holes of moved rows,
 // dropping the nodes of firms that left) every few years, keeping the order of every row.
-// The monthly order flow is a gather over the pool, bound by memory bandwidth: rows are
-// kept tight (small room, holes closed) and each supplier's sum is one sequential pass.
+// The monthly order flow is a gather over the pool: rows are kept tight (small room, holes
+// closed) and each supplier's sum is one sequential pass (see distribute_orders for what
+// bounds it).
 // Why not a Boost adjacency_list, as before: it kept its edges in a std::list with every
 // edge property in a heap node of its own, so that walking all links was pointer chasing
 // (some 70 ms at 730,000 links), and the order flow, flattened from it, had to be copied
