@@ -126,21 +126,42 @@ void record_economy(Model& m) {
     Part& p = parts[c];
     const size_t b = c * k_block, e = std::min(fs.size(), b + k_block);
     for (auto* v : {&p.jobs, &p.vac, &p.va, &p.out, &p.exp, &p.wages}) v->assign(nz, 0.0);
+    // Neighbouring firms mostly share a zone (the store is built zone by zone, and each
+    // month's entrants zone by zone): a zone's sums are carried in registers over a run of
+    // its firms and stored when the zone changes. Summed through the zone arrays, every
+    // addition waited for the previous one's store to be read back. The additions are the
+    // same, in the same order.
+    size_t z = nz;  // the zone of the run (none yet)
+    double jobs = 0.0, vac = 0.0, va = 0.0, out = 0.0, exp = 0.0, wages = 0.0;
+    double firm_sales = 0.0, inputs = 0.0;
+    std::int64_t outsiders = 0;
+    auto store = [&] {
+      if (z == nz) return;
+      p.jobs[z] = jobs, p.vac[z] = vac, p.va[z] = va;
+      p.out[z] = out, p.exp[z] = exp, p.wages[z] = wages;
+    };
     for (size_t f = b; f < e; ++f) {
       if (!fs.alive[f]) continue;
-      const size_t z = fs.zone[f];
-      p.jobs[z] += fs.headcount(f);
-      for (int l = 0; l < k_education_levels; ++l) {
-        p.vac[z] += fs.vacancies[f][l];
-        p.outsiders += fs.outside_staff[f][l];
+      if (fs.zone[f] != z) {
+        store();
+        z = fs.zone[f];
+        jobs = p.jobs[z], vac = p.vac[z], va = p.va[z];
+        out = p.out[z], exp = p.exp[z], wages = p.wages[z];
       }
-      p.va[z] += fs.output[f] * (1.0 - sc.sectors[fs.sector[f]].input_share);
-      p.out[z] += fs.output[f];
-      p.exp[z] += fs.sales_exports[f];
-      p.wages[z] += fs.wage_bill[f];
-      p.firm_sales += fs.sales_firms[f];
-      p.inputs += fs.inputs[f];
+      jobs += fs.headcount(f);
+      for (int l = 0; l < k_education_levels; ++l) {
+        vac += fs.vacancies[f][l];
+        outsiders += fs.outside_staff[f][l];
+      }
+      va += fs.output[f] * (1.0 - sc.sectors[fs.sector[f]].input_share);
+      out += fs.output[f];
+      exp += fs.sales_exports[f];
+      wages += fs.wage_bill[f];
+      firm_sales += fs.sales_firms[f];
+      inputs += fs.inputs[f];
     }
+    store();
+    p.firm_sales = firm_sales, p.inputs = inputs, p.outsiders = outsiders;
   });
   std::vector<double> jobs(nz), vac(nz), va(nz), out(nz), exp(nz), wages(nz);
   double firm_sales = 0.0, inputs = 0.0;
