@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "sim/compaction.hpp"
 #include "sim/model.hpp"
@@ -18,37 +19,43 @@ size_t vbytes(const std::vector<T>& v) {
 }  // namespace
 
 size_t PersonStore::append(std::uint32_t new_id) {
-  id.push_back(new_id);
-  household.push_back(k_none);
-  next_member.push_back(k_none);
-  birth_month.push_back(0);
-  sex.push_back(0);
-  role.push_back(idx(Role::head));
-  zone.push_back(0);
-  education.push_back(idx(Education::basic));
-  track.push_back(idx(Education::basic));
-  parent_education.push_back(idx(Education::basic));
-  field.push_back(idx(Field::other));
-  status.push_back(idx(Status::child));
-  status_since.push_back(0);
-  institution.push_back(k_outside);
-  death.push_back(k_never);
-  next_birth.push_back(k_never);
-  next_life.push_back(k_never);
-  life_event.push_back(idx(LifeEvent::none));
-  next_labour.push_back(k_never);
-  leave_home.push_back(k_never);
-  next_union.push_back(k_never);
-  partnered.push_back(0);
-  side_job.push_back(0);
-  employer.push_back(k_none);
-  job_zone.push_back(PersonStore::k_no_job_zone);
-  job_level.push_back(0);
-  mode.push_back(0);
-  job_slot.push_back(0);
-  next_due.push_back(k_never);
-  alive.push_back(1);
-  return id.size() - 1;
+  return append_n(new_id, 1);
+}
+
+size_t PersonStore::append_n(std::uint32_t first_id, size_t n) {
+  const size_t first = id.size(), size = first + n;
+  id.resize(size);
+  std::iota(id.begin() + static_cast<std::ptrdiff_t>(first), id.end(), first_id);
+  household.resize(size, k_none);
+  next_member.resize(size, k_none);
+  birth_month.resize(size, 0);
+  sex.resize(size, 0);
+  role.resize(size, idx(Role::head));
+  zone.resize(size, 0);
+  education.resize(size, idx(Education::basic));
+  track.resize(size, idx(Education::basic));
+  parent_education.resize(size, idx(Education::basic));
+  field.resize(size, idx(Field::other));
+  status.resize(size, idx(Status::child));
+  status_since.resize(size, 0);
+  institution.resize(size, k_outside);
+  death.resize(size, k_never);
+  next_birth.resize(size, k_never);
+  next_life.resize(size, k_never);
+  life_event.resize(size, idx(LifeEvent::none));
+  next_labour.resize(size, k_never);
+  leave_home.resize(size, k_never);
+  next_union.resize(size, k_never);
+  partnered.resize(size, 0);
+  side_job.resize(size, 0);
+  employer.resize(size, k_none);
+  job_zone.resize(size, PersonStore::k_no_job_zone);
+  job_level.resize(size, 0);
+  mode.resize(size, 0);
+  job_slot.resize(size, 0);
+  next_due.resize(size, k_never);
+  alive.resize(size, 1);
+  return first;
 }
 
 void PersonStore::compact() {

@@ -71,6 +71,8 @@ struct PersonStore {
   size_t size() const { return id.size(); }
   /// Appends a person with every field defaulted; returns its index.
   size_t append(std::uint32_t new_id);
+  /// Appends n such persons with ids first_id, first_id + 1, ...; returns the first index.
+  size_t append_n(std::uint32_t first_id, size_t n);
   /// Removes persons with alive == 0, keeping id order.
   void compact();
   size_t bytes() const;

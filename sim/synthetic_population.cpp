@@ -169,41 +169,51 @@ void build_zone(Model& m, int zone, std::int32_t now) {
     band_women[b] += room, excess -= room;
   }
 
-  const size_t first = ps.size();
-  for (int b = 0; b < k_age_bands; ++b) {
-    for (long long k = 0; k < band[b]; ++k) {
-      const std::uint32_t id = m.next_person_id++;
-      const size_t i = ps.append(id);
-      m.index_person(id, i);
-      Rng rng = m.rng(Stream::population_init, id, 1);
-      const int span = b == k_age_bands - 1 ? 120 : 60;  // 90+: ages 90-99
-      const auto age_months = static_cast<std::int32_t>(60 * b + rng.below(span));
-      ps.birth_month[i] = now - age_months;
-      ps.sex[i] = idx(k < band_women[b] ? Sex::female : Sex::male);
-    }
-  }
+  // The zone's persons, band after band, with consecutive ids; each person's own state
+  // (age within the band, sex by its place in the band, then init_person) depends only on
+  // its id's random numbers and its place: parallel.
+  std::array<long long, k_age_bands + 1> band_start{};
+  for (int b = 0; b < k_age_bands; ++b) band_start[b + 1] = band_start[b] + band[b];
+  const std::uint32_t first_id = m.next_person_id;
+  const auto count = static_cast<size_t>(band_start[k_age_bands]);
+  m.next_person_id += static_cast<std::uint32_t>(count);
+  const size_t first = ps.append_n(first_id, count);
   const size_t last = ps.size();
-  // Each person's own state depends only on its id's random numbers: parallel.
+  for (size_t i = first; i < last; ++i) m.index_person(ps.id[i], i);
   m.for_chunks(last - first, [&](size_t, size_t b, size_t e) {
-    for (size_t i = first + b; i < first + e; ++i) init_person(m, i, zone, now);
+    for (size_t i = first + b; i < first + e; ++i) {
+      const auto at = static_cast<long long>(i - first);
+      const int band_of = static_cast<int>(
+          std::upper_bound(band_start.begin(), band_start.end(), at) - band_start.begin() - 1);
+      Rng rng = m.rng(Stream::population_init, ps.id[i], 1);
+      const int span = band_of == k_age_bands - 1 ? 120 : 60;  // 90+: ages 90-99
+      const auto age_months = static_cast<std::int32_t>(60 * band_of + rng.below(span));
+      ps.birth_month[i] = now - age_months;
+      ps.sex[i] = idx(at - band_start[band_of] < band_women[band_of] ? Sex::female : Sex::male);
+      init_person(m, i, zone, now);
+    }
   });
 
   // Who lives with parents: all under 18; young adults by the leave-home schedule
   // (students living away more often).
   const double med = sc.demography.leave_home_median_age, spread = sc.demography.leave_home_spread;
-  std::vector<size_t> dependents, independents;
-  for (size_t i = first; i < last; ++i) {
+  // (Each person's choice draws its own numbers: made in parallel, listed in order.)
+  std::vector<std::uint8_t> home(last - first);
+  parallel_each(last - first, 1024, [&](size_t k) {
+    const size_t i = first + k;
     const int age = (now - ps.birth_month[i]) / 12;
-    Rng rng = m.rng(Stream::household_init, ps.id[i], 0);
     bool at_home = age < 18;
     if (!at_home && age < 35) {
+      Rng rng = m.rng(Stream::household_init, ps.id[i], 0);
       double left = 1.0 / (1.0 + std::exp(-((age + 0.5) - med) / spread));
       if (ps.status[i] == idx(Status::student) && ps.track[i] != idx(Education::mbo))
         left = left + (1.0 - left) * k_students_living_away;
       at_home = rng.uniform() > left;
     }
-    (at_home ? dependents : independents).push_back(i);
-  }
+    home[k] = at_home ? 1 : 0;
+  });
+  std::vector<size_t> dependents, independents;
+  for (size_t i = first; i < last; ++i) (home[i - first] ? dependents : independents).push_back(i);
 
   // Households: one per occupied dwelling; adults beyond one per household form couples.
   long long target =
@@ -319,8 +329,9 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   }
 
   // Parents' education, then every schedule.
-  for (size_t i = first; i < last; ++i) {
-    if (ps.role[i] != idx(Role::child)) continue;
+  // (Each child's own field, read from the finished households: parallel.)
+  parallel_each(first, last, 1024, [&](size_t i) {
+    if (ps.role[i] != idx(Role::child)) return;
     const size_t h = m.household_index(ps.household[i]);
     std::uint8_t best = 0;
     for (std::uint32_t q = hh.first_member[h]; q != k_none; q = ps.next_member[m.person_index(q)]) {
@@ -328,7 +339,7 @@ void build_zone(Model& m, int zone, std::int32_t now) {
       if (ps.role[qi] != idx(Role::child)) best = std::max(best, ps.education[qi]);
     }
     ps.parent_education[i] = best;
-  }
+  });
   m.for_chunks(last - first, [&](size_t, size_t b, size_t e) {
     for (size_t i = first + b; i < first + e; ++i) {
       persons::schedule_person(m, i, now);
@@ -342,7 +353,9 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   for (size_t i = first; i < last; ++i)
     if (ps.institution[i] != PersonStore::k_outside)
       ++m.institutions[ps.institution[i]].resident_students;
-  for (size_t h : zone_households) households::schedule_move(m, h, now);
+  // (Each household's move draws only its own numbers.)
+  parallel_each(zone_households.size(), 1024,
+                [&](size_t k) { households::schedule_move(m, zone_households[k], now); });
 
   Municipality& mu = m.municipalities[static_cast<size_t>(zone)];
   mu.persons = static_cast<std::int64_t>(last - first);
