@@ -258,10 +258,18 @@ struct Buffers {
   std::vector<Mode> mode_;
   std::vector<double> job_months_;  ///< per active seeker hired from outside
   /// A hire decided in a round, made by the hiring task (see Market::round).
+  /// A hire, with what making it needs of the seeker and the opening: the task that makes
+  /// a round's hires runs while the next round marks its own hires in the seekers and
+  /// openings, and reading those from the other core would pull their cache lines back
+  /// and forth between the cores.
   struct Hire {
-    std::uint32_t seeker;   ///< index in seekers
-    std::uint32_t opening;  ///< index in openings_
-    double job_months;      ///< the job's length (outside workers)
+    std::uint32_t person;  ///< the seeker's person index (residents)
+    std::uint32_t firm;    ///< the opening's firm index, k_none for an external zone
+    double job_months;     ///< the job's length (outside workers)
+    std::uint16_t origin;  ///< the seeker's home zone
+    std::uint16_t zone;    ///< the job's zone
+    std::uint8_t education, level;
+    Kind kind;
     Mode mode;
   };
   /// The hires of the even and the odd rounds: one list is made while the other's hires
@@ -372,7 +380,7 @@ class Market : public Buffers {
   /// own updates (commute mode; status and labour schedule of the formerly unemployed).
   void make_hires(const std::vector<Hire>& hires);
   /// The employer's side of one hire.
-  void hire(const Seeker& s, const Opening& o, double job_months, Mode mode);
+  void hire(const Hire& h);
   /// Creates an outside worker holding a job of `level` at firm f for `months` (drawn
   /// with the quit rate).
   void new_outside_worker(int external, int education, int level, size_t f, double months,
@@ -1158,7 +1166,7 @@ std::int64_t Market::round(int r) {
   // in the model's records (staff lists, counters, the persons' jobs: scattered records,
   // one by one in order) are made by a task meanwhile, after the previous round's. Nothing
   // the rounds read is written by it: the market works on its own copies (seekers,
-  // openings).
+  // openings); nor does it read them (each hire carries what it needs: see Hire).
   // The previous round's hires are made first: wait for them before this list is filled.
   // (Waiting only when this round has hires, as before, let a round without hires skip the
   // wait; the round after it then refilled the list that the task of two rounds before
@@ -1174,7 +1182,9 @@ std::int64_t Market::round(int r) {
     --openings_[accepted_[q]].vacancies;
     s.done = true;
     if (s.kind == Kind::unemployed) --unemployed;
-    hires.push_back(Hire{active[q], accepted_[q], job_months_[q], mode_[q]});
+    const Opening& o = openings_[accepted_[q]];
+    hires.push_back(Hire{s.person, o.firm, job_months_[q], s.origin, o.zone, s.education, o.level,
+                         s.kind, mode_[q]});
   }
   if (hires.empty()) return 0;
   weights_fresh_ = false;
@@ -1193,8 +1203,7 @@ void Market::make_hires(const std::vector<Hire>& hires) {
   auto& ps = m_.persons;
   const auto& fs = m_.firms;
   auto prefetch = [&](const Hire& h) {
-    const Seeker& s = seekers[h.seeker];
-    const std::uint32_t f = openings_[h.opening].firm;
+    const std::uint32_t f = h.firm;
     if (f != k_none) {
       __builtin_prefetch(&fs.staff[f]);
       __builtin_prefetch(&fs.employees[f]);
@@ -1205,20 +1214,19 @@ void Market::make_hires(const std::vector<Hire>& hires) {
       __builtin_prefetch(&fs.kind[f]);
       __builtin_prefetch(&fs.sector[f]);
     }
-    if (s.kind != Kind::outside) {
-      __builtin_prefetch(&ps.employer[s.person]);
-      __builtin_prefetch(&ps.job_zone[s.person]);
-      __builtin_prefetch(&ps.job_slot[s.person]);
-      __builtin_prefetch(&ps.job_level[s.person]);
-      __builtin_prefetch(&ps.zone[s.person]);
+    if (h.kind != Kind::outside) {
+      __builtin_prefetch(&ps.employer[h.person]);
+      __builtin_prefetch(&ps.job_zone[h.person]);
+      __builtin_prefetch(&ps.job_slot[h.person]);
+      __builtin_prefetch(&ps.job_level[h.person]);
+      __builtin_prefetch(&ps.zone[h.person]);
     }
   };
   auto prefetch_second = [&](const Hire& h) {
-    const Seeker& s = seekers[h.seeker];
-    const std::uint32_t f = openings_[h.opening].firm;
+    const std::uint32_t f = h.firm;
     if (f != k_none) __builtin_prefetch(fs.staff[f].data() + fs.staff[f].size());
-    if (s.kind == Kind::on_the_job && ps.employer[s.person] != k_none) {
-      const std::uint32_t old = m_.firm_index(ps.employer[s.person]);
+    if (h.kind == Kind::on_the_job && ps.employer[h.person] != k_none) {
+      const std::uint32_t old = m_.firm_index(ps.employer[h.person]);
       if (old != k_none) {
         __builtin_prefetch(&fs.staff[old]);
         __builtin_prefetch(&fs.employees[old]);
@@ -1226,9 +1234,8 @@ void Market::make_hires(const std::vector<Hire>& hires) {
     }
   };
   auto prefetch_third = [&](const Hire& h) {
-    const Seeker& s = seekers[h.seeker];
-    if (s.kind == Kind::on_the_job && ps.employer[s.person] != k_none) {
-      const std::uint32_t old = m_.firm_index(ps.employer[s.person]);
+    if (h.kind == Kind::on_the_job && ps.employer[h.person] != k_none) {
+      const std::uint32_t old = m_.firm_index(ps.employer[h.person]);
       if (old != k_none && !fs.staff[old].empty()) __builtin_prefetch(&fs.staff[old].back());
     }
   };
@@ -1241,17 +1248,15 @@ void Market::make_hires(const std::vector<Hire>& hires) {
     if (k + k_first < n) prefetch(hires[k + k_first]);
     if (k + k_second < n) prefetch_second(hires[k + k_second]);
     if (k + k_third < n) prefetch_third(hires[k + k_third]);
-    const Hire& h = hires[k];
-    hire(seekers[h.seeker], openings_[h.opening], h.job_months, h.mode);
+    hire(hires[k]);
   }
   // Each hired resident's own records only: in parallel, with the records of a few
   // persons ahead fetched (scattered, as are the hires).
   tbb::parallel_for(tbb::blocked_range<size_t>(0, hires.size(), k_grain), [&](const auto& range) {
     for (size_t k = range.begin(); k < range.end(); ++k) {
       if (k + 16 < range.end()) {
-        const Seeker& ahead_seeker = seekers[hires[k + 16].seeker];
-        if (ahead_seeker.kind != Kind::outside) {
-          const std::uint32_t ahead = ahead_seeker.person;
+        if (hires[k + 16].kind != Kind::outside) {
+          const std::uint32_t ahead = hires[k + 16].person;
           __builtin_prefetch(&ps.mode[ahead]);
           __builtin_prefetch(&ps.status[ahead]);
           __builtin_prefetch(&ps.status_since[ahead]);
@@ -1266,10 +1271,10 @@ void Market::make_hires(const std::vector<Hire>& hires) {
           __builtin_prefetch(&ps.id[ahead]);
         }
       }
-      const Seeker& s = seekers[hires[k].seeker];
-      if (s.kind == Kind::outside) continue;
-      ps.mode[s.person] = static_cast<std::uint8_t>(hires[k].mode);
-      if (s.kind == Kind::unemployed) persons::on_hired(m_, s.person, now_);
+      const Hire& h = hires[k];
+      if (h.kind == Kind::outside) continue;
+      ps.mode[h.person] = static_cast<std::uint8_t>(h.mode);
+      if (h.kind == Kind::unemployed) persons::on_hired(m_, h.person, now_);
     }
   });
 }
@@ -1293,20 +1298,20 @@ void Market::new_outside_worker(int external, int education, int level, size_t f
   ow.leave[o] = now_ + 1 + static_cast<std::int32_t>(months);
 }
 
-void Market::hire(const Seeker& s, const Opening& o, double months, Mode mode) {
-  if (o.firm != k_none) --m_.firms.vacancies[o.firm][o.level];
-  if (s.kind == Kind::outside) {
-    new_outside_worker(s.origin - nz_, s.education, o.level, o.firm, months, mode);
+void Market::hire(const Hire& h) {
+  if (h.firm != k_none) --m_.firms.vacancies[h.firm][h.level];
+  if (h.kind == Kind::outside) {
+    new_outside_worker(h.origin - nz_, h.education, h.level, h.firm, h.job_months, h.mode);
     return;
   }
-  const size_t p = s.person;
+  const size_t p = h.person;
   auto& ps = m_.persons;
   // A mover leaves the old job; the position is not reopened this month.
   if (ps.job_zone[p] != PersonStore::k_no_job_zone) firms::release(m_, p, false);
-  if (o.firm != k_none)
-    firms::hire(m_, o.firm, p, false, o.level);
+  if (h.firm != k_none)
+    firms::hire(m_, h.firm, p, false, h.level);
   else
-    firms::take_outside_job(m_, p, o.zone - nz_, o.level);
+    firms::take_outside_job(m_, p, h.zone - nz_, h.level);
 }
 
 void Market::place_rest_outside() {
