@@ -1,9 +1,11 @@
 #include "agents/persons.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 
 #include "sim/compaction.hpp"
 #include "sim/model.hpp"
@@ -24,37 +26,44 @@ size_t PersonStore::append(std::uint32_t new_id) {
 
 size_t PersonStore::append_n(std::uint32_t first_id, size_t n) {
   const size_t first = id.size(), size = first + n;
-  id.resize(size);
+  // Capacity in powers of two, as push_back gives from an empty store: the store is
+  // appended to zone by zone at the start and person by person later, and its capacity
+  // is its memory.
+  auto grow = [size](auto& v, auto value) {
+    if (size > v.capacity()) v.reserve(std::bit_ceil(size));
+    v.resize(size, static_cast<typename std::decay_t<decltype(v)>::value_type>(value));
+  };
+  grow(id, 0u);
   std::iota(id.begin() + static_cast<std::ptrdiff_t>(first), id.end(), first_id);
-  household.resize(size, k_none);
-  next_member.resize(size, k_none);
-  birth_month.resize(size, 0);
-  sex.resize(size, 0);
-  role.resize(size, idx(Role::head));
-  zone.resize(size, 0);
-  education.resize(size, idx(Education::basic));
-  track.resize(size, idx(Education::basic));
-  parent_education.resize(size, idx(Education::basic));
-  field.resize(size, idx(Field::other));
-  status.resize(size, idx(Status::child));
-  status_since.resize(size, 0);
-  institution.resize(size, k_outside);
-  death.resize(size, k_never);
-  next_birth.resize(size, k_never);
-  next_life.resize(size, k_never);
-  life_event.resize(size, idx(LifeEvent::none));
-  next_labour.resize(size, k_never);
-  leave_home.resize(size, k_never);
-  next_union.resize(size, k_never);
-  partnered.resize(size, 0);
-  side_job.resize(size, 0);
-  employer.resize(size, k_none);
-  job_zone.resize(size, PersonStore::k_no_job_zone);
-  job_level.resize(size, 0);
-  mode.resize(size, 0);
-  job_slot.resize(size, 0);
-  next_due.resize(size, k_never);
-  alive.resize(size, 1);
+  grow(household, k_none);
+  grow(next_member, k_none);
+  grow(birth_month, 0);
+  grow(sex, 0);
+  grow(role, idx(Role::head));
+  grow(zone, 0);
+  grow(education, idx(Education::basic));
+  grow(track, idx(Education::basic));
+  grow(parent_education, idx(Education::basic));
+  grow(field, idx(Field::other));
+  grow(status, idx(Status::child));
+  grow(status_since, 0);
+  grow(institution, k_outside);
+  grow(death, k_never);
+  grow(next_birth, k_never);
+  grow(next_life, k_never);
+  grow(life_event, idx(LifeEvent::none));
+  grow(next_labour, k_never);
+  grow(leave_home, k_never);
+  grow(next_union, k_never);
+  grow(partnered, 0);
+  grow(side_job, 0);
+  grow(employer, k_none);
+  grow(job_zone, PersonStore::k_no_job_zone);
+  grow(job_level, 0);
+  grow(mode, 0);
+  grow(job_slot, 0);
+  grow(next_due, k_never);
+  grow(alive, 1);
   return first;
 }
 
