@@ -257,11 +257,10 @@ struct Buffers {
   std::vector<std::uint32_t> accepted_;
   std::vector<Mode> mode_;
   std::vector<double> job_months_;  ///< per active seeker hired from outside
-  /// A hire decided in a round, made by the hiring task (see Market::round).
-  /// A hire, with what making it needs of the seeker and the opening: the task that makes
-  /// a round's hires runs while the next round marks its own hires in the seekers and
-  /// openings, and reading those from the other core would pull their cache lines back
-  /// and forth between the cores.
+  /// A hire decided in a round, made by the hiring task (see Market::round), with what
+  /// making it needs of the seeker and the opening: the task runs while the next round
+  /// marks its own hires in the seekers and openings, and reading those from the other
+  /// core would pull their cache lines back and forth between the cores.
   struct Hire {
     std::uint32_t person;  ///< the seeker's person index (residents)
     std::uint32_t firm;    ///< the opening's firm index, k_none for an external zone
@@ -1179,10 +1178,10 @@ std::int64_t Market::round(int r) {
   for (size_t q = 0; q < active.size(); ++q) {
     if (accepted_[q] == k_none) continue;
     Seeker& s = seekers[active[q]];
-    --openings_[accepted_[q]].vacancies;
+    Opening& o = openings_[accepted_[q]];
+    --o.vacancies;
     s.done = true;
     if (s.kind == Kind::unemployed) --unemployed;
-    const Opening& o = openings_[accepted_[q]];
     hires.push_back(Hire{s.person, o.firm, job_months_[q], s.origin, o.zone, s.education, o.level,
                          s.kind, mode_[q]});
   }
@@ -1254,22 +1253,20 @@ void Market::make_hires(const std::vector<Hire>& hires) {
   // persons ahead fetched (scattered, as are the hires).
   tbb::parallel_for(tbb::blocked_range<size_t>(0, hires.size(), k_grain), [&](const auto& range) {
     for (size_t k = range.begin(); k < range.end(); ++k) {
-      if (k + 16 < range.end()) {
-        if (hires[k + 16].kind != Kind::outside) {
-          const std::uint32_t ahead = hires[k + 16].person;
-          __builtin_prefetch(&ps.mode[ahead]);
-          __builtin_prefetch(&ps.status[ahead]);
-          __builtin_prefetch(&ps.status_since[ahead]);
-          __builtin_prefetch(&ps.next_labour[ahead]);
-          __builtin_prefetch(&ps.education[ahead]);
-          __builtin_prefetch(&ps.death[ahead]);
-          __builtin_prefetch(&ps.next_birth[ahead]);
-          __builtin_prefetch(&ps.next_life[ahead]);
-          __builtin_prefetch(&ps.leave_home[ahead]);
-          __builtin_prefetch(&ps.next_union[ahead]);
-          __builtin_prefetch(&ps.next_due[ahead]);
-          __builtin_prefetch(&ps.id[ahead]);
-        }
+      if (k + 16 < range.end() && hires[k + 16].kind != Kind::outside) {
+        const std::uint32_t ahead = hires[k + 16].person;
+        __builtin_prefetch(&ps.mode[ahead]);
+        __builtin_prefetch(&ps.status[ahead]);
+        __builtin_prefetch(&ps.status_since[ahead]);
+        __builtin_prefetch(&ps.next_labour[ahead]);
+        __builtin_prefetch(&ps.education[ahead]);
+        __builtin_prefetch(&ps.death[ahead]);
+        __builtin_prefetch(&ps.next_birth[ahead]);
+        __builtin_prefetch(&ps.next_life[ahead]);
+        __builtin_prefetch(&ps.leave_home[ahead]);
+        __builtin_prefetch(&ps.next_union[ahead]);
+        __builtin_prefetch(&ps.next_due[ahead]);
+        __builtin_prefetch(&ps.id[ahead]);
       }
       const Hire& h = hires[k];
       if (h.kind == Kind::outside) continue;
