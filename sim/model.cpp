@@ -316,8 +316,19 @@ void Model::step_month(bool overlap) {
     phase_production();
   });
   run_phase(k_finance, [&] { phase_finance(); });
-  run_phase(k_supply_chain, [&] { phase_supply_chain(); });
-  run_phase(k_goods_market, [&] { phase_goods_market(); });
+  // The quarterly rewiring and the goods market share nothing: the rewiring reads the
+  // firms' places, sizes and exits and writes only the chain; the goods market reads
+  // neither the chain nor anything the rewiring writes (its order flow, which reads the
+  // chain, runs after both). Side by side, the rewiring's serial steps are filled with
+  // the goods market's work. (In turn when stepped: a test compares the two.)
+  auto supply = [&] { run_phase(k_supply_chain, [&] { phase_supply_chain(); }); };
+  auto goods = [&] { run_phase(k_goods_market, [&] { phase_goods_market(); }); };
+  if (overlap) {
+    tbb::parallel_invoke(supply, goods);
+  } else {
+    supply();
+    goods();
+  }
   // The orders for next month: deferred to run alongside next month's commit and the
   // phases after it up to production. None of the phases in between reads or writes what
   // the flow reads or writes (the firms' regional inputs, alive flags and orders, the

@@ -259,6 +259,8 @@ int bench(const BenchOptions& opt) {
   fmt::print("  {:<15}", "(order flows)");
   for (double v : medians([](const Sample& s) { return s.order_flow; })) fmt::print("  {:9.3f}", v);
   fmt::print("  alongside the next month's phases up to production\n");
+  // (Model::step_month runs the quarterly rewiring and the goods market side by side.)
+  fmt::print("  (supply_chain and goods_market run side by side: their times overlap)\n");
   const auto& s0 = samples.back().front();
   const double rss = peak_rss_mb();
   fmt::print("\npersons at start    {}\n", s0.persons);

@@ -932,7 +932,8 @@ TEST_CASE("Results are bit-identical across thread counts and chunk sizes",
 TEST_CASE("run() overlaps each month's order flow with the next month and changes no result",
           "[demography][determinism]") {
   // Model::run leaves a month's supply-chain orders to run alongside the next month's
-  // commit; step() runs every phase in turn. Both must give the same results, bit for bit.
+  // commit, and runs the quarterly rewiring beside the goods market; step() runs every
+  // phase in turn. Both must give the same results, bit for bit.
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
   RunConfig c = config(0.05, k_seed);
   Model overlapped(baseline_to_2030(), c), stepped(baseline_to_2030(), c);
