@@ -376,6 +376,58 @@ void Model::phase_households() {
 
 namespace {
 
+/// The fields a person's event reads first (each in an array of its own), and the record
+/// of the person's household.
+void prefetch_person(const Model& m, size_t p) {
+  const auto& ps = m.persons;
+  __builtin_prefetch(&ps.id[p]);
+  __builtin_prefetch(&ps.alive[p]);
+  __builtin_prefetch(&ps.household[p]);
+  __builtin_prefetch(&ps.next_member[p]);
+  __builtin_prefetch(&ps.partnered[p]);
+  __builtin_prefetch(&ps.sex[p]);
+  __builtin_prefetch(&ps.role[p]);
+  __builtin_prefetch(&ps.zone[p]);
+  __builtin_prefetch(&ps.status[p]);
+  __builtin_prefetch(&ps.institution[p]);
+  __builtin_prefetch(&ps.birth_month[p]);
+  __builtin_prefetch(&ps.next_due[p]);
+}
+void prefetch_household(const Model& m, size_t h) {
+  const auto& hh = m.households;
+  __builtin_prefetch(&hh.alive[h]);
+  __builtin_prefetch(&hh.first_member[h]);
+  __builtin_prefetch(&hh.size[h]);
+  __builtin_prefetch(&hh.zone[h]);
+  __builtin_prefetch(&hh.ref_birth[h]);
+}
+
+/// Calls fn(id) for each person id of `ids`, in order. The events' persons are scattered
+/// over the store, and each event is a chain of cache misses (the id's index entry, the
+/// person's fields, the household's record): what the events a few places ahead read
+/// first is fetched meanwhile, so that their misses overlap with the current event's
+/// work instead of following it. The events themselves are made as before, one by one.
+template <class Fn>
+void for_each_person_event(const Model& m, const std::vector<std::uint32_t>& ids, Fn&& fn) {
+  constexpr size_t k_index = 12, k_fields = 8, k_home = 4;  // events ahead
+  const size_t n = ids.size();
+  for (size_t k = 0; k < n; ++k) {
+    if (k + k_index < n) m.prefetch_person_index(ids[k + k_index]);
+    if (k + k_fields < n) {
+      const std::uint32_t p = m.person_index(ids[k + k_fields]);
+      if (p != k_none) prefetch_person(m, p);
+    }
+    if (k + k_home < n) {
+      const std::uint32_t p = m.person_index(ids[k + k_home]);
+      if (p != k_none && m.persons.household[p] != k_none) {
+        const std::uint32_t h = m.household_index(m.persons.household[p]);
+        if (h != k_none) prefetch_household(m, h);
+      }
+    }
+    fn(ids[k]);
+  }
+}
+
 /// Unlinks person index p from its household; returns the household index. Keeps the
 /// household's size and reference age current and dissolves it when it empties.
 size_t leave_household(Model& m, size_t p) {
@@ -644,11 +696,11 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
   auto& ps = m.persons;
   const size_t zones = m.municipalities.size();
   std::vector<std::vector<std::pair<std::int32_t, std::uint32_t>>> men(zones), women(zones);
-  for (std::uint32_t id : seekers) {
+  for_each_person_event(m, seekers, [&](std::uint32_t id) {
     const size_t p = m.person_index(id);
-    if (!ps.alive[p] || ps.partnered[p]) continue;
+    if (!ps.alive[p] || ps.partnered[p]) return;
     (ps.sex[p] == idx(Sex::female) ? women : men)[ps.zone[p]].emplace_back(ps.birth_month[p], id);
-  }
+  });
   auto retry = [&](size_t p, std::int32_t when) {
     ps.next_union[p] = when;
     ps.refresh_due(p);
@@ -732,11 +784,11 @@ void Model::phase_commit() {
   Releases released;
   released.reserve(ev.job_leavers.size() + 4 * (ev.deaths.size() + moves.size()));
   for (std::uint32_t id : ev.job_leavers) released.push_back(person_index(id));
-  for (std::uint32_t id : ev.deaths) {
+  for_each_person_event(*this, ev.deaths, [&](std::uint32_t id) {
     const size_t p = person_index(id);
     ++municipalities[persons.zone[p]].deaths;
     remove_person(*this, p, released);
-  }
+  });
   for (std::uint32_t id : ev.study_starts) {
     const size_t p = person_index(id);
     if (persons.institution[p] == PersonStore::k_outside) continue;
@@ -776,25 +828,25 @@ void Model::phase_commit() {
   }
   parallel_each(first_newborn, persons.size(), 256,
                 [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
-  for (std::uint32_t id : ev.emigrants) {
+  for_each_person_event(*this, ev.emigrants, [&](std::uint32_t id) {
     const size_t p = person_index(id);
-    if (!persons.alive[p]) continue;
+    if (!persons.alive[p]) return;
     // Graduates who leave are still students at this point (see persons::graduate).
     if (persons.status[p] == idx(Status::student))
       ++municipalities[persons.zone[p]].graduates_leaving;
     ++municipalities[persons.zone[p]].out_migrants;
     remove_person(*this, p, released);
-  }
-  for (std::uint32_t id : ev.leavers) {
+  });
+  for_each_person_event(*this, ev.leavers, [&](std::uint32_t id) {
     const size_t p = person_index(id);
-    if (!persons.alive[p] || persons.role[p] != idx(Role::child)) continue;
+    if (!persons.alive[p] || persons.role[p] != idx(Role::child)) return;
     Municipality& mu = municipalities[persons.zone[p]];
     if (mu.free_dwellings() <= 0) {
       // No home to go to: stays with the parents and tries again in three months.
       ++mu.blocked_leavers;
       persons.leave_home[p] = now_ + 3;
       persons.refresh_due(p);
-      continue;
+      return;
     }
     const size_t left = leave_household(*this, p);
     const size_t h = new_household(*this, persons.zone[p]);
@@ -802,10 +854,24 @@ void Model::phase_commit() {
     households::schedule_move(*this, h, now_ + 1);
     // Young siblings left without an adult (their parents gone) are re-homed.
     rehome_minors(*this, left, released);
-  }
+  });
   form_unions(*this, ev.unions, now_, released);
-  for (std::uint32_t hid : moves) {
-    const size_t h = household_index(hid);
+  // (Fetched ahead as the persons' events are: the household's index entry, its record,
+  // its first member's index entry and fields.)
+  auto first_member = [&](size_t k) {
+    const std::uint32_t h = household_index(moves[k]);
+    return h != k_none ? households.first_member[h] : k_none;
+  };
+  for (size_t k = 0; k < moves.size(); ++k) {
+    if (k + 12 < moves.size()) prefetch_household_index(moves[k + 12]);
+    if (k + 8 < moves.size() && household_index(moves[k + 8]) != k_none)
+      prefetch_household(*this, household_index(moves[k + 8]));
+    if (k + 4 < moves.size()) prefetch_person_index(first_member(k + 4));
+    if (k + 2 < moves.size()) {
+      const std::uint32_t p = person_index(first_member(k + 2));
+      if (p != k_none) prefetch_person(*this, p);
+    }
+    const size_t h = household_index(moves[k]);
     if (!households.alive[h]) continue;
     Municipality& mu = municipalities[households.zone[h]];
     while (households.alive[h]) {

@@ -137,6 +137,14 @@ class Model {
   std::uint32_t household_index(std::uint32_t id) const {
     return id < household_index_.size() ? household_index_[id] : k_none;
   }
+  /// Asks the processor to fetch the index entry of a person or household id (no effect
+  /// on results; see the commit's event loops).
+  void prefetch_person_index(std::uint32_t id) const {
+    if (id < person_index_.size()) __builtin_prefetch(&person_index_[id]);
+  }
+  void prefetch_household_index(std::uint32_t id) const {
+    if (id < household_index_.size()) __builtin_prefetch(&household_index_[id]);
+  }
   std::uint32_t firm_index(std::uint32_t id) const {
     return id < firm_index_.size() ? firm_index_[id] : k_none;
   }
