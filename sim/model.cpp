@@ -376,30 +376,23 @@ void Model::phase_households() {
 
 namespace {
 
-/// The fields a person's event reads first (each in an array of its own), and the record
-/// of the person's household.
+/// Asks the processor to fetch each address (changes nothing).
+template <class... T>
+void prefetch(const T*... addresses) {
+  (__builtin_prefetch(addresses), ...);
+}
+
+/// The fields a person's event reads first, each in an array of its own.
 void prefetch_person(const Model& m, size_t p) {
   const auto& ps = m.persons;
-  __builtin_prefetch(&ps.id[p]);
-  __builtin_prefetch(&ps.alive[p]);
-  __builtin_prefetch(&ps.household[p]);
-  __builtin_prefetch(&ps.next_member[p]);
-  __builtin_prefetch(&ps.partnered[p]);
-  __builtin_prefetch(&ps.sex[p]);
-  __builtin_prefetch(&ps.role[p]);
-  __builtin_prefetch(&ps.zone[p]);
-  __builtin_prefetch(&ps.status[p]);
-  __builtin_prefetch(&ps.institution[p]);
-  __builtin_prefetch(&ps.birth_month[p]);
-  __builtin_prefetch(&ps.next_due[p]);
+  prefetch(&ps.id[p], &ps.alive[p], &ps.household[p], &ps.next_member[p], &ps.partnered[p],
+           &ps.sex[p], &ps.role[p], &ps.zone[p], &ps.status[p], &ps.institution[p],
+           &ps.birth_month[p], &ps.next_due[p]);
 }
+/// The record of household index h.
 void prefetch_household(const Model& m, size_t h) {
   const auto& hh = m.households;
-  __builtin_prefetch(&hh.alive[h]);
-  __builtin_prefetch(&hh.first_member[h]);
-  __builtin_prefetch(&hh.size[h]);
-  __builtin_prefetch(&hh.zone[h]);
-  __builtin_prefetch(&hh.ref_birth[h]);
+  prefetch(&hh.alive[h], &hh.first_member[h], &hh.size[h], &hh.zone[h], &hh.ref_birth[h]);
 }
 
 /// Calls fn(id) for each person id of `ids`, in order. The events' persons are scattered
