@@ -92,7 +92,6 @@ struct Seeker {
   std::uint16_t origin = 0;        ///< home zone (external zones after the internal ones)
   std::uint8_t education = 0;
   Kind kind = Kind::unemployed;
-  bool done = false;
 };
 
 /// Open positions of one level at one employer: a regional firm or an external zone.
@@ -232,8 +231,12 @@ struct Buffers {
   std::vector<Alias> row_table_;
   std::vector<double> row_total_;
   std::vector<std::uint32_t> open_cells_;  ///< cells with open positions this round
-  std::vector<std::uint32_t> active_;      ///< seekers still looking, in seeker order
-  std::vector<std::uint32_t> working_;     ///< of those, the ones applying this round
+  /// Per seeker: hired (or placed) this month. Apart from the seekers: each round's
+  /// first step reads it for every seeker still looking, and a byte each is a fraction
+  /// of the seekers' records to stream.
+  std::vector<std::uint8_t> done_;
+  std::vector<std::uint32_t> active_;   ///< seekers still looking, in seeker order
+  std::vector<std::uint32_t> working_;  ///< of those, the ones applying this round
   /// Per chunk of active seekers: their applications this round, in seeker order.
   std::vector<std::vector<Application>> app_buckets_;
   std::vector<std::uint32_t> app_offset_;  ///< per chunk: number of its first application
@@ -360,6 +363,9 @@ class Market : public Buffers {
   std::int64_t regional_vacancies_left() const;
 
   std::int64_t unemployed = 0;  ///< unemployed residents, kept current by the hires
+  bool placing = false;         ///< some seekers are Kind::placing (see gather_residents)
+  /// Whether seeker i was hired or placed this month (after the first round).
+  bool done(size_t i) const { return done_[i] != 0; }
 
  private:
   std::uint64_t purpose(std::uint64_t p) const { return initial_ ? (p | k_initial) : p; }
@@ -613,13 +619,14 @@ void Market::gather_residents() {
     // Someone is employed without a job (not expected: jobs come from this market);
     // they look for one like the unemployed, in id order among the others. A second scan
     // finds them.
-    std::vector<Seeker> placing;
+    std::vector<Seeker> without_job;
     for (size_t i = 0; i < ps.size(); ++i)
       if (ps.alive[i] && ps.status[i] == k_employed && ps.job_zone[i] == PersonStore::k_no_job_zone)
-        placing.push_back(resident(static_cast<std::uint32_t>(i), Kind::placing));
-    std::vector<Seeker> merged(seekers.size() + placing.size());
-    std::merge(seekers.begin(), seekers.end(), placing.begin(), placing.end(), merged.begin(),
-               [](const Seeker& x, const Seeker& y) { return x.key < y.key; });
+        without_job.push_back(resident(static_cast<std::uint32_t>(i), Kind::placing));
+    placing = !without_job.empty();
+    std::vector<Seeker> merged(seekers.size() + without_job.size());
+    std::merge(seekers.begin(), seekers.end(), without_job.begin(), without_job.end(),
+               merged.begin(), [](const Seeker& x, const Seeker& y) { return x.key < y.key; });
     seekers.swap(merged);
   }
 }
@@ -638,6 +645,7 @@ void Market::gather_employed() {
     s.education = ps.education[i];
     s.kind = Kind::placing;
     seekers.push_back(s);
+    placing = true;
   }
 }
 
@@ -1064,13 +1072,14 @@ std::int64_t Market::round(int r) {
   if (r == 0) {
     active_.resize(seekers.size());
     for (size_t i = 0; i < seekers.size(); ++i) active_[i] = static_cast<std::uint32_t>(i);
+    done_.assign(seekers.size(), 0);
   }
   // (Branch-free appends: whether a seeker applies is random.)
   working_.resize(active_.size());
   size_t kept = 0, applying = 0;
   const bool all = screening_ >= 1.0;
   for (const std::uint32_t i : active_) {
-    if (seekers[i].done) continue;
+    if (done_[i]) continue;
     active_[kept++] = i;
     working_[applying] = i;
     applying += all || passes_[static_cast<size_t>(i) * rounds_ + r] > 0 ? 1 : 0;
@@ -1177,10 +1186,10 @@ std::int64_t Market::round(int r) {
   hires.clear();
   for (size_t q = 0; q < active.size(); ++q) {
     if (accepted_[q] == k_none) continue;
-    Seeker& s = seekers[active[q]];
+    const Seeker& s = seekers[active[q]];
     Opening& o = openings_[accepted_[q]];
     --o.vacancies;
-    s.done = true;
+    done_[active[q]] = 1;
     if (s.kind == Kind::unemployed) --unemployed;
     hires.push_back(Hire{s.person, o.firm, job_months_[q], s.origin, o.zone, s.education, o.level,
                          s.kind, mode_[q]});
@@ -1313,8 +1322,9 @@ void Market::hire(const Hire& h) {
 
 void Market::place_rest_outside() {
   auto& ps = m_.persons;
-  for (Seeker& s : seekers) {
-    if (s.done) continue;
+  for (size_t i = 0; i < seekers.size(); ++i) {
+    if (done_[i]) continue;
+    const Seeker& s = seekers[i];
     if (ne_ == 0) {
       // No external zones: the resident is unemployed after all.
       ps.status[s.person] = idx(Status::unemployed);
@@ -1325,7 +1335,7 @@ void Market::place_rest_outside() {
     for (int e = 1; e < ne_; ++e)
       if (minutes_[zi(s.origin, nz_ + e)] < minutes_[zi(s.origin, nz_ + best)]) best = e;
     firms::take_outside_job(m_, s.person, best, s.education);
-    s.done = true;
+    done_[i] = 1;
   }
 }
 
@@ -1458,9 +1468,12 @@ void match(Model& m, std::int32_t now) {
   for (int r = 0; r < rounds; ++r) market.round(r);
   market.finish_hires();
   // Employed residents left without a job (none unless a rule elsewhere made someone
-  // employed without one) are unemployed.
-  for (const auto& s : market.seekers)
-    if (!s.done && s.kind == Kind::placing) {
+  // employed without one) are unemployed. (The seekers are scanned only when
+  // gather_residents found such residents.)
+  if (market.placing)
+    for (size_t i = 0; i < market.seekers.size(); ++i) {
+      const auto& s = market.seekers[i];
+      if (market.done(i) || s.kind != Kind::placing) continue;
       m.persons.status[s.person] = idx(Status::unemployed);
       m.persons.status_since[s.person] = now;
       Rng rng = m.rng(Stream::labour_market, m.persons.id[s.person], now);

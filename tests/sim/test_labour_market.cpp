@@ -17,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "agents/firms.hpp"
 #include "sim/labour_market.hpp"
 #include "sim/model.hpp"
 #include "sim/scenario.hpp"
@@ -315,6 +316,41 @@ TEST_CASE("monthly matching: hires fill open positions only", "[labour_market]")
   // Tightness: regional vacancies left per unemployed resident after matching.
   CHECK(m.tightness == static_cast<double>(vacancies_after) /
                            static_cast<double>(std::max<std::int64_t>(1, unemployed(m))));
+}
+
+TEST_CASE("monthly matching: employed residents without a job find one or become unemployed",
+          "[labour_market]") {
+  // Not expected in a run (jobs come from the market), but the market handles it: such
+  // residents look for a job like the unemployed, and those left without one are
+  // unemployed from now on. Their jobs are ended here without a change of status.
+  Model m(scenario(), config());
+  std::vector<size_t> jobless;
+  for (size_t i = 0; i < m.persons.size() && jobless.size() < 40; i += 97)
+    if (m.persons.alive[i] && employed(m, i) && m.persons.employer[i] != k_none) {
+      regio::firms::release(m, i, false);
+      jobless.push_back(i);
+    }
+  REQUIRE(jobless.size() == 40);
+  REQUIRE(audit(m).employed_without_job == 40);
+  const std::int64_t unemployed_before = unemployed(m);
+
+  regio::labour_market::match(m, m.now());
+  check_consistent(m);  // nobody is employed without a job any more
+  std::int64_t placed = 0, made_unemployed = 0;
+  for (size_t i : jobless) {
+    if (employed(m, i)) {
+      CHECK(m.persons.job_zone[i] != PersonStore::k_no_job_zone);
+      ++placed;
+    } else {
+      CHECK(m.persons.status[i] == regio::idx(Status::unemployed));
+      CHECK(m.persons.status_since[i] == m.now());
+      ++made_unemployed;
+    }
+  }
+  CHECK(placed + made_unemployed == 40);
+  INFO("placed " << placed << ", unemployed " << made_unemployed);
+  CHECK(made_unemployed > 0);  // few positions are open: most stay without a job
+  CHECK(unemployed(m) > unemployed_before);
 }
 
 TEST_CASE("monthly matching with nothing open hires nobody into the region", "[labour_market]") {
