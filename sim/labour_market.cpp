@@ -257,9 +257,6 @@ struct Buffers {
   using Levels64 = std::array<std::int64_t, k_education_levels>;
   std::vector<Levels64> firm_positions_;  ///< per chunk of firms: positions by level
   std::vector<std::uint8_t> offered_;
-  std::vector<std::uint32_t> accepted_;
-  std::vector<Mode> mode_;
-  std::vector<double> job_months_;  ///< per active seeker hired from outside
   /// A hire decided in a round, made by the hiring task (see Market::round), with what
   /// making it needs of the seeker and the opening: the task runs while the next round
   /// marks its own hires in the seekers and openings, and reading those from the other
@@ -277,6 +274,14 @@ struct Buffers {
   /// The hires of the even and the odd rounds: one list is made while the other's hires
   /// are being made.
   std::array<std::vector<Hire>, 2> hires_;
+  /// Per chunk of a round's active seekers: its hires in seeker order, the opening of
+  /// each, and how many of them were unemployed.
+  struct ChunkHires {
+    std::vector<Hire> hires;
+    std::vector<std::uint32_t> openings;
+    std::int64_t unemployed = 0;
+  };
+  std::vector<ChunkHires> chunk_hires_;
 
   /// Empties every buffer (keeping its memory); chunk lists keep theirs inside.
   void clear() {
@@ -289,8 +294,7 @@ struct Buffers {
     working_.clear();
     app_offset_.clear(), app_count_.clear(), app_first_.clear(), by_opening_begin_.clear();
     fill_.clear(), ranks_.clear(), sorted_.clear(), offered_.clear();
-    accepted_.clear(), mode_.clear();
-    job_months_.clear(), hires_[0].clear(), hires_[1].clear();
+    hires_[0].clear(), hires_[1].clear();
   }
 };
 
@@ -1132,12 +1136,18 @@ std::int64_t Market::round(int r) {
 
   // Seekers take their best offer (wage minus commuting cost; ties by employer id); a
   // seeker with a job moves only to a better one. The commute mode (and an outside
-  // worker's job length) is drawn here.
-  accepted_.assign(active.size(), k_none);
-  mode_.assign(active.size(), Mode::car);
-  job_months_.resize(active.size());
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, active.size(), k_grain), [&](const auto& range) {
-    for (size_t q = range.begin(); q < range.end(); ++q) {
+  // worker's job length) is drawn here. Each chunk of seekers lists its hires in seeker
+  // order, with what making them needs (see Hire): the chunks in order give the round's
+  // hires in seeker order, and the serial step below only gathers them.
+  const size_t seeker_chunks = (active.size() + k_grain - 1) / k_grain;
+  if (chunk_hires_.size() < seeker_chunks) chunk_hires_.resize(seeker_chunks);
+  tbb::parallel_for(size_t{0}, seeker_chunks, [&](size_t c) {
+    // Filled as a local (the chunks' vector headers share cache lines), then put back.
+    ChunkHires part = std::move(chunk_hires_[c]);
+    part.hires.clear();
+    part.openings.clear();
+    part.unemployed = 0;
+    for (size_t q = c * k_grain; q < std::min(active.size(), (c + 1) * k_grain); ++q) {
       if (app_count_[q] == 0) continue;
       const Seeker& s = seekers[active[q]];
       double best = -std::numeric_limits<double>::infinity();
@@ -1157,17 +1167,26 @@ std::int64_t Market::round(int r) {
           choice = ap.opening;
         }
       }
-      accepted_[q] = choice;
-      if (choice != k_none && !initial_) {
+      if (choice == k_none) continue;
+      const Opening& o = openings_[choice];
+      Mode mode = Mode::car;
+      if (!initial_) {
         const std::uint64_t who = s.kind == Kind::outside ? (s.key | k_seeker_mode_bit) : s.key;
         Rng rng = m_.rng(Stream::commuting, who, now_);
-        mode_[q] = m_.commuting.choose_mode(s.origin, openings_[choice].zone, rng.uniform());
+        mode = m_.commuting.choose_mode(s.origin, o.zone, rng.uniform());
       }
-      if (choice != k_none && s.kind == Kind::outside) {
+      double months = 0.0;  // (read for outside workers only)
+      if (s.kind == Kind::outside) {
         Rng rng = draw(m_, purpose(k_job_length), s.key, 0, now_);
-        job_months_[q] = job_months(rng);
+        months = job_months(rng);
       }
+      part.hires.push_back(
+          Hire{s.person, o.firm, months, s.origin, o.zone, s.education, o.level, s.kind, mode});
+      part.openings.push_back(choice);
+      part.unemployed += s.kind == Kind::unemployed ? 1 : 0;
+      done_[active[q]] = 1;
     }
+    chunk_hires_[c] = std::move(part);
   });
   // The hires, in seeker order (each opening was offered at most its vacancies). What
   // the next round reads (the vacancies, who is still looking) is settled here; the hires
@@ -1184,15 +1203,11 @@ std::int64_t Market::round(int r) {
   hiring_.wait();
   std::vector<Hire>& hires = hires_[static_cast<size_t>(r) & 1];
   hires.clear();
-  for (size_t q = 0; q < active.size(); ++q) {
-    if (accepted_[q] == k_none) continue;
-    const Seeker& s = seekers[active[q]];
-    Opening& o = openings_[accepted_[q]];
-    --o.vacancies;
-    done_[active[q]] = 1;
-    if (s.kind == Kind::unemployed) --unemployed;
-    hires.push_back(Hire{s.person, o.firm, job_months_[q], s.origin, o.zone, s.education, o.level,
-                         s.kind, mode_[q]});
+  for (size_t c = 0; c < seeker_chunks; ++c) {
+    const ChunkHires& part = chunk_hires_[c];
+    for (const std::uint32_t o : part.openings) --openings_[o].vacancies;
+    hires.insert(hires.end(), part.hires.begin(), part.hires.end());
+    unemployed -= part.unemployed;
   }
   if (hires.empty()) return 0;
   weights_fresh_ = false;
