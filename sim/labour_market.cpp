@@ -18,6 +18,7 @@
 #endif
 
 #include "sim/model.hpp"
+#include "sim/prefetch.hpp"
 #include "sim/sampling.hpp"
 
 namespace regio::labour_market {
@@ -1225,35 +1226,21 @@ void Market::make_hires(const std::vector<Hire>& hires) {
   // of the staff list; a mover's old employer and the end of its staff list).
   auto& ps = m_.persons;
   const auto& fs = m_.firms;
-  auto prefetch = [&](const Hire& h) {
+  auto prefetch_first = [&](const Hire& h) {
     const std::uint32_t f = h.firm;
-    if (f != k_none) {
-      __builtin_prefetch(&fs.staff[f]);
-      __builtin_prefetch(&fs.employees[f]);
-      __builtin_prefetch(&fs.outside_staff[f]);
-      __builtin_prefetch(&fs.vacancies[f]);
-      __builtin_prefetch(&fs.id[f]);
-      __builtin_prefetch(&fs.zone[f]);
-      __builtin_prefetch(&fs.kind[f]);
-      __builtin_prefetch(&fs.sector[f]);
-    }
-    if (h.kind != Kind::outside) {
-      __builtin_prefetch(&ps.employer[h.person]);
-      __builtin_prefetch(&ps.job_zone[h.person]);
-      __builtin_prefetch(&ps.job_slot[h.person]);
-      __builtin_prefetch(&ps.job_level[h.person]);
-      __builtin_prefetch(&ps.zone[h.person]);
-    }
+    if (f != k_none)
+      prefetch(&fs.staff[f], &fs.employees[f], &fs.outside_staff[f], &fs.vacancies[f], &fs.id[f],
+               &fs.zone[f], &fs.kind[f], &fs.sector[f]);
+    const std::uint32_t p = h.person;
+    if (h.kind != Kind::outside)
+      prefetch(&ps.employer[p], &ps.job_zone[p], &ps.job_slot[p], &ps.job_level[p], &ps.zone[p]);
   };
   auto prefetch_second = [&](const Hire& h) {
     const std::uint32_t f = h.firm;
     if (f != k_none) __builtin_prefetch(fs.staff[f].data() + fs.staff[f].size());
     if (h.kind == Kind::on_the_job && ps.employer[h.person] != k_none) {
       const std::uint32_t old = m_.firm_index(ps.employer[h.person]);
-      if (old != k_none) {
-        __builtin_prefetch(&fs.staff[old]);
-        __builtin_prefetch(&fs.employees[old]);
-      }
+      if (old != k_none) prefetch(&fs.staff[old], &fs.employees[old]);
     }
   };
   auto prefetch_third = [&](const Hire& h) {
@@ -1264,11 +1251,11 @@ void Market::make_hires(const std::vector<Hire>& hires) {
   };
   constexpr size_t k_first = 16, k_second = 8, k_third = 4;
   const size_t n = hires.size();
-  for (size_t k = 0; k < std::min(k_first, n); ++k) prefetch(hires[k]);
+  for (size_t k = 0; k < std::min(k_first, n); ++k) prefetch_first(hires[k]);
   for (size_t k = 0; k < std::min(k_second, n); ++k) prefetch_second(hires[k]);
   for (size_t k = 0; k < std::min(k_third, n); ++k) prefetch_third(hires[k]);
   for (size_t k = 0; k < n; ++k) {
-    if (k + k_first < n) prefetch(hires[k + k_first]);
+    if (k + k_first < n) prefetch_first(hires[k + k_first]);
     if (k + k_second < n) prefetch_second(hires[k + k_second]);
     if (k + k_third < n) prefetch_third(hires[k + k_third]);
     hire(hires[k]);
@@ -1278,19 +1265,10 @@ void Market::make_hires(const std::vector<Hire>& hires) {
   tbb::parallel_for(tbb::blocked_range<size_t>(0, hires.size(), k_grain), [&](const auto& range) {
     for (size_t k = range.begin(); k < range.end(); ++k) {
       if (k + 16 < range.end() && hires[k + 16].kind != Kind::outside) {
-        const std::uint32_t ahead = hires[k + 16].person;
-        __builtin_prefetch(&ps.mode[ahead]);
-        __builtin_prefetch(&ps.status[ahead]);
-        __builtin_prefetch(&ps.status_since[ahead]);
-        __builtin_prefetch(&ps.next_labour[ahead]);
-        __builtin_prefetch(&ps.education[ahead]);
-        __builtin_prefetch(&ps.death[ahead]);
-        __builtin_prefetch(&ps.next_birth[ahead]);
-        __builtin_prefetch(&ps.next_life[ahead]);
-        __builtin_prefetch(&ps.leave_home[ahead]);
-        __builtin_prefetch(&ps.next_union[ahead]);
-        __builtin_prefetch(&ps.next_due[ahead]);
-        __builtin_prefetch(&ps.id[ahead]);
+        const std::uint32_t a = hires[k + 16].person;
+        prefetch(&ps.mode[a], &ps.status[a], &ps.status_since[a], &ps.next_labour[a],
+                 &ps.education[a], &ps.death[a], &ps.next_birth[a], &ps.next_life[a],
+                 &ps.leave_home[a], &ps.next_union[a], &ps.next_due[a], &ps.id[a]);
       }
       const Hire& h = hires[k];
       if (h.kind == Kind::outside) continue;
