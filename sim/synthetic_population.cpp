@@ -181,10 +181,13 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   const size_t last = ps.size();
   for (size_t i = first; i < last; ++i) m.index_person(ps.id[i], i);
   m.for_chunks(last - first, [&](size_t, size_t b, size_t e) {
+    // The band of the chunk's first person, then the next ones as the places pass them.
+    int band_of = static_cast<int>(
+        std::upper_bound(band_start.begin(), band_start.end(), static_cast<long long>(b)) -
+        band_start.begin() - 1);
     for (size_t i = first + b; i < first + e; ++i) {
       const auto at = static_cast<long long>(i - first);
-      const int band_of = static_cast<int>(
-          std::upper_bound(band_start.begin(), band_start.end(), at) - band_start.begin() - 1);
+      while (at >= band_start[band_of + 1]) ++band_of;
       Rng rng = m.rng(Stream::population_init, ps.id[i], 1);
       const int span = band_of == k_age_bands - 1 ? 120 : 60;  // 90+: ages 90-99
       const auto age_months = static_cast<std::int32_t>(60 * band_of + rng.below(span));
