@@ -390,6 +390,11 @@ void prefetch_household(const Model& m, size_t h) {
   prefetch(&hh.alive[h], &hh.first_member[h], &hh.size[h], &hh.zone[h], &hh.ref_birth[h]);
 }
 
+/// How far ahead (in events) the commit's event loops fetch what each stage of an event's
+/// chain of cache misses reads: the first stage furthest ahead, so that each fetch can
+/// use what the stage before it fetched. Shared by the persons' events and the moves.
+constexpr std::array<size_t, 4> k_ahead = {12, 8, 4, 2};
+
 /// Calls fn(id) for each person id of `ids`, in order. The events' persons are scattered
 /// over the store, and each event is a chain of cache misses (the id's index entry, the
 /// person's fields, the household's record): what the events a few places ahead read
@@ -399,7 +404,7 @@ void prefetch_household(const Model& m, size_t h) {
 /// stage made the commit some 10 % slower.)
 template <class Fn>
 void for_each_person_event(const Model& m, const std::vector<std::uint32_t>& ids, Fn&& fn) {
-  constexpr size_t k_index = 12, k_fields = 8, k_home = 4;  // events ahead
+  constexpr size_t k_index = k_ahead[0], k_fields = k_ahead[1], k_home = k_ahead[2];
   const size_t n = ids.size();
   for (size_t k = 0; k < n; ++k) {
     if (k + k_index < n) m.prefetch_person_index(ids[k + k_index]);
@@ -853,14 +858,14 @@ void Model::phase_commit() {
     return h != k_none ? households.first_member[h] : k_none;
   };
   for (size_t k = 0; k < moves.size(); ++k) {
-    if (k + 12 < moves.size()) prefetch_household_index(moves[k + 12]);
-    if (k + 8 < moves.size()) {
-      const std::uint32_t ahead = household_index(moves[k + 8]);
+    if (k + k_ahead[0] < moves.size()) prefetch_household_index(moves[k + k_ahead[0]]);
+    if (k + k_ahead[1] < moves.size()) {
+      const std::uint32_t ahead = household_index(moves[k + k_ahead[1]]);
       if (ahead != k_none) prefetch_household(*this, ahead);
     }
-    if (k + 4 < moves.size()) prefetch_person_index(first_member(k + 4));
-    if (k + 2 < moves.size()) {
-      const std::uint32_t p = person_index(first_member(k + 2));
+    if (k + k_ahead[2] < moves.size()) prefetch_person_index(first_member(k + k_ahead[2]));
+    if (k + k_ahead[3] < moves.size()) {
+      const std::uint32_t p = person_index(first_member(k + k_ahead[3]));
       if (p != k_none) prefetch_person(*this, p);
     }
     const size_t h = household_index(moves[k]);
