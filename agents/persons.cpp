@@ -9,6 +9,7 @@
 
 #include "sim/compaction.hpp"
 #include "sim/model.hpp"
+#include "sim/prefetch.hpp"
 #include "sim/sampling.hpp"
 
 namespace regio {
@@ -373,13 +374,8 @@ void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEven
     if (due[i] == now) due_now.push_back(static_cast<std::uint32_t>(i));
   constexpr size_t k_ahead = 8;
   auto fetch = [&](size_t i) {
-    __builtin_prefetch(&p.death[i]);
-    __builtin_prefetch(&p.birth_month[i]);
-    __builtin_prefetch(&p.next_birth[i]);
-    __builtin_prefetch(&p.leave_home[i]);
-    __builtin_prefetch(&p.next_union[i]);
-    __builtin_prefetch(&p.next_life[i]);
-    __builtin_prefetch(&p.next_labour[i]);
+    prefetch(&p.death[i], &p.birth_month[i], &p.next_birth[i], &p.leave_home[i], &p.next_union[i],
+             &p.next_life[i], &p.next_labour[i]);
   };
   for (size_t k = 0; k < std::min(k_ahead, due_now.size()); ++k) fetch(due_now[k]);
   for (size_t k = 0; k < due_now.size(); ++k) {

@@ -564,14 +564,9 @@ void Market::gather_residents() {
         n += ps.alive[i] & (ps.status[i] == k_employed);
       }
       part.picked.resize(n);
-      for (const std::uint32_t i : part.picked) {
-        // Their jobs are scattered records: fetched now, used below.
-        __builtin_prefetch(&ps.job_zone[i]);
-        __builtin_prefetch(&ps.employer[i]);
-        __builtin_prefetch(&ps.job_level[i]);
-        __builtin_prefetch(&ps.zone[i]);
-        __builtin_prefetch(&ps.education[i]);
-      }
+      // Their jobs are scattered records: fetched now, used below.
+      for (const std::uint32_t i : part.picked)
+        prefetch(&ps.job_zone[i], &ps.employer[i], &ps.job_level[i], &ps.zone[i], &ps.education[i]);
       // Employed residents without a job (see below) do not search on the job.
       part.picked.erase(std::remove_if(part.picked.begin(), part.picked.end(),
                                        [&](std::uint32_t i) {
@@ -587,20 +582,15 @@ void Market::gather_residents() {
     // are some forty persons apart: the records of a few ahead are fetched meanwhile.
     constexpr size_t k_ahead = 16;
     const size_t idle = part.idle.size();
+    auto fetch = [&](size_t a) {
+      const std::uint32_t i = part.idle[a];
+      prefetch(&ps.id[i], &ps.zone[i], &ps.education[i]);
+    };
     auto unemployed_seeker = [&](size_t a) {
-      if (a + k_ahead < idle) {
-        const std::uint32_t ahead = part.idle[a + k_ahead];
-        __builtin_prefetch(&ps.id[ahead]);
-        __builtin_prefetch(&ps.zone[ahead]);
-        __builtin_prefetch(&ps.education[ahead]);
-      }
+      if (a + k_ahead < idle) fetch(a + k_ahead);
       part.seekers.push_back(resident(part.idle[a], Kind::unemployed));
     };
-    for (size_t a = 0; a < std::min(k_ahead, idle); ++a) {
-      __builtin_prefetch(&ps.id[part.idle[a]]);
-      __builtin_prefetch(&ps.zone[part.idle[a]]);
-      __builtin_prefetch(&ps.education[part.idle[a]]);
-    }
+    for (size_t a = 0; a < std::min(k_ahead, idle); ++a) fetch(a);
     part.seekers.reserve(idle + part.picked.size());
     size_t a = 0;
     for (std::uint32_t i : part.picked) {
