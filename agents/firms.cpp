@@ -415,6 +415,14 @@ double capacity(const Model& m, size_t f) {
   return fs.productivity[f] * fs.headcount(f) / (1.0 - sec.input_share);
 }
 
+double positions_capacity(const Model& m, size_t f) {
+  const auto& fs = m.firms;
+  const SectorSpec& sec = m.scenario().sectors[fs.sector[f]];
+  std::int32_t open = 0;
+  for (int l = 0; l < k_education_levels; ++l) open += std::max(0, fs.vacancies[f][l]);
+  return fs.productivity[f] * (fs.headcount(f) + open) / (1.0 - sec.input_share);
+}
+
 void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now) {
   auto& fs = m.firms;
   const auto& sc = m.scenario();

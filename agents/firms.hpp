@@ -128,6 +128,10 @@ void build_firms(Model& m);
 /// Output capacity of firm f this month (EUR): productivity x employees / (1 - input share).
 double capacity(const Model& m, size_t f);
 
+/// Output of firm f with every position filled, its open ones too (EUR): what the firm
+/// plans for, and what an institution is funded for.
+double positions_capacity(const Model& m, size_t f);
+
 /// Adaptive expectations, desired employment, vacancies and layoff notices (own state only).
 void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now);
 

@@ -218,12 +218,16 @@ void graduate(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
 }
 
 /// A graduate still unemployed after the search months leaves the region with a
-/// probability that falls as the labour market tightens (more vacancies per seeker).
+/// probability that falls as the labour market tightens (more vacancies per seeker):
+/// labour_market.graduate_leave_base at the first year's tightness (and during the first
+/// year), times (1 + that tightness) / (1 + last month's).
 void graduate_decision(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
   auto& p = m.persons;
   if (p.status[i] == idx(Status::unemployed)) {
     Rng rng = m.rng(Stream::education, p.id[i], now);
-    const double leave = m.scenario().labour_market.graduate_leave_base / (1.0 + m.tightness);
+    const double ref = m.tightness_reference;
+    const double base = m.scenario().labour_market.graduate_leave_base;
+    const double leave = ref > 0.0 ? std::min(1.0, base * (1.0 + ref) / (1.0 + m.tightness)) : base;
     if (rng.bernoulli(leave)) {
       out.emigrants.push_back(p.id[i]);
       return;

@@ -29,7 +29,8 @@ struct Groups {
   std::vector<double> zone_sector_cap, zone_sector_share;
   /// Per sector: the market firms' export weights x factor (their claims on exports).
   std::vector<double> export_claims;
-  /// The institutions' capacity (their public funding: they are funded for full staff).
+  /// The institutions' capacity (their public funding: they are funded for full staff,
+  /// their open positions included).
   double institutions_capacity = 0.0;
   /// Regional inputs ordered by the alive firms and by the institutions.
   double orders_firms = 0.0, orders_institutions = 0.0;
@@ -71,7 +72,7 @@ Groups group_firms(Model& m) {
       if (!in_market(fs, f)) {
         g.cap[f] = g.factor[f] = g.share[f] = 0.0;
         fs.export_demand[f] = fs.household_demand[f] = 0.0;
-        fs.public_demand[f] = fs.alive[f] ? firms::capacity(m, f) : 0.0;
+        fs.public_demand[f] = fs.alive[f] ? firms::positions_capacity(m, f) : 0.0;
         sum.institutions += fs.public_demand[f];
         if (fs.alive[f]) sum.orders[1] += fs.regional_inputs[f];
         continue;
@@ -299,21 +300,23 @@ constexpr int k_balance_passes = 8;
 /// their demand by capacity, so it grows with the raise). Where a zone and sector's
 /// household and public demand alone exceeds the capacity there (about 0.1 % of all
 /// demand), no raise helps: that excess stays.
-bool balance_orders(Model& m, const Groups& g, const std::vector<double>& households) {
+bool balance_orders(Model& m, const Groups& g, const std::vector<double>& households,
+                    const std::vector<double>& positions) {
   auto& fs = m.firms;
   const size_t ns = g.sectors;
   std::atomic<bool> changed = false;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, fs.size(), 4096), [&](const auto& range) {
     for (size_t f = range.begin(); f < range.end(); ++f) {
-      if (!in_market(fs, f) || g.cap[f] <= 0.0) continue;
+      if (!in_market(fs, f) || positions[f] <= 0.0) continue;
       const size_t cell = fs.zone[f] * ns + fs.sector[f];
       const double pub = g.zone_sector_cap[cell] > 0.0
                              ? m.public_base[cell] * g.cap[f] / g.zone_sector_cap[cell]
                              : 0.0;
       const double domestic = households[f] + fs.order_demand[f] + pub;
-      const double own = g.cap[f] - households[f] - pub;  // what the orders can have
-      if (domestic <= g.cap[f] * (1.0 + 1e-9) || own <= 0.0) continue;
-      const double raise = own >= 0.5 * g.cap[f] ? fs.order_demand[f] / own : domestic / g.cap[f];
+      const double own = positions[f] - households[f] - pub;  // what the orders can have
+      if (domestic <= positions[f] * (1.0 + 1e-9) || own <= 0.0) continue;
+      const double raise =
+          own >= 0.5 * positions[f] ? fs.order_demand[f] / own : domestic / positions[f];
       fs.productivity[f] *= raise;
       fs.expected[f] *= raise;
       fs.demand[f] *= raise;
@@ -333,6 +336,7 @@ void calibrate(Model& m) {
   for (size_t z = 0; z < nz; ++z) m.population_base[z] = m.municipalities[z].persons;
   Groups g;
   std::vector<double> spending;  // households', per zone-sector cell
+  std::vector<double> positions(fs.size(), 0.0);
   const std::vector<double> no_public(nz * ns, 0.0);
   for (int pass = 0;; ++pass) {
     // Household and intermediate demand as they follow from full-employment output.
@@ -349,20 +353,28 @@ void calibrate(Model& m) {
       fs.regional_inputs[f] = sec.regional_sourcing * fs.inputs[f];
     }
     g = group_firms(m);
-    // Public demand: the sector's public share of full-employment output in each zone.
+    // The market firms' output with all their positions filled, open ones included: what
+    // they plan for (firms::open_initial_positions raised their expectations to it).
+    for (size_t f = 0; f < fs.size(); ++f)
+      positions[f] = in_market(fs, f) ? firms::positions_capacity(m, f) : 0.0;
+    // Public demand: the sector's public share of the output of all positions in each zone.
     m.public_base.assign(nz * ns, 0.0);
+    for (size_t f = 0; f < fs.size(); ++f)
+      if (in_market(fs, f)) m.public_base[fs.zone[f] * ns + fs.sector[f]] += positions[f];
     for (size_t cell = 0; cell < nz * ns; ++cell)
-      m.public_base[cell] = sc.sectors[cell % ns].public_share * g.zone_sector_cap[cell];
+      m.public_base[cell] *= sc.sectors[cell % ns].public_share;
     spending = household_spending(m, g, household_incomes(m), m.purchase_plan.households_regional,
                                   m.purchase_plan.households_elsewhere);
     share_demand(m, g, spending, no_public, {});
     place_orders(m, g);
-    if (pass == k_balance_passes || !balance_orders(m, g, fs.household_demand)) break;
+    if (pass == k_balance_passes || !balance_orders(m, g, fs.household_demand, positions)) break;
   }
   const std::vector<double>& households = fs.household_demand;
   const std::vector<double>& orders = fs.order_demand;
-  // Exports close the gap between each firm's full-employment output and its domestic
-  // demand (where domestic demand exceeds capacity the firm starts with excess demand).
+  // Exports close the gap between the output of each firm's positions and its domestic
+  // demand (where domestic demand exceeds that the firm starts with excess demand). With
+  // posts open, demand exceeds what the staff make: the region forgoes sales for want of
+  // workers, as it does with vacancies.
   m.export_base.assign(ns, 0.0);
   m.export_intensity.assign(ns, 0.0);
   for (size_t f = 0; f < fs.size(); ++f) {
@@ -371,12 +383,12 @@ void calibrate(Model& m) {
     const double pub = g.zone_sector_cap[cell] > 0.0
                            ? m.public_base[cell] * g.cap[f] / g.zone_sector_cap[cell]
                            : 0.0;
-    fs.export_weight[f] = std::max(0.0, g.cap[f] - households[f] - orders[f] - pub);
+    fs.export_weight[f] = std::max(0.0, positions[f] - households[f] - orders[f] - pub);
     m.export_base[fs.sector[f]] += fs.export_weight[f];
   }
   std::vector<double> sector_cap(ns, 0.0);
   for (size_t f = 0; f < fs.size(); ++f)
-    if (in_market(fs, f)) sector_cap[fs.sector[f]] += g.cap[f];
+    if (in_market(fs, f)) sector_cap[fs.sector[f]] += positions[f];
   for (size_t k = 0; k < ns; ++k)
     m.export_intensity[k] = sector_cap[k] > 0.0 ? m.export_base[k] / sector_cap[k] : 0.0;
   // Type I multipliers keep household spending at this level.

@@ -60,6 +60,10 @@ constexpr std::uint64_t k_seeker_mode_bit = std::uint64_t{1} << 44;
 /// Mode draws of the initial matching carry this bit (the first month's matching uses
 /// the same month).
 constexpr std::uint64_t k_initial_mode_bit = std::uint64_t{1} << 45;
+/// The draws of the positions open at the start (vacancies stream) carry this bit; the
+/// monthly draws use the firm id alone.
+constexpr std::uint64_t k_initial_vacancies_bit = std::uint64_t{1} << 40;
+static_assert(k_initial_vacancies_bit > (std::uint64_t{k_education_levels} << 32));
 
 std::uint64_t agent_key(std::uint64_t purpose, std::uint64_t who, int round) {
   return (purpose << 56) | (static_cast<std::uint64_t>(round) << 48) | who;
@@ -257,6 +261,7 @@ struct Buffers {
   std::vector<std::pair<std::vector<Opening>, std::vector<std::uint32_t>>> firm_parts_;
   using Levels64 = std::array<std::int64_t, k_education_levels>;
   std::vector<Levels64> firm_positions_;  ///< per chunk of firms: positions by level
+  std::vector<std::int64_t> firm_held_;   ///< per chunk of firms: positions not offered
   std::vector<std::uint8_t> offered_;
   /// A hire decided in a round, made by the hiring task (see Market::round), with what
   /// making it needs of the seeker and the opening: the task runs while the next round
@@ -289,7 +294,7 @@ struct Buffers {
     seekers.clear(), passes_cdf_.clear(), passes_.clear(), decay_.clear(), commute_cost_.clear();
     minutes_.clear(), openings_.clear(), cell_of_.clear(), cell_begin_.clear();
     cell_zone_.clear(), cell_level_.clear(), cell_wage_.clear(), cell_total_.clear();
-    firm_positions_.clear();
+    firm_positions_.clear(), firm_held_.clear();
     cell_slots_.clear(), open_table_.clear(), row_begin_.clear(), row_count_.clear();
     row_table_.clear(), row_total_.clear(), open_cells_.clear(), active_.clear();
     working_.clear();
@@ -364,10 +369,11 @@ class Market : public Buffers {
   void place_rest_outside();
   /// Creates outside workers for every regional vacancy left (initial matching).
   void fill_with_outside_workers();
-  /// Regional vacancies still open among the openings.
+  /// Regional vacancies still open: among the openings, and those not offered.
   std::int64_t regional_vacancies_left() const;
 
   std::int64_t unemployed = 0;  ///< unemployed residents, kept current by the hires
+  std::int64_t held_back_ = 0;  ///< firms' open positions not offered this month
   bool placing = false;         ///< some seekers are Kind::placing (see gather_residents)
   /// Whether seeker i was hired or placed this month (after the first round).
   bool done(size_t i) const { return done_[i] != 0; }
@@ -651,12 +657,21 @@ void Market::add_firms() {
   const size_t chunks = m_.firm_chunk_count(fs.size());
   if (firm_parts_.size() < chunks) firm_parts_.resize(chunks);
   if (firm_positions_.size() < chunks) firm_positions_.resize(chunks);
+  if (firm_held_.size() < chunks) firm_held_.resize(chunks);
+  // Filling a post takes time (the employer's selection, the applicants' notice): each
+  // month an open position is offered, its selection ending, with probability fill_rate,
+  // drawn per position from the firm's own stream (the same draws for any chunking). The
+  // others stay open and count as vacancies. Without it nearly every opening was filled
+  // within its month (the outside workers apply for what the residents leave) and the
+  // region had some ten vacancies left at a time. The initial matching fills all.
+  const double fill = initial_ ? 1.0 : m_.scenario().labour_market.fill_rate.value;
   m_.for_firm_chunks(fs.size(), [&](size_t c, size_t b, size_t e) {
     // Filled as locals (the chunks' vector headers share cache lines), then put back.
     auto [opens, cells] = std::move(firm_parts_[c]);
     opens.clear();
     cells.clear();
     Levels64 positions{};
+    std::int64_t held = 0;
     for (size_t f = b; f < e; ++f) {
       if (!fs.alive[f]) continue;
       for (int l = 0; l < k_education_levels; ++l)
@@ -667,11 +682,22 @@ void Market::add_firms() {
       if ((v[0] | v[1]) == 0) continue;
       for (int l = 0; l < k_education_levels; ++l) {
         if (fs.vacancies[f][l] <= 0) continue;
+        std::int32_t offered = fs.vacancies[f][l];
+        if (fill < 1.0) {
+          // A stream per level: one more post at one level changes no other level's draws
+          // (paired runs, as for the multipliers, stay paired).
+          Rng rng = m_.rng(Stream::vacancies,
+                           (std::uint64_t{static_cast<unsigned>(l)} << 32) | fs.id[f], now_);
+          offered = 0;
+          for (std::int32_t j = 0; j < fs.vacancies[f][l]; ++j) offered += rng.bernoulli(fill);
+          held += fs.vacancies[f][l] - offered;
+          if (offered == 0) continue;
+        }
         Opening o;
         o.firm = static_cast<std::uint32_t>(f);
         o.tie = fs.id[f];
         o.wage = m_.wage(fs.sector[f], l);
-        o.vacancies = fs.vacancies[f][l];
+        o.vacancies = offered;
         o.zone = fs.zone[f];
         o.level = static_cast<std::uint8_t>(l);
         opens.push_back(o);
@@ -681,9 +707,12 @@ void Market::add_firms() {
     }
     firm_parts_[c] = {std::move(opens), std::move(cells)};
     firm_positions_[c] = positions;
+    firm_held_[c] = held;
   });
   Levels64 positions{};
+  held_back_ = 0;
   for (size_t c = 0; c < chunks; ++c) {
+    held_back_ += firm_held_[c];
     openings_.insert(openings_.end(), firm_parts_[c].first.begin(), firm_parts_[c].first.end());
     cell_of_.insert(cell_of_.end(), firm_parts_[c].second.begin(), firm_parts_[c].second.end());
     for (int l = 0; l < k_education_levels; ++l) positions[l] += firm_positions_[c][l];
@@ -1351,7 +1380,7 @@ void Market::fill_with_outside_workers() {
 }
 
 std::int64_t Market::regional_vacancies_left() const {
-  std::int64_t v = 0;
+  std::int64_t v = held_back_;
   for (const Opening& o : openings_)
     if (o.firm != k_none) v += std::max(0, o.vacancies);
   return v;
@@ -1426,6 +1455,41 @@ void initial_matching(Model& m) {
       for (int l = 0; l < k_education_levels; ++l) vacancies += std::max(0, fs.vacancies[f][l]);
   m.tightness =
       static_cast<double>(vacancies) / static_cast<double>(std::max<std::int64_t>(1, unemployed));
+}
+
+void open_initial_positions(Model& m) {
+  const double rate = m.scenario().labour_market.vacancy_rate;
+  const std::int32_t now = m.first_month();
+  auto& fs = m.firms;
+  std::int64_t open = 0;
+  for (size_t f = 0; f < fs.size(); ++f) {
+    if (!fs.alive[f]) continue;
+    std::int32_t filled = 0, opened = 0;
+    Rng rng = m.rng(Stream::vacancies, k_initial_vacancies_bit | fs.id[f], now);
+    for (int l = 0; l < k_education_levels; ++l) {
+      std::int32_t o = 0;
+      if (rate > 0.0)
+        for (std::int32_t j = 0; j < fs.employees[f][l]; ++j)
+          o += rng.bernoulli(rate / (1.0 - rate));
+      fs.vacancies[f][l] += o;
+      filled += fs.employees[f][l];
+      opened += fs.vacancies[f][l];
+    }
+    if (opened == 0) continue;
+    open += opened;
+    // The firm plans for its positions: demand at the start was set to its staff's output.
+    if (filled > 0) {
+      const double up = static_cast<double>(filled + opened) / filled;
+      fs.expected[f] *= up;
+      fs.demand[f] *= up;
+    }
+  }
+  const auto& ps = m.persons;
+  const auto k_unemployed = idx(Status::unemployed);
+  std::int64_t unemployed = 0;
+  for (size_t i = 0; i < ps.size(); ++i) unemployed += ps.alive[i] && ps.status[i] == k_unemployed;
+  m.tightness =
+      static_cast<double>(open) / static_cast<double>(std::max<std::int64_t>(1, unemployed));
 }
 
 void match(Model& m, std::int32_t now) {

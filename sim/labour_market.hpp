@@ -24,6 +24,12 @@ namespace labour_market {
 /// then runs m.commuting.update(m) to store the capacities and congestion of the start.
 void initial_matching(Model& m);
 
+/// After the initial matching: opens labour_market.vacancy_rate of all positions (each
+/// filled position brings an open one with probability rate / (1 - rate), drawn per
+/// firm), raising the firm's expected and current demand to its positions, so that the
+/// start has the open posts a labour market with a time to fill holds. Sets m.tightness.
+void open_initial_positions(Model& m);
+
 /// One month of matching: separations already applied by the persons phase; seekers
 /// apply, firms offer, seekers accept, for the scenario's number of rounds.
 /// Seekers: every unemployed resident, each employed resident with probability

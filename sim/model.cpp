@@ -130,6 +130,7 @@ void Model::init_economy() {
   labour_market::initial_matching(*this);
   commuting.update(*this);
   supply_chain.build(*this);
+  labour_market::open_initial_positions(*this);
   goods_market::calibrate(*this);
 }
 
@@ -1025,14 +1026,13 @@ void Model::phase_finance() {
   pending_entrants_.insert(pending_entrants_.end(), entrants.begin(), entrants.end());
   // Wages follow productivity (the sector's trend), and their level moves with the
   // tightness of the labour market, measured against its median over the first simulated
-  // year (the model's vacancies are those left after matching, so only changes in
-  // tightness carry information; the median, because the first months carry the
-  // adjustment from the initial matching, with spikes of ten times the usual level). The
-  // ratio is bounded: beyond 3x (a handful of unemployed) it says nothing more about
-  // pressure. Tightness sets a premium on the wage level, as in the wage curve, not on its
-  // growth: a growth effect would let a few tight years raise wages above productivity
-  // for ever (by a third in care and education over 2026-2046, squeezing their margins
-  // to nothing). The premium moves a twelfth of the way to its target each month, as
+  // year: the wage levels of the start are those of the start's tightness, so the
+  // premium answers changes from it (the median, because the first months carry the
+  // adjustment from the initial matching). The ratio is bounded: beyond 3x (a handful of
+  // unemployed) it says nothing more about pressure. Tightness sets a premium on the wage level, as
+  // in the wage curve, not on its growth: a growth effect would let a few tight years raise wages
+  // above productivity for ever (by a third in care and education over 2026-2046, squeezing their
+  // margins to nothing). The premium moves a twelfth of the way to its target each month, as
   // monthly tightness is noisy.
   constexpr double k_max_relative_tightness = 3.0;
   const int month = now_ - first_;

@@ -33,6 +33,7 @@ enum class Stream : std::uint32_t {
   birth_sex,
   layoffs,
   firm_demand,
+  vacancies,
 };
 
 class Rng {

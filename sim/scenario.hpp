@@ -136,6 +136,9 @@ struct LabourMarketParams {
   Param external_growth;
   Param wage_factor_basic, wage_factor_mbo, wage_factor_hbo, wage_factor_wo;
   Param screening_pass;
+  /// Time to fill a post: the share of a month's open positions whose selection ends this
+  /// month (offered to the applicants); and the share of positions open at the start.
+  Param fill_rate, vacancy_rate;
 };
 
 struct CommutingParams {

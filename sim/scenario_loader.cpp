@@ -666,6 +666,8 @@ void read_economy(Scenario& s, MapReader& root) {
     l.external_growth = r.param("external_growth", -0.1, 0.1);
     l.graduate_leave_base = r.param("graduate_leave_base", 0.0, 1.0);
     l.screening_pass = r.param("screening_pass", 0.0, 1.0);
+    l.fill_rate = r.param("fill_rate", 0.01, 1.0);
+    l.vacancy_rate = r.param("vacancy_rate", 0.0, 0.5);
     l.wage_factor_basic = r.param("wage_factor_basic", 0.1, 10.0);
     l.wage_factor_mbo = r.param("wage_factor_mbo", 0.1, 10.0);
     l.wage_factor_hbo = r.param("wage_factor_hbo", 0.1, 10.0);

@@ -38,7 +38,7 @@ int bench(const BenchOptions& opt);
 struct MultiplierOptions {
   std::string scenario;
   std::string sector;
-  double amount = 10e6;  ///< extra export demand, EUR per year
+  double amount = 100e6;  ///< extra export demand, EUR per year (large enough to show)
   int years = 5;
   double scale = 1.0;
   int threads = 0;

@@ -27,7 +27,7 @@ constexpr const char* k_examples = R"(Examples:
   regio info key-region-leiden.h5            metadata and datasets of a result file
   regio export key-region-leiden.h5 --csv out/
   regio calibrate                            the default region against its calibration targets
-  regio multiplier --sector lsh --amount 1e7 output and job multipliers of extra bio-science exports
+  regio multiplier --sector lsh --amount 1e8 output and job multipliers of extra bio-science exports
   regio bench                                speed of the full default region)";
 
 /// Starts the process again, once, with transparent huge pages for malloc's memory, where
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
                    "sector receiving the extra export demand (e.g. lsh)")
       ->required();
   mult->add_option("--amount", mult_opt.amount,
-                   "extra export demand in EUR per year (default 10,000,000)");
+                   "extra export demand in EUR per year (default 100,000,000)");
   mult->add_option("--years", mult_opt.years, "years to simulate (default 5)");
   mult->add_option("--scale", mult_opt.scale, "population share (default 1)");
   mult->add_option("--replications", mult_opt.replications,

@@ -82,10 +82,11 @@ TEST_CASE("Firms staff to the nearest worker for their expected demand", "[firms
 
 TEST_CASE("The start is balanced: institutions order from the start, exports close each gap",
           "[firms][economy]") {
-  // The exports of the start are the gap between each firm's capacity and its domestic
-  // demand. That demand includes the orders of knowledge institutions, which are outside
-  // the goods market but buy their inputs from the first month on: left out, the exports
-  // would be too large and the institutions' suppliers would start with excess demand.
+  // The exports of the start are the gap between the output of each firm's positions
+  // (its staff's and its open posts') and its domestic demand. That demand includes the orders of
+  // knowledge institutions, which are outside the goods market but buy their inputs from the first
+  // month on: left out, the exports would be too large and the institutions' suppliers would start
+  // with excess demand.
   Model m = small({});
   const auto& fs = m.firms;
   const auto& sc = m.scenario();
@@ -94,6 +95,7 @@ TEST_CASE("The start is balanced: institutions order from the start, exports clo
     if (!fs.alive[f]) continue;
     const auto& sec = sc.sectors[fs.sector[f]];
     const double cap = regio::firms::capacity(m, f);
+    const double planned = regio::firms::positions_capacity(m, f);
     if (fs.kind[f] & regio::k_institution) {
       ++institutions;
       REQUIRE(cap > 0.0);
@@ -107,7 +109,7 @@ TEST_CASE("The start is balanced: institutions order from the start, exports clo
     // firm's claim on them, export_weight, is the gap itself.)
     const double demand =
         fs.export_weight[f] + fs.household_demand[f] + fs.public_demand[f] + fs.order_demand[f];
-    CHECK(demand == Approx(cap).epsilon(1e-9));
+    CHECK(demand == Approx(planned).epsilon(1e-9));
   }
   REQUIRE(institutions > 0);
   REQUIRE(exporters > 100);
@@ -125,7 +127,8 @@ TEST_CASE("The start is balanced: firms can serve the orders they start with", "
   size_t short_planned = 0;
   for (size_t f = 0; f < fs.size(); ++f) {
     if (!fs.alive[f] || (fs.kind[f] & regio::k_institution)) continue;
-    const double cap = regio::firms::capacity(m, f);
+    // What the firm plans for: its positions, the open ones too.
+    const double cap = regio::firms::positions_capacity(m, f);
     const double domestic = fs.household_demand[f] + fs.public_demand[f] + fs.order_demand[f];
     demand += domestic + fs.export_demand[f];
     excess += std::max(0.0, domestic - cap);
@@ -136,7 +139,11 @@ TEST_CASE("The start is balanced: firms can serve the orders they start with", "
     if (fs.expected[f] < cap * (1.0 - 1e-9)) ++short_planned;
   }
   WARN("excess " << excess / demand << ", order-driven " << order_driven / demand);
-  CHECK(excess < 0.0015 * demand);
+  // (Household and public demand is shared by the staff's capacity, while each cell's
+  // public demand is set for all its positions: firms with no post open start with some
+  // demand beyond their positions (the excess is 0.17 % of all demand at this scale), and open
+  // posts in the first month.)
+  CHECK(excess < 0.0025 * demand);
   CHECK(order_driven < 0.0005 * demand);
   CHECK(short_planned == 0);
 }

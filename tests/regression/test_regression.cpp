@@ -51,19 +51,20 @@ struct Figure {
 // clang-format off
 const std::vector<Figure> k_golden = {
     // name                       golden    sd      tolerance
-    {"population_end_2030",         16500, 0.0044, 0.020},
-    {"population_end_2030_leiden",   6556, 0.0068, 0.028},
-    {"households_end_2030",          7847, 0.0010, 0.020},
-    {"births_2030",                   211, 0.0701, 0.281},
-    {"deaths_2030",                   152, 0.0768, 0.308},
-    {"births_2026_2030",              892, 0.0304, 0.122},
-    {"deaths_2026_2030",              772, 0.0279, 0.112},
-    {"in_migrants_2026_2030",        2587, 0.0240, 0.097},
-    {"out_migrants_2026_2030",       2799, 0.0230, 0.092},
-    {"students_2031_01_01",           690, 0.0447, 0.179},
-    {"jobs_end_2030",                8208, 0.0061, 0.025},
-    {"unemployed_end_2030",           245, 0.1697, 0.679},
-    {"value_added_2030",           660933183, 0.0163, 0.066},
+    {"population_end_2030",         16478, 0.0042, 0.020},
+    {"population_end_2030_leiden",   6553, 0.0064, 0.026},
+    {"households_end_2030",          7857, 0.0002, 0.020},
+    {"births_2030",                   198, 0.0685, 0.274},
+    {"deaths_2030",                   153, 0.0774, 0.310},
+    {"births_2026_2030",              894, 0.0293, 0.118},
+    {"deaths_2026_2030",              774, 0.0271, 0.109},
+    {"in_migrants_2026_2030",        2574, 0.0237, 0.095},
+    {"out_migrants_2026_2030",       2808, 0.0229, 0.092},
+    {"students_2031_01_01",           699, 0.0488, 0.196},
+    {"jobs_end_2030",                8204, 0.0067, 0.027},
+    {"unemployed_end_2030",           208, 0.1706, 0.683},
+    {"value_added_2030",           666312473, 0.0175, 0.070},
+    {"vacancies_2030",                347, 0.0416, 0.167},
 };
 // clang-format on
 
@@ -131,7 +132,8 @@ std::vector<double> figures(std::uint64_t seed) {
           students_last,
           region_at_last_month("/economy/jobs"),
           region_at_last_month("/labour/unemployed"),
-          monthly_sum("/economy/value_added", months - 12)};
+          monthly_sum("/economy/value_added", months - 12),
+          monthly_sum("/economy/vacancies", months - 12) / 12.0};
 }
 
 }  // namespace

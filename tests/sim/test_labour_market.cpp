@@ -40,6 +40,13 @@ const Scenario& scenario() {
   return s;
 }
 
+/// The default region with no positions open at the start (every one filled).
+const Scenario& filled_scenario() {
+  static const Scenario s =
+      regio::load_scenario("key-region-leiden", {{"labour_market.vacancy_rate", "0"}});
+  return s;
+}
+
 RunConfig config(size_t chunk = 8192) {
   RunConfig c;
   c.scale = k_scale;
@@ -212,7 +219,7 @@ std::uint64_t state_hash(const Model& m) {
 }  // namespace
 
 TEST_CASE("initial matching: jobs are consistent and every position is filled", "[labour_market]") {
-  const Model m(scenario(), config());
+  const Model m(filled_scenario(), config());
   check_consistent(m);
   // Positions are filled by residents or, after them, by workers from outside.
   CHECK(total_vacancies(m) == 0);
@@ -225,6 +232,52 @@ TEST_CASE("initial matching: jobs are consistent and every position is filled", 
   CHECK(jobs == regional + a.outside_workers);
   // The tightness after the initial matching: open positions per unemployed resident.
   CHECK(m.tightness == 0.0);
+}
+
+TEST_CASE("the start holds the open positions of a labour market with a time to fill",
+          "[labour_market]") {
+  // After the initial matching, labour_market.vacancy_rate of all positions are opened
+  // (a draw per filled position), and the firms plan for all their positions.
+  const Model m(scenario(), config());
+  check_consistent(m);
+  const double rate = scenario().labour_market.vacancy_rate;
+  REQUIRE(rate > 0.0);
+  std::int64_t filled = 0;
+  for (size_t f = 0; f < m.firms.size(); ++f) filled += m.firms.alive[f] ? m.firms.headcount(f) : 0;
+  const auto open = static_cast<double>(total_vacancies(m));
+  const double positions = static_cast<double>(filled) + open;
+  // Binomial: mean rate x positions, sd below sqrt of it; four sd either side.
+  INFO("open " << open << " of " << positions << " positions");
+  CHECK(std::abs(open - rate * positions) < 4.0 * std::sqrt(rate * positions));
+  CHECK(m.tightness == Approx(open / static_cast<double>(unemployed(m))).epsilon(1e-12));
+  size_t short_planned = 0;
+  for (size_t f = 0; f < m.firms.size(); ++f)
+    if (m.firms.alive[f] &&
+        m.firms.expected[f] < regio::firms::positions_capacity(m, f) * (1.0 - 1e-9))
+      ++short_planned;
+  CHECK(short_planned == 0);
+}
+
+TEST_CASE("a month offers about fill_rate of the open positions; the rest stay open",
+          "[labour_market]") {
+  // With fill_rate 1 the outside workers take nearly every opening within the month; at
+  // the default rate about (1 - fill_rate) of the open positions are not offered at all.
+  auto left_share = [](const Scenario& sc) {
+    Model m(sc, config());
+    const auto before = static_cast<double>(total_vacancies(m));
+    REQUIRE(before > 100.0);
+    regio::labour_market::match(m, m.now());
+    check_consistent(m);
+    return static_cast<double>(total_vacancies(m)) / before;
+  };
+  const double fill = scenario().labour_market.fill_rate;
+  REQUIRE(fill < 0.5);
+  const double slow = left_share(scenario());
+  const double fast =
+      left_share(regio::load_scenario("key-region-leiden", {{"labour_market.fill_rate", "1"}}));
+  INFO("left open: " << slow << " at fill_rate " << fill << ", " << fast << " at 1");
+  CHECK(slow > 1.0 - fill - 0.05);
+  CHECK(fast < 0.1);
 }
 
 TEST_CASE("initial matching places every employed resident within the positions",
@@ -322,8 +375,9 @@ TEST_CASE("monthly matching: employed residents without a job find one or become
           "[labour_market]") {
   // Not expected in a run (jobs come from the market), but the market handles it: such
   // residents look for a job like the unemployed, and those left without one are
-  // unemployed from now on. Their jobs are ended here without a change of status.
-  Model m(scenario(), config());
+  // unemployed from now on. Their jobs are ended here without a change of status. (No
+  // positions open at the start: few are open in the month.)
+  Model m(filled_scenario(), config());
   std::vector<size_t> jobless;
   for (size_t i = 0; i < m.persons.size() && jobless.size() < 40; i += 97)
     if (m.persons.alive[i] && employed(m, i) && m.persons.employer[i] != k_none) {
