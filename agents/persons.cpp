@@ -126,6 +126,16 @@ std::int32_t after_waiting(std::int32_t now, double months) {
 
 }  // namespace
 
+double graduate_leave_probability(const Model& m) {
+  // Measured against the first year's tightness, as wages and in-migration are: the base
+  // chance is the start's. (1 + tightness): with no open posts at all the chance is at
+  // its highest, not infinite.
+  const double base = m.scenario().labour_market.graduate_leave_base;
+  const double ref = m.tightness_reference;
+  if (!(ref > 0.0)) return base;
+  return std::min(1.0, base * (1.0 + ref) / (1.0 + m.tightness));
+}
+
 void set_retirement(Model& m, size_t i, std::int32_t now) {
   auto& p = m.persons;
   const std::int32_t r = retirement_month(m, p.birth_month[i]);
@@ -218,17 +228,13 @@ void graduate(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
 }
 
 /// A graduate still unemployed after the search months leaves the region with a
-/// probability that falls as the labour market tightens (more vacancies per seeker):
-/// labour_market.graduate_leave_base at the first year's tightness (and during the first
-/// year), times (1 + that tightness) / (1 + last month's).
+/// probability that falls as the labour market tightens (more vacancies per seeker; see
+/// graduate_leave_probability).
 void graduate_decision(Model& m, size_t i, std::int32_t now, PersonEvents& out) {
   auto& p = m.persons;
   if (p.status[i] == idx(Status::unemployed)) {
     Rng rng = m.rng(Stream::education, p.id[i], now);
-    const double ref = m.tightness_reference;
-    const double base = m.scenario().labour_market.graduate_leave_base;
-    const double leave = ref > 0.0 ? std::min(1.0, base * (1.0 + ref) / (1.0 + m.tightness)) : base;
-    if (rng.bernoulli(leave)) {
+    if (rng.bernoulli(graduate_leave_probability(m))) {
       out.emigrants.push_back(p.id[i]);
       return;
     }

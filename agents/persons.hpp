@@ -134,6 +134,10 @@ void set_retirement(Model& m, size_t i, std::int32_t now);
 void on_hired(Model& m, size_t i, std::int32_t now);
 /// Decides the labour status of someone entering the labour market now.
 void enter_labour_market(Model& m, size_t i, std::int32_t now);
+/// The chance that a new graduate still without a job leaves the region this month:
+/// labour_market.graduate_leave_base at the first year's tightness (and during the first
+/// year), times (1 + that tightness) / (1 + last month's), at most 1.
+double graduate_leave_probability(const Model& m);
 
 /// The monthly rule: every person whose next_due is `now` acts; own-state changes are
 /// made directly, cross-agent effects go to `out`. Runs in parallel over index chunks.

@@ -971,6 +971,27 @@ TEST_CASE("A different seed or replication gives different results", "[demograph
   CHECK_FALSE(std::equal(s0.begin(), s0.begin() + static_cast<long>(first_date), s1.begin()));
 }
 
+TEST_CASE("Jobless graduates leave less often when the market is tighter than in the first year",
+          "[demography][migration]") {
+  Model m(baseline_to_2030(), config(0.02));
+  const double base = m.scenario().labour_market.graduate_leave_base;
+  REQUIRE(base > 0.0);
+  REQUIRE(base < 0.6);
+  // The first year (no reference yet): the base chance, whatever the tightness.
+  m.tightness_reference = 0.0;
+  m.tightness = 3.0;
+  CHECK(regio::persons::graduate_leave_probability(m) == base);
+  m.tightness_reference = 1.2;
+  m.tightness = 1.2;
+  CHECK(regio::persons::graduate_leave_probability(m) == Approx(base));
+  m.tightness = 2.4;  // tighter: fewer leave
+  CHECK(regio::persons::graduate_leave_probability(m) == Approx(base * 2.2 / 3.4));
+  m.tightness = 0.0;  // nothing open: more leave, at most all
+  CHECK(regio::persons::graduate_leave_probability(m) == Approx(std::min(1.0, base * 2.2)));
+  m.tightness_reference = 9.0;
+  CHECK(regio::persons::graduate_leave_probability(m) == 1.0);
+}
+
 TEST_CASE("In-migration follows labour-market tightness relative to the first year, bounded",
           "[demography][migration]") {
   Model m(baseline_to_2030(), config(0.02));
