@@ -50,6 +50,7 @@ enum Purpose : std::uint64_t {
   k_outside_seekers = 4,  ///< rounding of an external zone's seekers
   k_job_length = 5,       ///< an outside worker's job duration (and origin, education)
   k_screening = 6,        ///< how many of a seeker's applications pass, every round of a month
+  k_outside_fields = 7,   ///< fields of an external zone's seekers of one level
   k_initial = 0x80,       ///< or-ed into the purpose during the initial matching
 };
 constexpr std::uint64_t k_outside_seeker_key = std::uint64_t{1} << 40;
@@ -97,6 +98,7 @@ struct Seeker {
   std::uint16_t origin = 0;        ///< home zone (external zones after the internal ones)
   std::uint8_t education = 0;
   Kind kind = Kind::unemployed;
+  std::uint8_t field = 0;  ///< field of education
 };
 
 /// Open positions of one level at one employer: a regional firm or an external zone.
@@ -107,6 +109,7 @@ struct Opening {
   std::int32_t vacancies = 0;
   std::uint16_t zone = 0;  ///< job zone (external zones after the internal ones)
   std::uint8_t level = 0;
+  std::int8_t field = -1;  ///< the field the post asks for (sector's, mbo and up), or -1
 };
 
 struct Application {
@@ -286,6 +289,7 @@ struct Buffers {
     std::vector<Hire> hires;
     std::vector<std::uint32_t> openings;
     std::int64_t unemployed = 0;
+    std::int64_t field_posts = 0, field_matched = 0;  ///< see Market::field_posts
   };
   std::vector<ChunkHires> chunk_hires_;
 
@@ -374,7 +378,9 @@ class Market : public Buffers {
 
   std::int64_t unemployed = 0;  ///< unemployed residents, kept current by the hires
   std::int64_t held_back_ = 0;  ///< firms' open positions not offered this month
-  bool placing = false;         ///< some seekers are Kind::placing (see gather_residents)
+  /// Hires into regional posts that ask for a field, and of those the ones from that field.
+  std::int64_t field_posts = 0, field_matched = 0;
+  bool placing = false;  ///< some seekers are Kind::placing (see gather_residents)
   /// Whether seeker i was hired or placed this month (after the first round).
   bool done(size_t i) const { return done_[i] != 0; }
 
@@ -385,6 +391,10 @@ class Market : public Buffers {
   bool weights_fresh_ = false;  ///< the search weights reflect the current vacancies
   double fit(int education, int level) const {
     return education == level ? 1.0 : 1.0 - 0.5 * penalty_;
+  }
+  /// The employer's fit of an applicant of `field` for a post asking for `wanted` (-1: any).
+  double field_fit(int field, int wanted) const {
+    return wanted < 0 || field == wanted ? 1.0 : 1.0 - field_penalty_;
   }
   void apply_all(const std::vector<std::uint32_t>& active, int r);
   /// Vose's alias method over the weights of table[b..e) (in `threshold`, summing to
@@ -412,6 +422,8 @@ class Market : public Buffers {
   int applications_;
   int rounds_ = 1;
   double time_sensitivity_, penalty_;
+  double field_penalty_ = 0.0;
+  std::vector<std::int8_t> field_of_;  ///< per sector: the field its skilled posts ask for
   double mean_wage_all_ = 1.0;
   std::array<double, k_education_levels> level_mix_{}, level_wage_{}, education_mix_{};
   double growth_ = 1.0;  ///< external markets' size relative to the start
@@ -437,6 +449,11 @@ Market::Market(Model& m, std::int32_t now, bool initial)
       initial ? k_initial_max_rounds : std::max(1, static_cast<int>(std::lround(lm.rounds.value)));
   time_sensitivity_ = lm.time_sensitivity;
   penalty_ = lm.overqualification_penalty;
+  field_penalty_ = lm.field_penalty;
+  field_of_.resize(static_cast<size_t>(ns_));
+  for (int k = 0; k < ns_; ++k)
+    field_of_[static_cast<size_t>(k)] =
+        static_cast<std::int8_t>(sc.sectors[static_cast<size_t>(k)].field);
   // The initial matching places the employed of the starting state: no screening.
   screening_ = initial ? 1.0 : lm.screening_pass.value;
   {
@@ -511,6 +528,7 @@ void Market::gather_residents() {
     s.person = i;
     s.origin = ps.zone[i];
     s.education = ps.education[i];
+    s.field = ps.field[i];
     s.kind = kind;
     if (kind == Kind::on_the_job) {
       const int level = ps.job_level[i];
@@ -644,6 +662,7 @@ void Market::gather_employed() {
     s.person = static_cast<std::uint32_t>(i);
     s.origin = ps.zone[i];
     s.education = ps.education[i];
+    s.field = ps.field[i];
     s.kind = Kind::placing;
     seekers.push_back(s);
     placing = true;
@@ -700,6 +719,7 @@ void Market::add_firms() {
         o.vacancies = offered;
         o.zone = fs.zone[f];
         o.level = static_cast<std::uint8_t>(l);
+        o.field = l >= idx(Education::mbo) ? field_of_[fs.sector[f]] : std::int8_t{-1};
         opens.push_back(o);
         cells.push_back(static_cast<std::uint32_t>(
             (static_cast<size_t>(fs.zone[f]) * ns_ + fs.sector[f]) * k_education_levels + l));
@@ -915,6 +935,8 @@ void Market::gather_outside() {
       const double share = regional + home > 0.0 ? regional / (regional + home) : 0.0;
       const auto n = static_cast<std::int64_t>(
           std::floor(searching * education_mix_[k] * share + rng.uniform()));
+      // Their fields by the level's mix, from a stream of their own.
+      Rng fields = draw(m_, purpose(k_outside_fields), static_cast<std::uint64_t>(e), k, now_);
       for (std::int64_t j = 0; j < n; ++j) {
         Seeker s;
         s.key = k_outside_seeker_key | (static_cast<std::uint64_t>(e) << 24) |
@@ -922,6 +944,8 @@ void Market::gather_outside() {
         s.origin = static_cast<std::uint16_t>(origin);
         s.education = static_cast<std::uint8_t>(k);
         s.kind = Kind::outside;
+        s.field = static_cast<std::uint8_t>(
+            fields.categorical(sc.field_by_education[static_cast<size_t>(k)].data(), k_fields));
         seekers.push_back(s);
       }
     }
@@ -1075,8 +1099,10 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
           bool repeat = false;
           for (size_t b = first; b < bucket.size(); ++b) repeat |= bucket[b].opening == o;
           if (repeat) continue;
-          bucket.push_back(Application{o, ticket(picks[i].u), fit(s.education, picks[i].level),
-                                       static_cast<std::uint32_t>(q)});
+          bucket.push_back(
+              Application{o, ticket(picks[i].u),
+                          fit(s.education, picks[i].level) * field_fit(s.field, openings_[o].field),
+                          static_cast<std::uint32_t>(q)});
         }
         app_count_[q] = static_cast<std::uint8_t>(bucket.size() - first);
       }
@@ -1167,6 +1193,7 @@ std::int64_t Market::round(int r) {
     part.hires.clear();
     part.openings.clear();
     part.unemployed = 0;
+    part.field_posts = part.field_matched = 0;
     for (size_t q = c * k_grain; q < std::min(active.size(), (c + 1) * k_grain); ++q) {
       if (app_count_[q] == 0) continue;
       const Seeker& s = seekers[active[q]];
@@ -1204,6 +1231,10 @@ std::int64_t Market::round(int r) {
           Hire{s.person, o.firm, months, s.origin, o.zone, s.education, o.level, s.kind, mode});
       part.openings.push_back(choice);
       part.unemployed += s.kind == Kind::unemployed ? 1 : 0;
+      if (o.firm != k_none && o.field >= 0) {
+        ++part.field_posts;
+        part.field_matched += s.field == o.field ? 1 : 0;
+      }
       done_[active[q]] = 1;
     }
     chunk_hires_[c] = std::move(part);
@@ -1228,6 +1259,8 @@ std::int64_t Market::round(int r) {
     for (const std::uint32_t o : part.openings) --openings_[o].vacancies;
     hires.insert(hires.end(), part.hires.begin(), part.hires.end());
     unemployed -= part.unemployed;
+    field_posts += part.field_posts;
+    field_matched += part.field_matched;
   }
   if (hires.empty()) return 0;
   weights_fresh_ = false;
@@ -1529,6 +1562,9 @@ void match(Model& m, std::int32_t now) {
     }
   m.tightness = static_cast<double>(market.regional_vacancies_left()) /
                 static_cast<double>(std::max<std::int64_t>(1, market.unemployed));
+  m.field_match = market.field_posts > 0 ? static_cast<double>(market.field_matched) /
+                                               static_cast<double>(market.field_posts)
+                                         : 0.0;
 }
 
 }  // namespace regio::labour_market

@@ -107,6 +107,9 @@ class Model {
   std::vector<std::int64_t> population_base;  ///< per zone: inhabitants at the start
   double tightness = 1.0;                     ///< vacancies / unemployed, last month
   double tightness_reference = 0.0;           ///< median over the first year (0 before)
+  /// Last month's hires into regional posts that ask for a field (mbo and up): the share
+  /// from that field (0 when there were none).
+  double field_match = 0.0;
   std::vector<double>
       external_jobs_base;          ///< [external zone][level]: residents' jobs there at the start
   bool household_feedback = true;  ///< false: consumption fixed (type I multipliers)

@@ -195,6 +195,7 @@ void record_economy(Model& m) {
     for (auto v : mu.out_commuters) out_commuters += v;
   }
   s.tightness.push_back(m.tightness);
+  s.field_match.push_back(m.field_match);
   s.regional_sourcing.push_back(inputs > 0.0 ? firm_sales / inputs : 0.0);
   s.in_commuters.push_back(static_cast<double>(outsiders));
   s.out_commuters.push_back(static_cast<double>(out_commuters));
@@ -451,6 +452,10 @@ output::Results to_results(const Model& m) {
       "unemployed / (employed + unemployed) residents", s.unemployment_rate, false);
   add("/labour/tightness", {"month"}, "1", "regional vacancies / unemployed residents", s.tightness,
       false);
+  add("/labour/field_match", {"month"}, "1",
+      "share of the month's hires into regional posts that ask for a field (mbo and up) who "
+      "come from that field (0 when there were none)",
+      s.field_match, false);
   add("/labour/in_commuters", {"month"}, "persons", "outside workers holding regional jobs",
       s.in_commuters, true);
   add("/labour/out_commuters", {"month"}, "persons", "residents holding jobs outside the region",

@@ -40,6 +40,7 @@ struct Series {
   std::vector<double> unemployed, unemployment_rate, employed_residents;
   // [month]: region-wide
   std::vector<double> tightness, regional_sourcing, in_commuters, out_commuters, supply_links;
+  std::vector<double> field_match;
   // [month][sector]
   std::vector<double> average_wage;
   // [date][zone][sector]: jobs and establishments on 1 January

@@ -87,6 +87,9 @@ struct SectorSpec {
   std::array<double, k_education_levels> education{};  ///< education mix of its jobs
   double mean_size = 1.0;                              ///< jobs per establishment
   double space_per_job = 0.0;                          ///< m2 floor space
+  /// The field of education its posts at mbo level and above ask for (an index of
+  /// k_field_names), or -1 where any field will do.
+  int field = -1;
   std::string source;
 };
 
@@ -139,6 +142,8 @@ struct LabourMarketParams {
   /// Time to fill a post: the share of a month's open positions whose selection ends this
   /// month (offered to the applicants); and the share of positions open at the start.
   Param fill_rate, vacancy_rate;
+  /// Lower fit of an applicant from another field for a post that asks for one.
+  Param field_penalty;
 };
 
 struct CommutingParams {

@@ -1,6 +1,7 @@
 #include "sim/scenario_loader.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -502,6 +503,7 @@ void read_sectors(Scenario& s, MapReader& tables, FileLog& files) {
                                    "productivity_growth",
                                    "mean_size",
                                    "space_per_job",
+                                   "field",
                                    "source"};
   cols.insert(cols.end(), ecols.begin(), ecols.end());
   t.require_columns(cols);
@@ -526,6 +528,14 @@ void read_sectors(Scenario& s, MapReader& tables, FileLog& files) {
     check_shares(t, r, ecols, sec.education.data());
     sec.mean_size = t.number(r, "mean_size", 1.0, 1e5);
     sec.space_per_job = t.number(r, "space_per_job", 0.0, 1e4);
+    if (const std::string field = t.text(r, "field"); field != "any") {
+      const auto it = std::find(k_field_names.begin(), k_field_names.end(), field);
+      if (it == k_field_names.end())
+        throw InputError(t.file(), t.line(r), 0, "field",
+                         fmt::format("unknown field '{}': one of {} or any", field,
+                                     fmt::join(k_field_names, ", ")));
+      sec.field = static_cast<int>(it - k_field_names.begin());
+    }
     sec.source = source_of(t, r);
     household += sec.household_share;
     s.sectors.push_back(sec);
@@ -668,6 +678,7 @@ void read_economy(Scenario& s, MapReader& root) {
     l.screening_pass = r.param("screening_pass", 0.0, 1.0);
     l.fill_rate = r.param("fill_rate", 0.01, 1.0);
     l.vacancy_rate = r.param("vacancy_rate", 0.0, 0.5);
+    l.field_penalty = r.param("field_penalty", 0.0, 1.0);
     l.wage_factor_basic = r.param("wage_factor_basic", 0.1, 10.0);
     l.wage_factor_mbo = r.param("wage_factor_mbo", 0.1, 10.0);
     l.wage_factor_hbo = r.param("wage_factor_hbo", 0.1, 10.0);

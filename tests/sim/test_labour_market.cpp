@@ -258,6 +258,29 @@ TEST_CASE("the start holds the open positions of a labour market with a time to 
   CHECK(short_planned == 0);
 }
 
+TEST_CASE("employers prefer applicants from the field their posts ask for", "[labour_market]") {
+  // Hires into regional posts that ask for a field (sectors.csv), over the first months:
+  // with no penalty for another field the share from that field is what chance gives;
+  // with one, employers choose such applicants first when they have several.
+  auto share = [](const char* penalty) {
+    regio::Scenario sc = regio::load_scenario(
+        "key-region-leiden", {{"labour_market.field_penalty", penalty}, {"period.end", "2026-06"}});
+    Model m(sc, config());
+    double sum = 0.0;
+    for (int month = 0; month < 6; ++month) {
+      m.step();
+      REQUIRE(m.field_match >= 0.0);
+      REQUIRE(m.field_match <= 1.0);
+      sum += m.field_match;
+    }
+    return sum / 6.0;
+  };
+  const double none = share("0"), strong = share("0.9");
+  INFO("from the field: " << none << " without a penalty, " << strong << " with 0.9");
+  CHECK(none > 0.0);
+  CHECK(strong > none + 0.05);
+}
+
 TEST_CASE("a month offers about fill_rate of the open positions; the rest stay open",
           "[labour_market]") {
   // With fill_rate 1 the outside workers take nearly every opening within the month; at

@@ -756,6 +756,15 @@ TEST_CASE("bad input: an unknown zone code in a table, with a suggestion", "[sce
   CHECK_THAT(t.message, Contains("did you mean 'GM0546'"));
 }
 
+TEST_CASE("bad input: an unknown field of education for a sector's posts", "[scenario][bad]") {
+  ScenarioCopy copy;
+  const int line = copy.edit("sectors.csv", "25,ict_data,estimate", "25,ict,estimate");
+  const Thrown t = input_error(copy.yaml());
+  check_names(t, copy.path("sectors.csv"), line, "field");
+  CHECK_THAT(t.message, Contains("unknown field 'ict'"));
+  CHECK_THAT(t.message, Contains("ict_data"));
+}
+
 TEST_CASE("bad input: an unknown zone in the construction table", "[scenario][bad]") {
   ScenarioCopy copy;
   const int line = copy.edit("construction.csv", "GM0537,Valkenburg", "GM0357,Valkenburg");
