@@ -87,6 +87,20 @@ std::string economy_table(const output::Results& r, const std::vector<std::strin
       "{:.0f} -> {:.0f}; out-commuters {:.0f} -> {:.0f}\n",
       year_mean(tight.values, false), year_mean(tight.values, true), in.values.front(),
       in.values.back(), outc.values.front(), outc.values.back());
+  // Open positions in the region (summed over the job zones) and the field match of the
+  // hires, yearly means of the first and last year.
+  if (const output::Dataset* vac = r.dataset("/economy/vacancies")) {
+    std::vector<double> open(nm, 0.0);
+    for (size_t t = 0; t < nm; ++t)
+      for (size_t z = 0; z < nz; ++z) open[t] += vac->values[t * nz + z];
+    out += fmt::format("open positions (yearly mean) {:.0f} -> {:.0f}", year_mean(open, false),
+                       year_mean(open, true));
+    if (const output::Dataset* fm = r.dataset("/labour/field_match"))
+      out += fmt::format(
+          "; hires into posts that ask for a field, from that field: {:.1f} % -> {:.1f} %",
+          100.0 * year_mean(fm->values, false), 100.0 * year_mean(fm->values, true));
+    out += "\n";
+  }
   return out;
 }
 
