@@ -36,11 +36,18 @@ template <class W>
 void apportion(const W& weights, long long total, long long* out, int n) {
   double sum = 0.0;
   for (int i = 0; i < n; ++i) sum += weights[i];
-  // Small cases (job levels, sexes) stay on the stack: this runs for every firm every month.
+  // A remainder and its index. A plain struct: the small array below is left
+  // uninitialised (an array of std::pair was zeroed on every call, half its cost).
+  struct Remainder {
+    double part;
+    int index;
+  };
+  // Small cases (job levels, sexes) stay on the stack: this runs for every firm with posts
+  // to open, every month.
   constexpr int k_small = 16;
-  std::pair<double, int> small[k_small];
-  std::vector<std::pair<double, int>> large;
-  std::pair<double, int>* rem = small;
+  Remainder small[k_small];
+  std::vector<Remainder> large;
+  Remainder* rem = small;
   if (n > k_small) {
     large.resize(static_cast<size_t>(n));
     rem = large.data();
@@ -52,8 +59,20 @@ void apportion(const W& weights, long long total, long long* out, int n) {
     given += out[i];
     rem[i] = {exact - std::floor(exact), i};
   }
-  std::stable_sort(rem, rem + n, [](auto a, auto b) { return a.first > b.first; });
-  for (long long k = 0; k < total - given && n > 0; ++k) ++out[rem[k % n].second];
+  // Largest remainders first, ties in index order: std::stable_sort's order. A few items
+  // are sorted in place by insertion (stable_sort takes a heap buffer).
+  if (n <= k_small) {
+    for (int i = 1; i < n; ++i) {
+      const Remainder x = rem[i];
+      int j = i;
+      for (; j > 0 && rem[j - 1].part < x.part; --j) rem[j] = rem[j - 1];
+      rem[j] = x;
+    }
+  } else {
+    std::stable_sort(rem, rem + n,
+                     [](const Remainder& a, const Remainder& b) { return a.part > b.part; });
+  }
+  for (long long k = 0; k < total - given && n > 0; ++k) ++out[rem[k % n].index];
 }
 
 }  // namespace regio

@@ -100,6 +100,40 @@ Rng rng_producing(std::uint32_t hi, std::uint32_t lo) {
 // ---------------------------------------------------------------------------------------
 // Rng
 
+TEST_CASE("apportion: largest remainders, ties in index order, the total exactly", "[sampling]") {
+  // The reference: floors, then one more to the largest remainders by a stable sort.
+  auto reference = [](const std::vector<double>& w, long long total) {
+    double sum = 0.0;
+    for (double x : w) sum += x;
+    std::vector<long long> out(w.size());
+    std::vector<std::pair<double, int>> rem(w.size());
+    long long given = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      const double exact = static_cast<double>(total) * w[i] / sum;
+      out[i] = static_cast<long long>(std::floor(exact));
+      given += out[i];
+      rem[i] = {exact - std::floor(exact), static_cast<int>(i)};
+    }
+    std::stable_sort(rem.begin(), rem.end(), [](auto a, auto b) { return a.first > b.first; });
+    for (long long k = 0; k < total - given; ++k) ++out[static_cast<size_t>(rem[k].second)];
+    return out;
+  };
+  regio::Rng rng(7, 0, regio::Stream::firms, 1, 0);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int n = 1 + static_cast<int>(rng.below(20));  // both sides of the in-place sort
+    std::vector<double> w(static_cast<size_t>(n));
+    // Weights from few distinct values, so that remainders tie often.
+    for (double& x : w) x = 0.05 * (1 + rng.below(4));
+    const long long total = rng.below(50);
+    std::vector<long long> out(w.size());
+    regio::apportion(w, total, out.data(), n);
+    CHECK(out == reference(w, total));
+    long long sum = 0;
+    for (long long x : out) sum += x;
+    CHECK(sum == total);
+  }
+}
+
 TEST_CASE("Rng: the same key gives the same stream", "[rng]") {
   const auto a = draws(Rng(k_seed, 3, Stream::fertility, 12345, 24312), 1000);
   const auto b = draws(Rng(k_seed, 3, Stream::fertility, 12345, 24312), 1000);
