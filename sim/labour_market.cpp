@@ -23,6 +23,20 @@
 
 namespace regio::labour_market {
 
+// Why tightness: with more vacancies per unemployed each post draws fewer applicants and
+// takes longer to fill (the matching function); the outside workers would otherwise fill
+// any post at the same pace however tight the region's market. Relative to the first
+// year, as for wages and in-migration: the rate is calibrated to the start.
+double fill_rate(const Model& m) {
+  const auto& lm = m.scenario().labour_market;
+  const double base = lm.fill_rate;
+  const double ref = m.tightness_reference;
+  if (!(ref > 0.0) || !(lm.fill_tightness > 0.0)) return base;
+  const double relative = std::max(m.tightness, 1e-6) / ref;
+  const double factor = std::clamp(std::pow(relative, -lm.fill_tightness), 0.5, 2.0);
+  return std::min(1.0, base * factor);
+}
+
 namespace {
 
 /// Openings per month per job in an external zone: labour turnover (estimate). The
@@ -683,7 +697,7 @@ void Market::add_firms() {
   // others stay open and count as vacancies. Without it nearly every opening was filled
   // within its month (the outside workers apply for what the residents leave) and the
   // region had some ten vacancies left at a time. The initial matching fills all.
-  const double fill = initial_ ? 1.0 : m_.scenario().labour_market.fill_rate.value;
+  const double fill = initial_ ? 1.0 : fill_rate(m_);
   m_.for_firm_chunks(fs.size(), [&](size_t c, size_t b, size_t e) {
     // Filled as locals (the chunks' vector headers share cache lines), then put back.
     auto [opens, cells] = std::move(firm_parts_[c]);

@@ -30,6 +30,12 @@ void initial_matching(Model& m);
 /// start has the open posts a labour market with a time to fill holds. Sets m.tightness.
 void open_initial_positions(Model& m);
 
+/// This month's fill rate, the chance that an open position is offered to the applicants
+/// (its selection ends): labour_market.fill_rate, times (last month's tightness / the
+/// first year's)^-fill_tightness, bounded to 0.5-2 times the rate and at most 1; the rate
+/// itself in the first year.
+double fill_rate(const Model& m);
+
 /// One month of matching: separations already applied by the persons phase; seekers
 /// apply, firms offer, seekers accept, for the scenario's number of rounds.
 /// Seekers: every unemployed resident, each employed resident with probability

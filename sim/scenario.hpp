@@ -142,6 +142,8 @@ struct LabourMarketParams {
   /// Time to fill a post: the share of a month's open positions whose selection ends this
   /// month (offered to the applicants); and the share of positions open at the start.
   Param fill_rate, vacancy_rate;
+  /// Elasticity of the fill rate to tightness relative to the first year.
+  Param fill_tightness;
   /// Lower fit of an applicant from another field for a post that asks for one.
   Param field_penalty;
 };

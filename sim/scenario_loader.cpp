@@ -678,6 +678,7 @@ void read_economy(Scenario& s, MapReader& root) {
     l.screening_pass = r.param("screening_pass", 0.0, 1.0);
     l.fill_rate = r.param("fill_rate", 0.01, 1.0);
     l.vacancy_rate = r.param("vacancy_rate", 0.0, 0.5);
+    l.fill_tightness = r.param("fill_tightness", 0.0, 2.0);
     l.field_penalty = r.param("field_penalty", 0.0, 1.0);
     l.wage_factor_basic = r.param("wage_factor_basic", 0.1, 10.0);
     l.wage_factor_mbo = r.param("wage_factor_mbo", 0.1, 10.0);

@@ -281,6 +281,34 @@ TEST_CASE("employers prefer applicants from the field their posts ask for", "[la
   CHECK(strong > none + 0.05);
 }
 
+TEST_CASE("posts fill more slowly when the market is tighter than in the first year",
+          "[labour_market]") {
+  Model m(regio::load_scenario("key-region-leiden", {{"labour_market.fill_tightness", "0.5"}}),
+          config());
+  const double base = m.scenario().labour_market.fill_rate;
+  REQUIRE(base > 0.0);
+  REQUIRE(base < 0.5);
+  m.tightness_reference = 0.0;  // the first year: the rate itself
+  m.tightness = 4.0;
+  CHECK(regio::labour_market::fill_rate(m) == base);
+  m.tightness_reference = 1.0;
+  m.tightness = 1.0;
+  CHECK(regio::labour_market::fill_rate(m) == Approx(base));
+  m.tightness = 2.0;  // twice as tight: slower by sqrt(2)
+  CHECK(regio::labour_market::fill_rate(m) == Approx(base / std::sqrt(2.0)));
+  m.tightness = 0.5;  // slacker: faster
+  CHECK(regio::labour_market::fill_rate(m) == Approx(base * std::sqrt(2.0)));
+  m.tightness = 100.0;  // bounded
+  CHECK(regio::labour_market::fill_rate(m) == Approx(base * 0.5));
+  m.tightness = 0.0;
+  CHECK(regio::labour_market::fill_rate(m) == Approx(std::min(1.0, base * 2.0)));
+  // Without the elasticity (the baseline) the rate is constant.
+  Model flat(scenario(), config());
+  flat.tightness_reference = 1.0;
+  flat.tightness = 2.0;
+  CHECK(regio::labour_market::fill_rate(flat) == scenario().labour_market.fill_rate.value);
+}
+
 TEST_CASE("a month offers about fill_rate of the open positions; the rest stay open",
           "[labour_market]") {
   // With fill_rate 1 the outside workers take nearly every opening within the month; at
