@@ -247,15 +247,18 @@ void snapshot(Model& m, std::int32_t date) {
   // Jobs and establishments by zone and sector; commuting.
   {
     const size_t ns = m.scenario().sectors.size();
-    std::vector<double> jobs(zones * ns, 0.0), est(zones * ns, 0.0);
+    std::vector<double> jobs(zones * ns, 0.0), est(zones * ns, 0.0), open(zones * ns, 0.0);
     for (size_t f = 0; f < m.firms.size(); ++f) {
       if (!m.firms.alive[f]) continue;
       const size_t cell = m.firms.zone[f] * ns + m.firms.sector[f];
       jobs[cell] += m.firms.headcount(f);
       est[cell] += 1.0;
+      for (int l = 0; l < k_education_levels; ++l)
+        open[cell] += std::max(0, m.firms.vacancies[f][l]);
     }
     append(s.jobs_by_sector, jobs);
     append(s.establishments, est);
+    append(s.vacancies_by_sector, open);
     const CommuteTally t = tally_commuting(m);
     append(s.commuting_matrix, t.matrix);
     append(s.commute_minutes, t.minutes);
@@ -435,6 +438,9 @@ output::Results to_results(const Model& m) {
       "filled positions on 1 January", s.jobs_by_sector, true);
   add("/economy/establishments", {"date", "zone", "sector"}, "firms",
       "firms and institutions on 1 January", s.establishments, true);
+  add("/economy/vacancies_by_sector", {"date", "zone", "sector"}, "positions",
+      "open positions on 1 January (the start's, then those left after December's matching)",
+      s.vacancies_by_sector, true);
   add("/economy/average_wage", {"month", "sector"}, "EUR/month",
       "average wage cost per job at the sector's level mix", s.average_wage, false);
   add("/economy/regional_sourcing", {"month"}, "1",

@@ -43,8 +43,8 @@ struct Series {
   std::vector<double> field_match;
   // [month][sector]
   std::vector<double> average_wage;
-  // [date][zone][sector]: jobs and establishments on 1 January
-  std::vector<double> jobs_by_sector, establishments;
+  // [date][zone][sector]: jobs, establishments and open positions on 1 January
+  std::vector<double> jobs_by_sector, establishments, vacancies_by_sector;
   // [month][account]: net lending
   std::vector<double> net_lending;
   // [date][origin][destination] (all zones): commuters on 1 January
