@@ -351,6 +351,17 @@ void build_firms(Model& m) {
   const double scale = m.config().scale;
   const std::int32_t now = m.first_month();
   const size_t nz = sc.zones.size(), ns = sc.sectors.size();
+  // The split of a few posts by each level mix, as apportion gives it (plan_chunk).
+  m.post_split.assign((ns + sc.institutions.size()) * k_split_posts, FirmStore::Levels{});
+  for (size_t mix = 0; mix < ns + sc.institutions.size(); ++mix)
+    for (int posts = 0; posts < k_split_posts; ++posts) {
+      long long counts[k_education_levels];
+      apportion(mix < ns ? sc.sectors[mix].education : sc.institutions[mix - ns].staff_education,
+                posts, counts, k_education_levels);
+      for (int l = 0; l < k_education_levels; ++l)
+        m.post_split[mix * k_split_posts + static_cast<size_t>(posts)][l] =
+            static_cast<std::int32_t>(counts[l]);
+    }
   // The owners of the starting firms are up to 66: some reach 67 (succession or closure)
   // in every month from the first on. Owners of at most 64 would leave the first two
   // years without a single succession, and so without those closures.
@@ -426,6 +437,7 @@ double positions_capacity(const Model& m, size_t f) {
 void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now) {
   auto& fs = m.firms;
   const auto& sc = m.scenario();
+  const size_t ns = sc.sectors.size();
   const double lambda = sc.economy.expectation_adjustment;
   const double threshold = sc.economy.layoff_threshold;
   const auto notice = static_cast<std::int32_t>(std::lround(sc.economy.layoff_notice.value));
@@ -442,14 +454,21 @@ void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now) {
     const std::int32_t staff = fs.headcount(f);
     if (fs.layoff_month[f] < now) fs.layoffs[f] = 0;  // past notices were carried out
     if (desired > staff) {
-      // Open positions for the gap, by the sector's (or institution's) level mix.
-      const auto& mix = (fs.kind[f] & k_institution)
-                            ? sc.institutions[fs.institution[f]].staff_education
-                            : sec.education;
-      long long counts[k_education_levels];
-      apportion(mix, desired - staff, counts, k_education_levels);
-      for (int l = 0; l < k_education_levels; ++l)
-        fs.vacancies[f][l] = static_cast<std::int32_t>(counts[l]);
+      // Open positions for the gap, by the sector's (or institution's) level mix: a few
+      // posts from the table of their splits, more by apportioning.
+      const bool institution = fs.kind[f] & k_institution;
+      const std::int32_t posts = desired - staff;
+      if (posts < k_split_posts) {
+        const size_t mix = institution ? ns + fs.institution[f] : fs.sector[f];
+        fs.vacancies[f] = m.post_split[mix * k_split_posts + static_cast<size_t>(posts)];
+      } else {
+        const auto& mix =
+            institution ? sc.institutions[fs.institution[f]].staff_education : sec.education;
+        long long counts[k_education_levels];
+        apportion(mix, posts, counts, k_education_levels);
+        for (int l = 0; l < k_education_levels; ++l)
+          fs.vacancies[f][l] = static_cast<std::int32_t>(counts[l]);
+      }
     } else {
       fs.vacancies[f] = {0, 0, 0, 0};
       if (staff > desired * (1.0 + threshold) && fs.layoffs[f] == 0 &&

@@ -132,6 +132,10 @@ double capacity(const Model& m, size_t f);
 /// plans for, and what an institution is funded for.
 double positions_capacity(const Model& m, size_t f);
 
+/// Numbers of posts to open whose split by level plan_chunk takes from Model::post_split
+/// (set by build_firms) instead of apportioning each time: a firm opens a few at a time.
+inline constexpr int k_split_posts = 16;
+
 /// Adaptive expectations, desired employment, vacancies and layoff notices (own state only).
 void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now);
 

@@ -103,7 +103,11 @@ class Model {
   double wage_premium = 1.0;
   std::vector<double> export_base;       ///< per sector: export demand at the start (EUR/month)
   std::vector<double> export_intensity;  ///< per sector: export demand / capacity at the start
-  std::vector<double> public_base;       ///< per zone x sector: public demand at the start
+  /// Posts to open by level for a small number of them (apportion of the level mix; see
+  /// firms::plan_chunk): [mix * firms::k_split_posts + posts], mixes the sectors' then the
+  /// institutions'.
+  std::vector<FirmStore::Levels> post_split;
+  std::vector<double> public_base;            ///< per zone x sector: public demand at the start
   std::vector<std::int64_t> population_base;  ///< per zone: inhabitants at the start
   double tightness = 1.0;                     ///< vacancies / unemployed, last month
   double tightness_reference = 0.0;           ///< median over the first year (0 before)

@@ -5,6 +5,7 @@
 
 #include "agents/firms.hpp"
 #include "sim/model.hpp"
+#include "sim/sampling.hpp"
 #include "sim/scenario_loader.hpp"
 
 using regio::Model;
@@ -113,6 +114,24 @@ TEST_CASE("The start is balanced: institutions order from the start, exports clo
   }
   REQUIRE(institutions > 0);
   REQUIRE(exporters > 100);
+}
+
+TEST_CASE("The table of small post splits is apportion's split of each level mix",
+          "[firms][economy]") {
+  Model m = small({});
+  const auto& sc = m.scenario();
+  const size_t ns = sc.sectors.size(), mixes = ns + sc.institutions.size();
+  REQUIRE(m.post_split.size() == mixes * regio::firms::k_split_posts);
+  for (size_t mix = 0; mix < mixes; ++mix)
+    for (int posts = 0; posts < regio::firms::k_split_posts; ++posts) {
+      long long counts[regio::k_education_levels];
+      regio::apportion(
+          mix < ns ? sc.sectors[mix].education : sc.institutions[mix - ns].staff_education, posts,
+          counts, regio::k_education_levels);
+      const auto& split =
+          m.post_split[mix * regio::firms::k_split_posts + static_cast<size_t>(posts)];
+      for (int l = 0; l < regio::k_education_levels; ++l) CHECK(split[l] == counts[l]);
+    }
 }
 
 TEST_CASE("The start is balanced: firms can serve the orders they start with", "[firms][economy]") {
