@@ -354,7 +354,7 @@ void calibrate(Model& m) {
     }
     g = group_firms(m);
     // The market firms' output with all their positions filled, open ones included: what
-    // they plan for (firms::open_initial_positions raised their expectations to it).
+    // they plan for (labour_market::open_initial_positions raised their expectations to it).
     for (size_t f = 0; f < fs.size(); ++f)
       positions[f] = in_market(fs, f) ? firms::positions_capacity(m, f) : 0.0;
     // Public demand: the sector's public share of the output of all positions in each zone.

@@ -76,7 +76,7 @@ constexpr std::uint64_t k_seeker_mode_bit = std::uint64_t{1} << 44;
 /// the same month).
 constexpr std::uint64_t k_initial_mode_bit = std::uint64_t{1} << 45;
 /// The draws of the positions open at the start (vacancies stream) carry this bit; the
-/// monthly draws use the firm id alone.
+/// monthly draws are keyed by the level (bits 32-33) and the firm id.
 constexpr std::uint64_t k_initial_vacancies_bit = std::uint64_t{1} << 40;
 static_assert(k_initial_vacancies_bit > (std::uint64_t{k_education_levels} << 32));
 
@@ -129,7 +129,7 @@ struct Opening {
 struct Application {
   std::uint32_t opening = k_none;
   std::uint32_t ticket = 0;
-  double score = 0.0;        ///< the employer's view: the applicant's fit for the job's level
+  double score = 0.0;        ///< the employer's view: the applicant's fit (level and field)
   std::uint32_t seeker = 0;  ///< position among the round's active seekers
 };
 
@@ -391,7 +391,7 @@ class Market : public Buffers {
   std::int64_t regional_vacancies_left() const;
 
   std::int64_t unemployed = 0;  ///< unemployed residents, kept current by the hires
-  std::int64_t held_back_ = 0;  ///< firms' open positions not offered this month
+  std::int64_t held_back = 0;   ///< firms' open positions not offered this month
   /// Hires into regional posts that ask for a field, and of those the ones from that field.
   std::int64_t field_posts = 0, field_matched = 0;
   bool placing = false;  ///< some seekers are Kind::placing (see gather_residents)
@@ -744,9 +744,9 @@ void Market::add_firms() {
     firm_held_[c] = held;
   });
   Levels64 positions{};
-  held_back_ = 0;
+  held_back = 0;
   for (size_t c = 0; c < chunks; ++c) {
-    held_back_ += firm_held_[c];
+    held_back += firm_held_[c];
     openings_.insert(openings_.end(), firm_parts_[c].first.begin(), firm_parts_[c].first.end());
     cell_of_.insert(cell_of_.end(), firm_parts_[c].second.begin(), firm_parts_[c].second.end());
     for (int l = 0; l < k_education_levels; ++l) positions[l] += firm_positions_[c][l];
@@ -1427,7 +1427,7 @@ void Market::fill_with_outside_workers() {
 }
 
 std::int64_t Market::regional_vacancies_left() const {
-  std::int64_t v = held_back_;
+  std::int64_t v = held_back;
   for (const Opening& o : openings_)
     if (o.firm != k_none) v += std::max(0, o.vacancies);
   return v;
