@@ -294,6 +294,20 @@ bool public_body(const SectorSpec& sec) {
   return sec.public_share >= 0.95;
 }
 
+/// The staff mix by level of level mix `mix`: the sectors' first, then the institutions'
+/// (the order of Model::post_split).
+const std::array<double, k_education_levels>& level_mix(const Scenario& sc, size_t mix) {
+  const size_t ns = sc.sectors.size();
+  return mix < ns ? sc.sectors[mix].education : sc.institutions[mix - ns].staff_education;
+}
+
+/// Output of firm f with `workers` at its productivity (EUR a month).
+double output_of(const Model& m, size_t f, std::int32_t workers) {
+  const auto& fs = m.firms;
+  const SectorSpec& sec = m.scenario().sectors[fs.sector[f]];
+  return fs.productivity[f] * workers / (1.0 - sec.input_share);
+}
+
 /// A firm of `sector` in `zone` with `jobs` positions, all vacant.
 size_t new_firm(Model& m, int sector, int zone, std::int32_t jobs, std::int32_t now,
                 const std::array<double, k_education_levels>& level_mix, Rng& rng,
@@ -356,8 +370,7 @@ void build_firms(Model& m) {
   for (size_t mix = 0; mix < ns + sc.institutions.size(); ++mix)
     for (int posts = 0; posts < k_split_posts; ++posts) {
       long long counts[k_education_levels];
-      apportion(mix < ns ? sc.sectors[mix].education : sc.institutions[mix - ns].staff_education,
-                posts, counts, k_education_levels);
+      apportion(level_mix(sc, mix), posts, counts, k_education_levels);
       for (int l = 0; l < k_education_levels; ++l)
         m.post_split[mix * k_split_posts + static_cast<size_t>(posts)][l] =
             static_cast<std::int32_t>(counts[l]);
@@ -421,17 +434,14 @@ void build_firms(Model& m) {
 }
 
 double capacity(const Model& m, size_t f) {
-  const auto& fs = m.firms;
-  const SectorSpec& sec = m.scenario().sectors[fs.sector[f]];
-  return fs.productivity[f] * fs.headcount(f) / (1.0 - sec.input_share);
+  return output_of(m, f, m.firms.headcount(f));
 }
 
 double positions_capacity(const Model& m, size_t f) {
   const auto& fs = m.firms;
-  const SectorSpec& sec = m.scenario().sectors[fs.sector[f]];
   std::int32_t open = 0;
   for (int l = 0; l < k_education_levels; ++l) open += std::max(0, fs.vacancies[f][l]);
-  return fs.productivity[f] * (fs.headcount(f) + open) / (1.0 - sec.input_share);
+  return output_of(m, f, fs.headcount(f) + open);
 }
 
 void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now) {
@@ -456,16 +466,13 @@ void plan_chunk(Model& m, size_t begin, size_t end, std::int32_t now) {
     if (desired > staff) {
       // Open positions for the gap, by the sector's (or institution's) level mix: a few
       // posts from the table of their splits, more by apportioning.
-      const bool institution = fs.kind[f] & k_institution;
+      const size_t mix = (fs.kind[f] & k_institution) ? ns + fs.institution[f] : fs.sector[f];
       const std::int32_t posts = desired - staff;
       if (posts < k_split_posts) {
-        const size_t mix = institution ? ns + fs.institution[f] : fs.sector[f];
         fs.vacancies[f] = m.post_split[mix * k_split_posts + static_cast<size_t>(posts)];
       } else {
-        const auto& mix =
-            institution ? sc.institutions[fs.institution[f]].staff_education : sec.education;
         long long counts[k_education_levels];
-        apportion(mix, posts, counts, k_education_levels);
+        apportion(level_mix(sc, mix), posts, counts, k_education_levels);
         for (int l = 0; l < k_education_levels; ++l)
           fs.vacancies[f][l] = static_cast<std::int32_t>(counts[l]);
       }

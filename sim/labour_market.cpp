@@ -1506,6 +1506,7 @@ void initial_matching(Model& m) {
 
 void open_initial_positions(Model& m) {
   const double rate = m.scenario().labour_market.vacancy_rate;
+  const double per_filled = rate > 0.0 ? rate / (1.0 - rate) : 0.0;  // open per filled post
   const std::int32_t now = m.first_month();
   auto& fs = m.firms;
   std::int64_t open = 0;
@@ -1515,9 +1516,8 @@ void open_initial_positions(Model& m) {
     Rng rng = m.rng(Stream::vacancies, k_initial_vacancies_bit | fs.id[f], now);
     for (int l = 0; l < k_education_levels; ++l) {
       std::int32_t o = 0;
-      if (rate > 0.0)
-        for (std::int32_t j = 0; j < fs.employees[f][l]; ++j)
-          o += rng.bernoulli(rate / (1.0 - rate));
+      if (per_filled > 0.0)
+        for (std::int32_t j = 0; j < fs.employees[f][l]; ++j) o += rng.bernoulli(per_filled);
       fs.vacancies[f][l] += o;
       filled += fs.employees[f][l];
       opened += fs.vacancies[f][l];
@@ -1531,10 +1531,10 @@ void open_initial_positions(Model& m) {
       fs.demand[f] *= up;
     }
   }
-  const auto& ps = m.persons;
-  const auto k_unemployed = idx(Status::unemployed);
+  // The unemployed as counted at the start (the initial matching changes no one's status).
   std::int64_t unemployed = 0;
-  for (size_t i = 0; i < ps.size(); ++i) unemployed += ps.alive[i] && ps.status[i] == k_unemployed;
+  for (const Municipality& mu : m.municipalities)
+    unemployed += mu.status_count[idx(Status::unemployed)];
   m.tightness =
       static_cast<double>(open) / static_cast<double>(std::max<std::int64_t>(1, unemployed));
 }

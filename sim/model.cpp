@@ -1029,11 +1029,11 @@ void Model::phase_finance() {
   // year: the wage levels of the start are those of the start's tightness, so the
   // premium answers changes from it (the median, because the first months carry the
   // adjustment from the initial matching). The ratio is bounded: beyond 3x (a handful of
-  // unemployed) it says nothing more about pressure. Tightness sets a premium on the wage level, as
-  // in the wage curve, not on its growth: a growth effect would let a few tight years raise wages
-  // above productivity for ever (by a third in care and education over 2026-2046, squeezing their
-  // margins to nothing). The premium moves a twelfth of the way to its target each month, as
-  // monthly tightness is noisy.
+  // unemployed) it says nothing more about pressure. Tightness sets a premium on the wage
+  // level, as in the wage curve, not on its growth: a growth effect would let a few tight
+  // years raise wages above productivity for ever (by a third in care and education over
+  // 2026-2046, squeezing their margins to nothing). The premium moves a twelfth of the way
+  // to its target each month, as monthly tightness is noisy.
   constexpr double k_max_relative_tightness = 3.0;
   const int month = now_ - first_;
   if (month < 12) first_year_tightness_.push_back(tightness);

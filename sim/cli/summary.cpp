@@ -90,11 +90,12 @@ std::string economy_table(const output::Results& r, const std::vector<std::strin
   // Open positions in the region (summed over the job zones) and the field match of the
   // hires, yearly means of the first and last year.
   if (const output::Dataset* vac = r.dataset("/economy/vacancies")) {
-    std::vector<double> open(nm, 0.0);
-    for (size_t t = 0; t < nm; ++t)
-      for (size_t z = 0; z < nz; ++z) open[t] += vac->values[t * nz + z];
-    out += fmt::format("open positions (yearly mean) {:.0f} -> {:.0f}", year_mean(open, false),
-                       year_mean(open, true));
+    double open0 = 0.0, open1 = 0.0;
+    for (size_t z = 0; z < nz; ++z)
+      open0 += year_total(*vac, nz, nm, z, true), open1 += year_total(*vac, nz, nm, z, false);
+    const auto months = static_cast<double>(std::max<size_t>(1, std::min<size_t>(12, nm)));
+    out += fmt::format("open positions (yearly mean) {:.0f} -> {:.0f}", open0 / months,
+                       open1 / months);
     if (const output::Dataset* fm = r.dataset("/labour/field_match"))
       out += fmt::format(
           "; hires into posts that ask for a field, from that field: {:.1f} % -> {:.1f} %",
