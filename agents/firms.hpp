@@ -4,6 +4,7 @@
 // The labour market (sim/labour_market.*) fills vacancies; the goods market
 // (sim/goods_market.*, sim/supply_chain.*) turns output into next month's demand.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -71,6 +72,13 @@ struct FirmStore {
   std::int32_t headcount(size_t f) const {
     const auto& e = employees[f];
     return e[0] + e[1] + e[2] + e[3];
+  }
+  /// Filled and open positions (a level's vacancies below zero are staff in excess of its
+  /// positions: they do not count).
+  std::int32_t positions(size_t f) const {
+    std::int32_t n = headcount(f);
+    for (const std::int32_t v : vacancies[f]) n += std::max(0, v);
+    return n;
   }
   bool is_sme(size_t f) const { return !(kind[f] & k_institution) && headcount(f) < 250; }
 };

@@ -23,10 +23,12 @@ struct Keyed {
 constexpr std::size_t k_groups = 4;
 constexpr std::size_t k_lanes = 8 * k_groups;
 
-/// out[i] for the agents of the whole batches, the first n - n % k_lanes; returns how many.
+/// out[i] (and second[i], unless null) for the agents of the whole batches, the first
+/// n - n % k_lanes; returns how many.
 __attribute__((target("avx2"))) std::size_t first_uniforms_avx2(const Keyed& k,
                                                                 const std::uint64_t* agents,
-                                                                double* out, std::size_t n) {
+                                                                double* out, std::size_t n,
+                                                                double* second) {
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(PHILOX_M4x32_0));
   const __m256i m1 = _mm256_set1_epi32(static_cast<int>(PHILOX_M4x32_1));
   const __m256i w0 = _mm256_set1_epi32(static_cast<int>(PHILOX_W32_0));
@@ -72,6 +74,12 @@ __attribute__((target("avx2"))) std::size_t first_uniforms_avx2(const Keyed& k,
       _mm256_store_si256(reinterpret_cast<__m256i*>(word1 + 8 * g), b[g]);
     }
     for (std::size_t j = 0; j < k_lanes; ++j) out[i0 + j] = Rng::to_uniform(word0[j], word1[j]);
+    if (second == nullptr) continue;
+    for (std::size_t g = 0; g < k_groups; ++g) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(word0 + 8 * g), c[g]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(word1 + 8 * g), d[g]);
+    }
+    for (std::size_t j = 0; j < k_lanes; ++j) second[i0 + j] = Rng::to_uniform(word0[j], word1[j]);
   }
   return i0;
 }
@@ -81,7 +89,7 @@ __attribute__((target("avx2"))) std::size_t first_uniforms_avx2(const Keyed& k,
 
 void Rng::first_uniforms(std::uint64_t seed, std::uint32_t replication, Stream stream,
                          const std::uint64_t* agents, std::uint32_t step, double* out,
-                         std::size_t n) {
+                         std::size_t n, double* second) {
   // The constructor checks the replication and lays out the key and counter.
   const Rng base(seed, replication, stream, 0, step);
   std::size_t done = 0;
@@ -89,10 +97,13 @@ void Rng::first_uniforms(std::uint64_t seed, std::uint32_t replication, Stream s
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2)
     done = first_uniforms_avx2({base.key_[0], base.key_[1], base.ctr_[2], base.ctr_[3]}, agents,
-                               out, n);
+                               out, n, second);
 #endif
-  for (std::size_t i = done; i < n; ++i)
-    out[i] = Rng(seed, replication, stream, agents[i], step).uniform();
+  for (std::size_t i = done; i < n; ++i) {
+    Rng rng(seed, replication, stream, agents[i], step);
+    out[i] = rng.uniform();
+    if (second != nullptr) second[i] = rng.uniform();
+  }
 }
 
 }  // namespace regio

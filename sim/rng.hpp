@@ -100,9 +100,11 @@ class Rng {
   /// multiplications (about 8 ns a block even when consecutive blocks overlap); with AVX2,
   /// where the processor has it, 32 blocks go through the rounds together, about 2 ns a
   /// block. For rules that draw one number per agent and step (the firms' demand shocks).
+  /// With `second`, also second[i] = that generator's second uniform() (the rest of the
+  /// same block: no extra rounds).
   static void first_uniforms(std::uint64_t seed, std::uint32_t replication, Stream stream,
                              const std::uint64_t* agents, std::uint32_t step, double* out,
-                             std::size_t n);
+                             std::size_t n, double* second = nullptr);
   /// Index drawn with probability proportional to weights[0..n).
   template <class W>
   int categorical(const W& weights, int n) {

@@ -125,7 +125,7 @@ struct EconomyParams {
   Param unemployment_benefit, pension_income, student_income, inactive_income;
   Param expectation_adjustment, layoff_threshold, layoff_notice, bankruptcy_months, cash_months;
   Param startup_rate, spinoff_rate, inward_investment, spillover, digital_gain, digital_adoption,
-      succession_rate;
+      succession_rate, solo_closure;
   /// Firm-level demand shocks: the log of each firm's share of its markets follows an
   /// AR(1) with this monthly standard deviation and persistence.
   Param demand_shock_sd, demand_shock_persistence;

@@ -658,6 +658,7 @@ void read_economy(Scenario& s, MapReader& root) {
     e.digital_gain = r.param("digital_gain", 0.0, 0.1);
     e.digital_adoption = r.param("digital_adoption", 0.0, 1.0);
     e.succession_rate = r.param("succession_rate", 0.0, 1.0);
+    e.solo_closure = r.param("solo_closure", 0.0, 1.0);
     e.demand_shock_sd = r.param("demand_shock_sd", 0.0, 1.0);
     e.demand_shock_persistence = r.param("demand_shock_persistence", 0.0, 1.0);
     r.finish();

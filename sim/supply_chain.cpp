@@ -1244,10 +1244,12 @@ void SupplyChain::distribute_orders(const Model& m, std::vector<double>& order_d
     part[node_blocks + b] = rest;
   });
   // The purchases bought outside, in a fixed order: per node block, per supplier block,
-  // then the firms not yet known (entrants not yet passed to update()).
+  // then the firms not yet known (entrants not yet passed to update(); those that already
+  // closed buy nothing, as the exited known firms above).
   double rest = 0.0;
   for (size_t b = 0; b < node_blocks + supplier_blocks; ++b) rest += part[b];
-  for (size_t f = known; f < n; ++f) rest += inputs[f];
+  for (size_t f = known; f < n; ++f)
+    if (alive[f]) rest += inputs[f];
   unplaced += rest;
 }
 

@@ -196,6 +196,69 @@ TEST_CASE("Public administration is neither founded nor closed; care and educati
   CHECK(count(edu, true) > 0);
 }
 
+TEST_CASE(
+    "Firms of one job close at economy.solo_closure a year, by their demand generator's second "
+    "number; larger firms, institutions and public bodies do not",
+    "[firms][economy]") {
+  // A high rate for statistical power, and no bankruptcies, so that each month's exits
+  // are closures and retirements only.
+  constexpr double k_rate = 0.6;
+  Model m = small({{"economy.solo_closure", "0.6"}, {"economy.bankruptcy_months", "120"}});
+  for (int i = 0; i < 3; ++i) m.step();  // entrants of one job, staff changes
+  const auto& sc = m.scenario();
+  auto& fs = m.firms;
+  double eligible = 0.0, closed = 0.0;
+  size_t wrong = 0, larger = 0;
+  // The finance pass of twelve months on the same firms (exits are not carried out here):
+  // each month's closures are fresh draws.
+  for (std::int32_t now = m.now(); now < m.now() + 12; ++now) {
+    std::vector<std::uint8_t> solo(fs.size(), 0), counted(fs.size(), 0);
+    for (size_t f = 0; f < fs.size(); ++f) {
+      if (!fs.alive[f] || (fs.kind[f] & regio::k_institution) ||
+          sc.sectors[fs.sector[f]].public_share >= 0.95)
+        continue;
+      // Owners turning 67 may close for want of a successor: left out.
+      if (now - fs.owner_birth[f] == 67 * 12) continue;
+      counted[f] = 1;
+      solo[f] = fs.positions(f) <= 1;
+      larger += !solo[f];
+    }
+    std::vector<std::uint32_t> exits;
+    regio::firms::Books books;
+    regio::firms::finance_chunk(m, 0, fs.size(), now, exits, books);
+    std::vector<std::uint8_t> exited(fs.size(), 0);
+    for (std::uint32_t id : exits) exited[m.firm_index(id)] = 1;
+    for (size_t f = 0; f < fs.size(); ++f) {
+      if (!counted[f]) {
+        wrong += exited[f] && (fs.kind[f] & regio::k_institution);
+        continue;
+      }
+      regio::Rng rng = m.rng(regio::Stream::firm_demand, fs.id[f], now);
+      rng.uniform();  // the demand shock's
+      const bool closes = solo[f] && rng.uniform() < k_rate / 12.0;
+      wrong += exited[f] != closes;
+      eligible += solo[f];
+      closed += closes;
+    }
+  }
+  CHECK(wrong == 0);
+  REQUIRE(eligible > 2000);
+  REQUIRE(larger > 2000);
+  // Binomial: within 4 standard errors of the monthly rate.
+  const double p = k_rate / 12.0;
+  CHECK(std::abs(closed / eligible - p) < 4.0 * std::sqrt(p * (1.0 - p) / eligible));
+
+  // Without the rate, one-job firms stay (the same draws otherwise).
+  Model off = small({{"economy.solo_closure", "0"}, {"economy.bankruptcy_months", "120"}});
+  std::vector<std::uint32_t> exits;
+  regio::firms::Books books;
+  size_t retiring = 0;
+  for (size_t f = 0; f < off.firms.size(); ++f)
+    retiring += off.now() - off.firms.owner_birth[f] == 67 * 12;
+  regio::firms::finance_chunk(off, 0, off.firms.size(), off.now(), exits, books);
+  CHECK(exits.size() <= retiring);
+}
+
 TEST_CASE("Owners of the starting SMEs reach 67 from the first months on", "[firms][economy]") {
   // Ages 30-66 in whole years, uniform: each month about 1/444 of the owners turns 67.
   // Owners of at most 64 would leave the first two years without a succession.

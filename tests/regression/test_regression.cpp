@@ -51,20 +51,22 @@ struct Figure {
 // clang-format off
 const std::vector<Figure> k_golden = {
     // name                       golden    sd      tolerance
-    {"population_end_2030",         16521, 0.0040, 0.020},
-    {"population_end_2030_leiden",   6561, 0.0062, 0.025},
-    {"households_end_2030",          7858, 0.0002, 0.020},
-    {"births_2030",                   203, 0.0605, 0.242},
-    {"deaths_2030",                   150, 0.0820, 0.329},
-    {"births_2026_2030",              898, 0.0299, 0.120},
-    {"deaths_2026_2030",              771, 0.0281, 0.113},
-    {"in_migrants_2026_2030",        2604, 0.0230, 0.093},
-    {"out_migrants_2026_2030",       2802, 0.0233, 0.094},
-    {"students_2031_01_01",           700, 0.0458, 0.184},
-    {"jobs_end_2030",                8202, 0.0069, 0.028},
-    {"unemployed_end_2030",           236, 0.1460, 0.585},
-    {"value_added_2030",           667171393, 0.0173, 0.070},
-    {"vacancies_2030",                347, 0.0479, 0.192},
+    {"population_end_2030",         16505, 0.0041, 0.020},
+    {"population_end_2030_leiden",   6555, 0.0066, 0.027},
+    {"households_end_2030",          7857, 0.0001, 0.020},
+    {"births_2030",                   195, 0.0722, 0.289},
+    {"deaths_2030",                   150, 0.0788, 0.316},
+    {"births_2026_2030",              860, 0.0283, 0.114},
+    {"deaths_2026_2030",              767, 0.0283, 0.114},
+    {"in_migrants_2026_2030",        2615, 0.0235, 0.095},
+    {"out_migrants_2026_2030",       2795, 0.0232, 0.093},
+    {"students_2031_01_01",           691, 0.0467, 0.187},
+    {"jobs_end_2030",                8099, 0.0069, 0.028},
+    {"unemployed_end_2030",           200, 0.1441, 0.577},
+    {"value_added_2030",           661520578, 0.0178, 0.072},
+    {"vacancies_2030",                365, 0.0381, 0.153},
+    {"firm_exits_2026_2030",          836, 0.0487, 0.195},
+    {"establishments_2031_01_01",    2299, 0.0385, 0.155},
 };
 // clang-format on
 
@@ -120,6 +122,11 @@ std::vector<double> figures(std::uint64_t seed) {
   double students_last = 0;
   for (size_t k = (dates - 1) * zones * levels; k < students.size(); ++k)
     students_last += students[k];
+  const auto& firms = values("/economy/establishments");  // [date][zone][sector]
+  REQUIRE(firms.size() % dates == 0);
+  const size_t per_date = firms.size() / dates;
+  double firms_last = 0;
+  for (size_t k = (dates - 1) * per_date; k < firms.size(); ++k) firms_last += firms[k];
   return {population,
           at_last_month("/demography/population", leiden),
           households,
@@ -133,7 +140,9 @@ std::vector<double> figures(std::uint64_t seed) {
           region_at_last_month("/economy/jobs"),
           region_at_last_month("/labour/unemployed"),
           monthly_sum("/economy/value_added", months - 12),
-          monthly_sum("/economy/vacancies", months - 12) / 12.0};
+          monthly_sum("/economy/vacancies", months - 12) / 12.0,
+          monthly_sum("/economy/firm_exits", 0),
+          firms_last};
 }
 
 }  // namespace

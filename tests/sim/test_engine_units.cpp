@@ -314,7 +314,8 @@ TEST_CASE("Rng: normal_quantiles gives normal_quantile's values, bit for bit", "
   CHECK(differ == 0);
 }
 
-TEST_CASE("Rng: first_uniforms gives each generator's first uniform(), bit for bit", "[rng]") {
+TEST_CASE("Rng: first_uniforms gives each generator's first (and second) uniform(), bit for bit",
+          "[rng]") {
   // Lengths around the batch of 32 generators, agents with high words, seeds with both
   // words set, replications and steps that fill their bits.
   const std::uint64_t seed = 0x9E3779B97F4A7C15ull;
@@ -324,15 +325,22 @@ TEST_CASE("Rng: first_uniforms gives each generator's first uniform(), bit for b
       for (size_t i = 0; i < n; ++i)
         agents[i] = i % 3 == 0 ? i : (std::uint64_t{0xABCDEF} << 32 | (i * 2654435761u));
       const std::uint32_t step = 0x00FFFFFFu - static_cast<std::uint32_t>(n);
-      std::vector<double> got(n, -1.0);
+      std::vector<double> got(n, -1.0), alone(n, -1.0), second(n, -1.0);
       Rng::first_uniforms(seed, replication, Stream::firm_demand, agents.data(), step, got.data(),
+                          n, second.data());
+      Rng::first_uniforms(seed, replication, Stream::firm_demand, agents.data(), step, alone.data(),
                           n);
-      int differ = 0;
+      int differ = 0, differ_second = 0, differ_alone = 0;
       for (size_t i = 0; i < n; ++i) {
-        const double want = Rng(seed, replication, Stream::firm_demand, agents[i], step).uniform();
+        Rng rng(seed, replication, Stream::firm_demand, agents[i], step);
+        const double want = rng.uniform(), want_second = rng.uniform();
         differ += std::memcmp(&got[i], &want, sizeof want) != 0;
+        differ_alone += std::memcmp(&alone[i], &want, sizeof want) != 0;
+        differ_second += std::memcmp(&second[i], &want_second, sizeof want) != 0;
       }
       CHECK(differ == 0);
+      CHECK(differ_alone == 0);
+      CHECK(differ_second == 0);
     }
   }
   std::uint64_t agent = 1;

@@ -433,19 +433,27 @@ TEST_CASE(
   const std::uint32_t target_entrant = entrants[target];
 
   // Before update, entrants appended to the store have no links yet: their regional
-  // purchases are bought outside the region, and money is conserved.
+  // purchases are bought outside the region, and money is conserved. An entrant that
+  // closes before update buys nothing (as the exited firms): its last purchases must not
+  // count as bought outside, or the accounts' firm-to-firm flows would not balance.
   {
-    std::vector<double> orders;
-    double unplaced = 0.0;
-    fs.regional_inputs[fs.size() - 1] = 1000.0;
-    REQUIRE_NOTHROW(sc.distribute_orders(*m, orders, unplaced));
-    double placed = 0.0, wanted = 0.0;
-    for (size_t f = 0; f < fs.size(); ++f) {
-      placed += orders[f];
-      if (fs.alive[f]) wanted += fs.regional_inputs[f];
+    const size_t last = fs.size() - 1;
+    fs.regional_inputs[last] = 1000.0;
+    for (const bool open : {true, false}) {
+      fs.alive[last] = open ? 1 : 0;
+      std::vector<double> orders;
+      double unplaced = 0.0;
+      REQUIRE_NOTHROW(sc.distribute_orders(*m, orders, unplaced));
+      double placed = 0.0, wanted = 0.0;
+      for (size_t f = 0; f < fs.size(); ++f) {
+        placed += orders[f];
+        if (fs.alive[f]) wanted += fs.regional_inputs[f];
+      }
+      INFO("entrant open: " << open);
+      CHECK(placed + unplaced == Approx(wanted).epsilon(1e-12));
     }
-    CHECK(placed + unplaced == Approx(wanted).epsilon(1e-12));
-    fs.regional_inputs[fs.size() - 1] = 0.0;
+    fs.alive[last] = 1;
+    fs.regional_inputs[last] = 0.0;
   }
   sc.update(*m, exited, entrants, m->now());
   check_structure(*m, sc);
