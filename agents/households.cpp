@@ -1,5 +1,6 @@
 #include "agents/households.hpp"
 
+#include "agents/persons.hpp"
 #include "sim/compaction.hpp"
 #include "sim/model.hpp"
 
@@ -29,6 +30,17 @@ size_t HouseholdStore::bytes() const {
 }
 
 namespace households {
+
+void add_member(Model& m, size_t h, size_t p, Role role) {
+  auto& ps = m.persons;
+  auto& hh = m.households;
+  ps.household[p] = hh.id[h];
+  ps.role[p] = idx(role);
+  ps.next_member[p] = hh.first_member[h];
+  hh.first_member[h] = ps.id[p];
+  if (hh.size[h] == 0 || ps.birth_month[p] < hh.ref_birth[h]) hh.ref_birth[h] = ps.birth_month[p];
+  ++hh.size[h];
+}
 
 void schedule_move(Model& m, size_t h, std::int32_t now) {
   auto& hh = m.households;

@@ -24,8 +24,13 @@ struct HouseholdStore {
   size_t bytes() const;
 };
 
+enum class Role : std::uint8_t;  // agents/persons.hpp
+
 namespace households {
 
+/// Adds person index p to household index h with `role`: at the head of the member list,
+/// and the reference (oldest member's) birth month follows.
+void add_member(Model& m, size_t h, size_t p, Role role);
 /// Draws the month in which household index h moves out of the region.
 void schedule_move(Model& m, size_t h, std::int32_t now);
 /// Collects (in index order) the ids of households moving out this month; parallel chunks.

@@ -452,16 +452,7 @@ size_t leave_household(Model& m, size_t p) {
   return h;
 }
 
-void join_household(Model& m, size_t h, size_t p, Role role) {
-  auto& ps = m.persons;
-  auto& hh = m.households;
-  ps.household[p] = hh.id[h];
-  ps.role[p] = idx(role);
-  ps.next_member[p] = hh.first_member[h];
-  hh.first_member[h] = ps.id[p];
-  if (hh.size[h] == 0 || ps.birth_month[p] < hh.ref_birth[h]) hh.ref_birth[h] = ps.birth_month[p];
-  ++hh.size[h];
-}
+using households::add_member;
 
 /// Person indices whose jobs end in this commit, in the order they end. The releases are
 /// applied together at the end of the commit (firms::release_residents): nothing in the
@@ -604,7 +595,7 @@ void admit_household(Model& m, int z, std::int32_t now) {
     ps.education[p] = static_cast<std::uint8_t>(pick(t.education, rng.uniform()));
     ps.field[p] = static_cast<std::uint8_t>(
         pick(m.scenario().field_by_education[ps.education[p]], rng.uniform()));
-    join_household(m, h, p, a == 0 ? Role::head : Role::partner);
+    add_member(m, h, p, a == 0 ? Role::head : Role::partner);
     ps.partnered[p] = t.adults == 2 ? 1 : 0;
   }
   std::uint8_t parent_edu = 0;
@@ -619,7 +610,7 @@ void admit_household(Model& m, int z, std::int32_t now) {
     ps.parent_education[p] = parent_edu;
     ps.next_life[p] = ps.birth_month[p] + 16 * 12;
     ps.life_event[p] = idx(LifeEvent::choose_track);
-    join_household(m, h, p, Role::child);
+    add_member(m, h, p, Role::child);
   }
   m.municipalities[static_cast<size_t>(z)].in_migrants += t.adults + kids;
 }
@@ -672,7 +663,7 @@ std::int64_t admit_students(Model& m, int inst, std::int64_t wanted, std::int32_
     ps.status_since[p] = now;
     ps.next_life[p] = now + 12 * in.programme_years - 2;
     ps.life_event[p] = idx(LifeEvent::graduate);
-    join_household(m, h, p, k % k_students_per_house == 0 ? Role::head : Role::other);
+    add_member(m, h, p, k % k_students_per_house == 0 ? Role::head : Role::other);
     persons::schedule_person(m, p, now + 1);
     ++in.resident_students;
     ++in.in_migrant_students_year;
@@ -721,8 +712,8 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
         const size_t left_a = leave_household(m, a);
         const size_t left_b = leave_household(m, b);
         const size_t h = new_household(m, static_cast<int>(z));
-        join_household(m, h, a, Role::head);
-        join_household(m, h, b, Role::partner);
+        add_member(m, h, a, Role::head);
+        add_member(m, h, b, Role::partner);
         households::schedule_move(m, h, now + 1);
         // Young siblings left without an adult (their parents gone) are re-homed.
         rehome_minors(m, left_a, released);
@@ -740,14 +731,14 @@ void form_unions(Model& m, const std::vector<std::uint32_t>& seekers, std::int32
               const size_t q = m.person_index(m.households.first_member[move_h]);
               const auto role = static_cast<Role>(ps.role[q]);
               leave_household(m, q);
-              join_household(m, stay_h, q,
-                             q == b                ? Role::partner
-                             : role == Role::child ? Role::child
-                                                   : Role::other);
+              add_member(m, stay_h, q,
+                         q == b                ? Role::partner
+                         : role == Role::child ? Role::child
+                                               : Role::other);
             }
           } else {
             const size_t left = leave_household(m, b);
-            join_household(m, stay_h, b, Role::partner);
+            add_member(m, stay_h, b, Role::partner);
             rehome_minors(m, left, released);
           }
         } else {
@@ -819,7 +810,7 @@ void Model::phase_commit() {
     persons.parent_education[p] = home.parent_education;
     persons.next_life[p] = now_ + 16 * 12;
     persons.life_event[p] = idx(LifeEvent::choose_track);
-    join_household(*this, home.household, p, Role::child);
+    add_member(*this, home.household, p, Role::child);
     ++municipalities[home.zone].births;
   }
   parallel_each(first_newborn, persons.size(), 256,
@@ -846,7 +837,7 @@ void Model::phase_commit() {
     }
     const size_t left = leave_household(*this, p);
     const size_t h = new_household(*this, persons.zone[p]);
-    join_household(*this, h, p, Role::head);
+    add_member(*this, h, p, Role::head);
     households::schedule_move(*this, h, now_ + 1);
     // Young siblings left without an adult (their parents gone) are re-homed.
     rehome_minors(*this, left, released);

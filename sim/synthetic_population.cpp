@@ -37,16 +37,7 @@ int start_age(Education level) {
   return level == Education::mbo ? 16 : level == Education::hbo ? 17 : 18;
 }
 
-void add_member(Model& m, size_t h, size_t p, Role role) {
-  auto& hh = m.households;
-  auto& ps = m.persons;
-  ps.household[p] = hh.id[h];
-  ps.role[p] = idx(role);
-  ps.next_member[p] = hh.first_member[h];
-  hh.first_member[h] = ps.id[p];
-  if (hh.size[h] == 0 || ps.birth_month[p] < hh.ref_birth[h]) hh.ref_birth[h] = ps.birth_month[p];
-  ++hh.size[h];
-}
+using households::add_member;
 
 /// Creates one person's individual state (age, sex, education, status) at `now`.
 void init_person(Model& m, size_t i, int zone, std::int32_t now) {
