@@ -73,13 +73,15 @@ struct FirmStore {
     const auto& e = employees[f];
     return e[0] + e[1] + e[2] + e[3];
   }
-  /// Filled and open positions (a level's vacancies below zero are staff in excess of its
-  /// positions: they do not count).
-  std::int32_t positions(size_t f) const {
-    std::int32_t n = headcount(f);
+  /// Open positions (a level's vacancies below zero are staff in excess of its positions:
+  /// they do not count).
+  std::int32_t open_positions(size_t f) const {
+    std::int32_t n = 0;
     for (const std::int32_t v : vacancies[f]) n += std::max(0, v);
     return n;
   }
+  /// Filled and open positions.
+  std::int32_t positions(size_t f) const { return headcount(f) + open_positions(f); }
   bool is_sme(size_t f) const { return !(kind[f] & k_institution) && headcount(f) < 250; }
 };
 

@@ -1461,7 +1461,6 @@ void draw_all_modes(Model& m, std::int32_t now) {
 
 void initial_matching(Model& m) {
   const std::int32_t now = m.first_month();
-  std::int64_t unemployed = 0;
   {
     Market market(m, now, true);
     market.gather_employed();
@@ -1473,7 +1472,6 @@ void initial_matching(Model& m) {
     market.finish_hires();
     market.place_rest_outside();
     market.fill_with_outside_workers();
-    unemployed = market.unemployed;
   }
   // This market's buffers are sized for every employed resident: not kept for the
   // monthly markets, which are far smaller.
@@ -1495,13 +1493,8 @@ void initial_matching(Model& m) {
             static_cast<double>(mu.jobs_by_zone[static_cast<size_t>(m.internal_zones()) + e]) *
             static_cast<double>(mu.out_commuters[static_cast<size_t>(l)]) / out_total;
   }
-  std::int64_t vacancies = 0;
-  const auto& fs = m.firms;
-  for (size_t f = 0; f < fs.size(); ++f)
-    if (fs.alive[f])
-      for (int l = 0; l < k_education_levels; ++l) vacancies += std::max(0, fs.vacancies[f][l]);
-  m.tightness =
-      static_cast<double>(vacancies) / static_cast<double>(std::max<std::int64_t>(1, unemployed));
+  // (The tightness of the start is set by open_initial_positions: every position is
+  // filled here.)
 }
 
 void open_initial_positions(Model& m) {

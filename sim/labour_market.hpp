@@ -20,8 +20,9 @@ namespace labour_market {
 /// anyone takes a job in the nearest external zone.
 /// Needs m.commuting built and the firms built (all positions vacant). At the end it
 /// recalibrates the mode constants on the resulting commuting pattern
-/// (m.commuting.calibrate), draws every commuter's mode and sets m.tightness; the caller
-/// then runs m.commuting.update(m) to store the capacities and congestion of the start.
+/// (m.commuting.calibrate) and draws every commuter's mode; the caller then runs
+/// m.commuting.update(m) to store the capacities and congestion of the start, and
+/// open_initial_positions (which sets m.tightness).
 void initial_matching(Model& m);
 
 /// After the initial matching: opens labour_market.vacancy_rate of all positions (each

@@ -253,8 +253,7 @@ void snapshot(Model& m, std::int32_t date) {
       const size_t cell = m.firms.zone[f] * ns + m.firms.sector[f];
       jobs[cell] += m.firms.headcount(f);
       est[cell] += 1.0;
-      for (int l = 0; l < k_education_levels; ++l)
-        open[cell] += std::max(0, m.firms.vacancies[f][l]);
+      open[cell] += m.firms.open_positions(f);
     }
     append(s.jobs_by_sector, jobs);
     append(s.establishments, est);
