@@ -1,5 +1,7 @@
 #include "agents/households.hpp"
 
+#include <numeric>
+
 #include "agents/persons.hpp"
 #include "sim/compaction.hpp"
 #include "sim/model.hpp"
@@ -15,6 +17,19 @@ size_t HouseholdStore::append(std::uint32_t new_id, std::uint16_t zone_index) {
   next_move.push_back(k_never);
   alive.push_back(1);
   return id.size() - 1;
+}
+
+size_t HouseholdStore::append_n(std::uint32_t first_id, size_t n) {
+  const size_t first = id.size();
+  id.resize(first + n);
+  std::iota(id.begin() + static_cast<std::ptrdiff_t>(first), id.end(), first_id);
+  zone.resize(first + n, 0);
+  first_member.resize(first + n, k_none);
+  size.resize(first + n, 0);
+  ref_birth.resize(first + n, 0);
+  next_move.resize(first + n, k_never);
+  alive.resize(first + n, 1);
+  return first;
 }
 
 void HouseholdStore::compact() {

@@ -20,6 +20,9 @@ struct HouseholdStore {
 
   size_t size_count() const { return id.size(); }
   size_t append(std::uint32_t new_id, std::uint16_t zone_index);
+  /// Appends n households with ids first_id, first_id + 1, ... (zone 0, no members);
+  /// returns the index of the first.
+  size_t append_n(std::uint32_t first_id, size_t n);
   void compact();
   size_t bytes() const;
 };
