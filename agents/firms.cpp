@@ -168,32 +168,19 @@ void release_job(Model& m, size_t p, bool outside, Counts& counts) {
 
 }  // namespace
 
-ReleaseCounts::ReleaseCounts(const Model& m)
-    : cells(m.municipalities.front().employed_by.size()),
-      job_zones(m.municipalities.front().jobs_by_zone.size()),
-      employed_by(m.municipalities.size() * cells, 0),
-      out_commuters(m.municipalities.size() * k_education_levels, 0),
-      jobs_by_zone(m.municipalities.size() * job_zones, 0),
-      outside_employed_by(m.outside_employed_by.size(), 0) {}
-
 void ReleaseCounts::end_job(size_t zone, size_t cell, int level, bool regional, size_t job_zone) {
-  if (regional)
-    --employed_by[zone * cells + cell];
-  else
-    --out_commuters[zone * k_education_levels + static_cast<size_t>(level)];
-  --jobs_by_zone[zone * job_zones + job_zone];
+  Municipality& mu = model->municipalities[zone];
+  decrements.push_back(regional ? &mu.employed_by[cell]
+                                : &mu.out_commuters[static_cast<size_t>(level)]);
+  decrements.push_back(&mu.jobs_by_zone[job_zone]);
 }
 
-void ReleaseCounts::apply(Model& m) const {
-  for (size_t z = 0; z < m.municipalities.size(); ++z) {
-    Municipality& mu = m.municipalities[z];
-    for (size_t j = 0; j < cells; ++j) mu.employed_by[j] += employed_by[z * cells + j];
-    for (size_t l = 0; l < k_education_levels; ++l)
-      mu.out_commuters[l] += out_commuters[z * k_education_levels + l];
-    for (size_t j = 0; j < job_zones; ++j) mu.jobs_by_zone[j] += jobs_by_zone[z * job_zones + j];
-  }
-  for (size_t c = 0; c < outside_employed_by.size(); ++c)
-    m.outside_employed_by[c] += outside_employed_by[c];
+void ReleaseCounts::end_outside_job(size_t cell) {
+  decrements.push_back(&model->outside_employed_by[cell]);
+}
+
+void ReleaseCounts::apply() const {
+  for (std::int64_t* counter : decrements) --*counter;
 }
 
 void release(Model& m, size_t p, bool outside) {
@@ -212,7 +199,7 @@ size_t release_group_size(const Model& m) {
 void release_in_groups(Model& m, const std::function<void(size_t, ReleaseCounts&)>& fn) {
   std::vector<ReleaseCounts> counts(k_release_groups, ReleaseCounts(m));
   tbb::parallel_for(size_t{0}, k_release_groups, [&](size_t g) { fn(g, counts[g]); });
-  for (const ReleaseCounts& c : counts) c.apply(m);
+  for (const ReleaseCounts& c : counts) c.apply();
 }
 
 void release_residents(Model& m, const std::vector<std::uint32_t>& people) {

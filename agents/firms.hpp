@@ -104,15 +104,16 @@ void release(Model& m, size_t p, bool outside);
 /// groups: each group counts its own changes, and apply() adds them to the model's (exact
 /// integer sums, so the totals do not depend on the grouping).
 struct ReleaseCounts {
-  size_t cells = 0, job_zones = 0;
-  std::vector<std::int64_t> employed_by;          ///< [zone][cell]
-  std::vector<std::int64_t> out_commuters;        ///< [zone][level]
-  std::vector<std::int64_t> jobs_by_zone;         ///< [zone][job zone]
-  std::vector<std::int64_t> outside_employed_by;  ///< [cell]
-  explicit ReleaseCounts(const Model& m);
+  /// The counters to decrement, applied once every group is done (integer counts: the
+  /// order does not matter). A list rather than a copy of every counter per group: a
+  /// group makes a few releases a month, and copies of all counters (some 10 KB each,
+  /// made and added up three times a month) cost more than the releases' own changes.
+  std::vector<std::int64_t*> decrements;
+  Model* model;
+  explicit ReleaseCounts(Model& m) : model(&m) {}
   void end_job(size_t zone, size_t cell, int level, bool regional, size_t job_zone);
-  void end_outside_job(size_t cell) { --outside_employed_by[cell]; }
-  void apply(Model& m) const;
+  void end_outside_job(size_t cell);
+  void apply() const;
 };
 /// release() with the counter changes kept in `counts`: releases at different firms may
 /// then run in parallel (a release touches its firm's staff list and workers only).
