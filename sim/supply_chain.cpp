@@ -1068,6 +1068,7 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
     std::uint8_t lost;       // slots that lost their supplier
     std::uint8_t sector;
     std::uint8_t added = 0;  // bit i: slot first + i has a new supplier
+    bool emptied = false;    // no supplier left in the group, none found
   };
   std::vector<Group> groups;
   {
@@ -1110,6 +1111,8 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
         l.added |= static_cast<std::uint8_t>(1u << i);
       }
     I.set_group_weights(t, first);
+    l.emptied = std::all_of(&I.slot_supplier[first], &I.slot_supplier[first] + K,
+                            [](std::uint32_t s) { return s == k_none; });
     // The links that stayed carry the group's new weights (their places in the rows are
     // final: rows only grow or move from here on, keeping the offsets).
     for (size_t i = 0; i < K; ++i)
@@ -1161,7 +1164,10 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
       if (I.slot_supplier[i] != k_none) *out++ = {i, v, I.slot_supplier[i], I.factor(v, i)};
   });
   I.push_links(fresh_links);
-  // Unplaced shares of the customers whose suppliers changed (each once).
+  // Unplaced shares of the customers whose supplied sectors changed (each once): the
+  // entrants, the exited firms (no suppliers left), and the customers left without any
+  // supplier of a sector. (A group that keeps or finds a supplier leaves its sector
+  // supplied: recomputing its customer's share, as was done, gave the same share.)
   std::vector<std::uint32_t> touched;
   auto touch = [&](std::uint32_t v) {
     if (!mark[v]) touched.push_back(v), mark[v] = 1;
@@ -1169,7 +1175,8 @@ void SupplyChain::update(const Model& m, const std::vector<std::uint32_t>& exite
   mark.resize(I.node_id.size(), 0);
   for (std::uint32_t v : fresh) touch(v);
   for (std::uint32_t v : gone) touch(v);
-  for (const Group& g : groups) touch(g.customer);
+  for (const Group& g : groups)
+    if (g.emptied) touch(g.customer);
   for (std::uint32_t v : touched) mark[v] = 0;
   parallel_each(touched.size(), 256, [&](size_t i) { I.fill_unplaced(touched[i]); });
   I.finish(m, &I.tables);

@@ -606,6 +606,41 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("update: customers left without any supplier of a sector buy it outside the region",
+          "[supply_chain]") {
+  // Every candidate of one input sector exits and none enters: the customers' groups of
+  // that sector empty, and their unplaced shares (kept up to date only where a sector
+  // lost its last supplier) must equal shares computed from scratch (check()).
+  auto m = make_model(baseline());
+  FirmStore& fs = m->firms;
+  SupplyChain sc;
+  sc.build(*m);
+  const size_t ns = m->scenario().sectors.size();
+  const std::vector<size_t> cand = candidates_per_sector(*m);
+  std::vector<size_t> links_into(ns, 0);
+  for (const Link& l : sc.links()) ++links_into[l.input_sector];
+  size_t target = ns;
+  for (size_t k = 0; k < ns; ++k)
+    if (cand[k] >= 1 && links_into[k] > 0 && (target == ns || cand[k] < cand[target])) target = k;
+  REQUIRE(target < ns);
+  std::vector<std::uint32_t> exited;
+  for (size_t f = 0; f < fs.size(); ++f)
+    if (candidate(fs, f) && fs.sector[f] == target) exited.push_back(fs.id[f]);
+  for (std::uint32_t id : exited) fs.alive[index_of(*m, id)] = 0;
+  sc.update(*m, exited, {}, m->now());
+  REQUIRE_NOTHROW(sc.check());
+  size_t left = 0;
+  for (const Link& l : sc.links()) left += l.input_sector == target;
+  CHECK(left == 0);
+  // What the customers bought from the sector is bought outside: money is conserved.
+  set_regional_inputs(*m, 77);
+  std::vector<double> orders;
+  double unplaced = 0.0;
+  sc.distribute_orders(*m, orders, unplaced);
+  const long double wanted = alive_sum(*m, fs.regional_inputs);
+  CHECK(std::abs(static_cast<double>((total(orders) + unplaced - wanted) / wanted)) < 1e-12);
+}
+
 TEST_CASE("update: rewiring is deterministic and keyed by customer and sector and month",
           "[supply_chain]") {
   auto m = make_model(baseline());
