@@ -377,6 +377,7 @@ void build_firms(Model& m) {
     const size_t f = new_firm(m, in.sector, z, jobs, now, in.staff_education, rng);
     m.firms.kind[f] = k_institution;
     m.firms.institution[f] = static_cast<std::uint16_t>(i);
+    m.institutions[i].firm_id = m.firms.id[f];
     m.firms.cluster[f] = m.cluster_index(in.cluster);
     placed[static_cast<size_t>(z) * ns + static_cast<size_t>(in.sector)] += jobs;
   }
@@ -646,11 +647,11 @@ void create_entrants(Model& m, std::int32_t now, std::vector<std::uint32_t>& ent
       ++mu.startups_month;
     }
   }
-  // Spin-offs: in proportion to each institution's research staff (wo level).
-  for (size_t f = 0; f < m.firms.size(); ++f) {
-    if (!(m.firms.kind[f] & k_institution) || !m.firms.alive[f]) continue;
-    const size_t i = m.firms.institution[f];
-    Institution& in = m.institutions[i];
+  // Spin-offs: in proportion to each institution's research staff (wo level). The
+  // institutions in order of their firms (made in institution order, and never closed).
+  for (Institution& in : m.institutions) {
+    const std::uint32_t f = m.firm_index(in.firm_id);
+    if (f == k_none || !m.firms.alive[f]) continue;
     in.spinoff_carry += e.spinoff_rate / 1000.0 / 12.0 * m.firms.employees[f][idx(Education::wo)];
     while (in.spinoff_carry >= 1.0) {
       in.spinoff_carry -= 1.0;

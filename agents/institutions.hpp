@@ -31,6 +31,9 @@ struct Institution {
   std::int64_t in_migrant_students_year = 0;
   double moving_in_carry = 0.0;  ///< fractional outside students due to move in
   double spinoff_carry = 0.0;    ///< fractional spin-offs due
+  /// Id of the institution as an employer (its firm of kind k_institution, which never
+  /// closes); k_none before the firms are built.
+  std::uint32_t firm_id = k_none;
 
   double outside_students() const;
   double students() const { return static_cast<double>(resident_students) + outside_students(); }
