@@ -372,7 +372,7 @@ class Market : public Buffers {
   void refresh_weights();
   /// Workers of the external zones who apply to the region this month (after
   /// refresh_weights).
-  void gather_outside();
+  void gather_outside(std::vector<Seeker>& out) const;
   /// How many of each seeker's applications pass the employer's screening, every round
   /// of the month, for the seekers from `from` on (after they are gathered; not needed
   /// without screening).
@@ -927,7 +927,7 @@ void Market::refresh_weights() {
   });
 }
 
-void Market::gather_outside() {
+void Market::gather_outside(std::vector<Seeker>& out) const {
   // Each external zone's searching workers weigh the region's openings against the
   // openings at home (the zone's turnover); those who turn to the region apply there.
   // The number per zone and education is the expectation, rounded with a draw.
@@ -960,7 +960,7 @@ void Market::gather_outside() {
         s.kind = Kind::outside;
         s.field = static_cast<std::uint8_t>(
             fields.categorical(sc.field_by_education[static_cast<size_t>(k)].data(), k_fields));
-        seekers.push_back(s);
+        out.push_back(s);
       }
     }
   }
@@ -1546,9 +1546,13 @@ void match(Model& m, std::int32_t now) {
   market.add_external_monthly();
   market.index_cells();
   market.refresh_weights();
+  // The outside workers who turn to the region (by the weights just made) are listed
+  // while the residents are still being gathered, and follow them.
+  std::vector<Seeker> outside;
+  market.gather_outside(outside);
   residents.wait();
   const size_t outside_from = market.seekers.size();
-  market.gather_outside();
+  market.seekers.insert(market.seekers.end(), outside.begin(), outside.end());
   market.draw_passes(outside_from);
   const int rounds =
       std::max(1, static_cast<int>(std::lround(m.scenario().labour_market.rounds.value)));
