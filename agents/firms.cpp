@@ -94,19 +94,40 @@ void hire(Model& m, size_t f, size_t p, bool outside, int level) {
   ps.job_zone[p] = fs.zone[f];
   ps.job_level[p] = static_cast<std::uint8_t>(level);
   ps.job_slot[p] = slot;
-  Municipality& mu = m.municipalities[ps.zone[p]];
-  ++mu.employed_by[m.employment_cell(f, level)];
-  ++mu.jobs_by_zone[fs.zone[f]];
+  count_hire(m, ps.zone[p], f, level, fs.zone[f]);
+}
+
+void hire_uncounted(Model& m, size_t f, size_t p, int level) {
+  auto& fs = m.firms;
+  auto& ps = m.persons;
+  const auto slot = static_cast<std::uint32_t>(fs.staff[f].size());
+  fs.staff[f].push_back(ps.id[p]);
+  ++fs.employees[f][static_cast<size_t>(level)];
+  ps.employer[p] = fs.id[f];
+  ps.job_zone[p] = fs.zone[f];
+  ps.job_level[p] = static_cast<std::uint8_t>(level);
+  ps.job_slot[p] = slot;
 }
 
 void take_outside_job(Model& m, size_t p, int external, int level) {
+  take_outside_job_uncounted(m, p, external, level);
+  count_hire(m, m.persons.zone[p], k_none, level, m.persons.job_zone[p]);
+}
+
+void take_outside_job_uncounted(Model& m, size_t p, int external, int level) {
   auto& ps = m.persons;
   ps.employer[p] = k_none;
   ps.job_zone[p] = static_cast<std::uint16_t>(m.internal_zones() + external);
   ps.job_level[p] = static_cast<std::uint8_t>(level);
-  Municipality& mu = m.municipalities[ps.zone[p]];
-  ++mu.out_commuters[static_cast<size_t>(level)];
-  ++mu.jobs_by_zone[ps.job_zone[p]];
+}
+
+void count_hire(Model& m, size_t home, size_t f, int level, size_t job_zone) {
+  Municipality& mu = m.municipalities[home];
+  if (f != k_none)
+    ++mu.employed_by[m.employment_cell(f, level)];
+  else
+    ++mu.out_commuters[static_cast<size_t>(level)];
+  ++mu.jobs_by_zone[job_zone];
 }
 
 namespace {

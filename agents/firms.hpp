@@ -95,6 +95,14 @@ void hire(Model& m, size_t f, size_t p, bool outside, int level);
 /// A resident (person index p) takes a job of `level` outside the region, in external
 /// zone `external` (0-based among the external zones).
 void take_outside_job(Model& m, size_t p, int external, int level);
+/// hire() and take_outside_job() of a resident without the municipality's job counters
+/// (employed_by, jobs_by_zone, out_commuters): for hires made in parallel at different
+/// firms, whose counters the caller adds up (count_hire).
+void hire_uncounted(Model& m, size_t f, size_t p, int level);
+void take_outside_job_uncounted(Model& m, size_t p, int external, int level);
+/// The counters hire() (firm index f) or take_outside_job() (f = k_none, job zone
+/// `job_zone`) change for a resident living in zone `home`.
+void count_hire(Model& m, size_t home, size_t f, int level, size_t job_zone);
 /// Ends the job of a resident (outside = false) or outside worker: the firm's count and
 /// staff list shrink; the worker's employer becomes k_none. Jobs outside the region
 /// (employer k_none) only clear the worker's fields.

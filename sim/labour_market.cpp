@@ -419,6 +419,11 @@ class Market : public Buffers {
   /// counters, a mover's old job) one by one in seeker order, then the hired residents'
   /// own updates (commute mode; status and labour schedule of the formerly unemployed).
   void make_hires(const std::vector<Hire>& hires);
+  /// make_hires' employers' side for the initial matching, whose seekers all hold a job
+  /// to be placed (Kind::placing: no old job, no outside worker): in parallel by firm.
+  void make_initial_hires(const std::vector<Hire>& hires);
+  /// The hired residents' own updates (commute mode; status and labour schedule).
+  void set_modes_and_status(const std::vector<Hire>& hires);
   /// The employer's side of one hire.
   void hire(const Hire& h);
   /// Creates an outside worker holding a job of `level` at firm f for `months` (drawn
@@ -1286,7 +1291,44 @@ void Market::finish_hires() {
   hiring_.wait();
 }
 
+void Market::make_initial_hires(const std::vector<Hire>& hires) {
+  // The starting state's employed take their jobs: no movers, no outside workers. Hires
+  // at different firms touch different staff lists and persons, and only the
+  // municipalities' counters are shared: so they are made in firm groups in parallel,
+  // each group in list order (the order that matters: a firm's staff list), and the
+  // counters are added up after, in one pass (integer counts). Made one by one, these
+  // some 160,000 hires were one of the longest serial stretches of the start.
+  auto& fs = m_.firms;
+  const size_t per_group = firms::release_group_size(m_);
+  std::vector<std::vector<std::uint32_t>> members(firms::k_release_groups);
+  for (size_t k = 0; k < hires.size(); ++k) {
+    const Hire& h = hires[k];
+    members[h.firm != k_none ? h.firm / per_group : h.person % firms::k_release_groups].push_back(
+        static_cast<std::uint32_t>(k));
+  }
+  tbb::parallel_for(size_t{0}, firms::k_release_groups, [&](size_t g) {
+    for (const std::uint32_t k : members[g]) {
+      const Hire& h = hires[k];
+      if (h.firm != k_none) {
+        --fs.vacancies[h.firm][h.level];
+        firms::hire_uncounted(m_, h.firm, h.person, h.level);
+      } else {
+        firms::take_outside_job_uncounted(m_, h.person, h.zone - nz_, h.level);
+      }
+    }
+  });
+  for (const Hire& h : hires)
+    firms::count_hire(m_, h.origin, h.firm, h.level,
+                      h.firm != k_none ? fs.zone[h.firm] : std::size_t{h.zone});
+}
+
 void Market::make_hires(const std::vector<Hire>& hires) {
+  if (initial_ && std::all_of(hires.begin(), hires.end(),
+                              [](const Hire& h) { return h.kind == Kind::placing; })) {
+    make_initial_hires(hires);
+    set_modes_and_status(hires);
+    return;
+  }
   // The hires touch scattered worker and firm records: those of hires ahead are fetched
   // while the current one is made, in two steps for what is found through them (the end
   // of the staff list; a mover's old employer and the end of its staff list).
@@ -1326,8 +1368,13 @@ void Market::make_hires(const std::vector<Hire>& hires) {
     if (k + k_third < n) prefetch_third(hires[k + k_third]);
     hire(hires[k]);
   }
+  set_modes_and_status(hires);
+}
+
+void Market::set_modes_and_status(const std::vector<Hire>& hires) {
   // Each hired resident's own records only: in parallel, with the records of a few
   // persons ahead fetched (scattered, as are the hires).
+  auto& ps = m_.persons;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, hires.size(), k_grain), [&](const auto& range) {
     for (size_t k = range.begin(); k < range.end(); ++k) {
       if (k + 16 < range.end() && hires[k + 16].kind != Kind::outside) {
