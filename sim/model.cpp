@@ -90,12 +90,14 @@ Model::Model(const Scenario& scenario, const RunConfig& config)
 
   phase_times.names.assign(k_phase_names, k_phase_names + k_phases);
   phase_times.seconds.assign(k_phases, 0.0);
-  build_population(*this);
+  // The population and the firms are built side by side: neither reads the other (the
+  // firms' jobs come from the scenario), and each writes its own stores, ids and fields.
+  tbb::parallel_invoke([&] { build_population(*this); }, [&] { build_economy(); });
   init_economy();
   observer::start(*this);
 }
 
-void Model::init_economy() {
+void Model::build_economy() {
   const Scenario& sc = scenario_;
   const size_t ns = sc.sectors.size(), nz = municipalities.size();
   for (const auto& in : sc.institutions)
@@ -125,9 +127,12 @@ void Model::init_economy() {
     mu.employed_by.assign(2 * ns * k_education_levels, 0);
     mu.jobs_by_zone.assign(zones_all, 0);
   }
-  count_statuses();
   commuting.build(sc);
   firms::build_firms(*this);
+}
+
+void Model::init_economy() {
+  count_statuses();
   labour_market::initial_matching(*this);
   commuting.update(*this);
   supply_chain.build(*this);

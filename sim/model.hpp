@@ -238,6 +238,9 @@ class Model {
   void phase_housing();
   void phase_persons();
   void phase_households();
+  /// Wage tables, commuting zones and the firms of the start (no persons needed).
+  void build_economy();
+  /// The start's labour market, supply chain and demand (after both are built).
   void init_economy();
   /// Ends a job by the employer's decision (layoff or closure): a resident becomes
   /// unemployed, an outside worker's record ends. `worker` is a staff-list entry.
