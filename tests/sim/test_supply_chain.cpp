@@ -180,6 +180,21 @@ long double total(const std::vector<double>& v) {
   return s;
 }
 
+/// The orders of regional inputs drawn with `seed`, checked to conserve money: what the
+/// alive firms order is placed at regional suppliers or bought outside.
+struct Flow {
+  std::vector<double> orders;
+  double unplaced = 0.0;
+};
+Flow conserved_flow(Model& m, const SupplyChain& sc, std::uint64_t seed) {
+  set_regional_inputs(m, seed);
+  Flow flow;
+  sc.distribute_orders(m, flow.orders, flow.unplaced);
+  const long double in = alive_sum(m, m.firms.regional_inputs);
+  CHECK(std::abs(static_cast<double>((total(flow.orders) + flow.unplaced - in) / in)) < 1e-12);
+  return flow;
+}
+
 }  // namespace
 
 // Test names avoid ',' and ';': CTest passes each name to Catch as a test spec.
@@ -510,12 +525,7 @@ TEST_CASE(
   }
 
   // Orders after the update: money still conserved.
-  set_regional_inputs(*m, 5);
-  std::vector<double> orders;
-  double unplaced = 0.0;
-  sc.distribute_orders(*m, orders, unplaced);
-  const long double in = alive_sum(*m, fs.regional_inputs);
-  CHECK(std::abs(static_cast<double>((total(orders) + unplaced - in) / in)) < 1e-12);
+  const auto [orders, unplaced] = conserved_flow(*m, sc, 5);
   for (std::uint32_t id : exited) CHECK(orders[index_of(*m, id)] == 0.0);
   CHECK(orders[index_of(*m, target_entrant)] > 0.0);
 
@@ -633,12 +643,7 @@ TEST_CASE("update: customers left without any supplier of a sector buy it outsid
   for (const Link& l : sc.links()) left += l.input_sector == target;
   CHECK(left == 0);
   // What the customers bought from the sector is bought outside: money is conserved.
-  set_regional_inputs(*m, 77);
-  std::vector<double> orders;
-  double unplaced = 0.0;
-  sc.distribute_orders(*m, orders, unplaced);
-  const long double wanted = alive_sum(*m, fs.regional_inputs);
-  CHECK(std::abs(static_cast<double>((total(orders) + unplaced - wanted) / wanted)) < 1e-12);
+  conserved_flow(*m, sc, 77);
 }
 
 TEST_CASE("update: rewiring is deterministic and keyed by customer and sector and month",
@@ -736,13 +741,8 @@ void turnover(Model& m, SupplyChain& sc, int quarters, std::uint64_t seed, F aft
     }
     sc.update(m, exited, entrants, m.now() + 3 * q);
     sc.check();
-    set_regional_inputs(m, 1000 + static_cast<std::uint64_t>(q));
-    std::vector<double> orders;
-    double unplaced = 0.0;
-    sc.distribute_orders(m, orders, unplaced);
+    const auto [orders, unplaced] = conserved_flow(m, sc, 1000 + static_cast<std::uint64_t>(q));
     CHECK(bit_equal(orders, orders_from_links(m, sc.links())));
-    const long double in = alive_sum(m, fs.regional_inputs);
-    CHECK(std::abs(static_cast<double>((total(orders) + unplaced - in) / in)) < 1e-12);
     if (q % 4 == 3) {
       std::map<std::uint32_t, double> by_id;
       for (size_t f = 0; f < fs.size(); ++f)
