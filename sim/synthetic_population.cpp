@@ -136,6 +136,21 @@ void init_person(Model& m, size_t i, int zone, std::int32_t now) {
   p.life_event[i] = idx(LifeEvent::retire);
 }
 
+/// Sorts person indices by birth month, oldest first, then by index: on keys made once
+/// (birth month and index in one number), as a comparison that looked up both persons'
+/// birth months, scattered over the store, was most of the sort's time.
+void sort_by_age(const PersonStore& ps, std::vector<size_t>& v) {
+  std::vector<std::uint64_t> key(v.size());
+  parallel_each(v.size(), 4096, [&](size_t k) {
+    // (The sign bit flipped: signed months in unsigned order.)
+    const std::uint32_t month = static_cast<std::uint32_t>(ps.birth_month[v[k]]) ^ 0x80000000u;
+    key[k] = std::uint64_t{month} << 32 | static_cast<std::uint32_t>(v[k]);
+  });
+  tbb::parallel_sort(key.begin(), key.end());
+  parallel_each(v.size(), 4096,
+                [&](size_t k) { v[k] = static_cast<size_t>(key[k] & 0xFFFFFFFFu); });
+}
+
 void build_zone(Model& m, int zone, std::int32_t now) {
   const Scenario& sc = m.scenario();
   const ZoneSpec& z = sc.zones[static_cast<size_t>(zone)];
@@ -241,8 +256,8 @@ void build_zone(Model& m, int zone, std::int32_t now) {
   auto by_age = [&](size_t a, size_t b) {
     return ps.birth_month[a] != ps.birth_month[b] ? ps.birth_month[a] < ps.birth_month[b] : a < b;
   };
-  tbb::parallel_sort(he.begin(), he.end(), by_age);
-  tbb::parallel_sort(she.begin(), she.end(), by_age);
+  sort_by_age(ps, he);
+  sort_by_age(ps, she);
   std::vector<std::uint8_t> placed(last - first, 0);
   std::vector<size_t> zone_households;
   auto new_household = [&]() {
@@ -267,7 +282,7 @@ void build_zone(Model& m, int zone, std::int32_t now) {
     if (!placed[i - first]) rest.push_back(i);
   // The youngest unplaced adults share with others (students, young adults); the rest
   // live alone.
-  tbb::parallel_sort(rest.begin(), rest.end(), by_age);
+  sort_by_age(ps, rest);
   const size_t singles = rest.size() - static_cast<size_t>(std::max<long long>(0, extras));
   for (size_t k = 0; k < singles; ++k) add_member(m, new_household(), rest[k], Role::head);
   for (size_t k = singles; k < rest.size(); ++k) {
