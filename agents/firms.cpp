@@ -219,6 +219,9 @@ size_t release_group_size(const Model& m) {
 
 void release_in_groups(Model& m, const std::function<void(size_t, ReleaseCounts&)>& fn) {
   std::vector<ReleaseCounts> counts(k_release_groups, ReleaseCounts(m));
+  // Room for a month's releases in a group, so that the lists do not grow by repeated
+  // reallocation (all threads share one malloc arena).
+  for (ReleaseCounts& c : counts) c.decrements.reserve(512);
   tbb::parallel_for(size_t{0}, k_release_groups, [&](size_t g) { fn(g, counts[g]); });
   for (const ReleaseCounts& c : counts) c.apply();
 }
