@@ -75,26 +75,21 @@ namespace firms {
 
 void hire(Model& m, size_t f, size_t p, bool outside, int level) {
   auto& fs = m.firms;
-  const std::uint32_t wid =
-      outside ? (m.outside_workers.id[p] | FirmStore::k_outside_bit) : m.persons.id[p];
-  const auto slot = static_cast<std::uint32_t>(fs.staff[f].size());
-  fs.staff[f].push_back(wid);
-  ++fs.employees[f][static_cast<size_t>(level)];
-  if (outside) {
-    ++fs.outside_staff[f][static_cast<size_t>(level)];
-    ++m.outside_employed_by[m.employment_cell(f, level)];
-    m.outside_workers.employer[p] = fs.id[f];
-    m.outside_workers.job_zone[p] = fs.zone[f];
-    m.outside_workers.job_level[p] = static_cast<std::uint8_t>(level);
-    m.outside_workers.job_slot[p] = slot;
+  if (!outside) {
+    hire_uncounted(m, f, p, level);
+    count_hire(m, m.persons.zone[p], f, level, fs.zone[f]);
     return;
   }
-  auto& ps = m.persons;
-  ps.employer[p] = fs.id[f];
-  ps.job_zone[p] = fs.zone[f];
-  ps.job_level[p] = static_cast<std::uint8_t>(level);
-  ps.job_slot[p] = slot;
-  count_hire(m, ps.zone[p], f, level, fs.zone[f]);
+  auto& ow = m.outside_workers;
+  const auto slot = static_cast<std::uint32_t>(fs.staff[f].size());
+  fs.staff[f].push_back(ow.id[p] | FirmStore::k_outside_bit);
+  ++fs.employees[f][static_cast<size_t>(level)];
+  ++fs.outside_staff[f][static_cast<size_t>(level)];
+  ++m.outside_employed_by[m.employment_cell(f, level)];
+  ow.employer[p] = fs.id[f];
+  ow.job_zone[p] = fs.zone[f];
+  ow.job_level[p] = static_cast<std::uint8_t>(level);
+  ow.job_slot[p] = slot;
 }
 
 void hire_uncounted(Model& m, size_t f, size_t p, int level) {

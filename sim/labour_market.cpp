@@ -1317,9 +1317,7 @@ void Market::make_initial_hires(const std::vector<Hire>& hires) {
       }
     }
   });
-  for (const Hire& h : hires)
-    firms::count_hire(m_, h.origin, h.firm, h.level,
-                      h.firm != k_none ? fs.zone[h.firm] : std::size_t{h.zone});
+  for (const Hire& h : hires) firms::count_hire(m_, h.origin, h.firm, h.level, h.zone);
 }
 
 void Market::make_hires(const std::vector<Hire>& hires) {

@@ -593,14 +593,21 @@ size_t new_household(Model& m, int zone) {
   return h;
 }
 
+/// The fields of a person appended to the store (index p) that a new person gets:
+/// born in `birth`, living in zone `zone`.
+void init_new_person(Model& m, size_t p, int zone, std::int32_t birth, Sex sex) {
+  auto& ps = m.persons;
+  ps.birth_month[p] = birth;
+  ps.sex[p] = idx(sex);
+  ps.zone[p] = static_cast<std::uint16_t>(zone);
+  ps.status_since[p] = birth;
+}
+
 size_t new_person(Model& m, int zone, std::int32_t birth, Sex sex) {
   const std::uint32_t id = m.next_person_id++;
   const size_t p = m.persons.append(id);
   m.index_person(id, p);
-  m.persons.birth_month[p] = birth;
-  m.persons.sex[p] = idx(sex);
-  m.persons.zone[p] = static_cast<std::uint16_t>(zone);
-  m.persons.status_since[p] = birth;
+  init_new_person(m, p, zone, birth, sex);
   ++m.municipalities[static_cast<size_t>(zone)].persons;
   return p;
 }
@@ -628,15 +635,6 @@ struct InMigrantDraws {
   int members() const { return type->adults + kids; }
 };
 
-/// What new_person sets, for a person appended by admit_households.
-void init_in_migrant(Model& m, size_t p, int z, std::int32_t birth, Sex sex) {
-  auto& ps = m.persons;
-  ps.birth_month[p] = birth;
-  ps.sex[p] = idx(sex);
-  ps.zone[p] = static_cast<std::uint16_t>(z);
-  ps.status_since[p] = birth;
-}
-
 /// The schedules of an in-migrant, and the labour status of an adult: drawn once the
 /// household is complete (a child's schedules follow its role in it).
 void settle_in_migrant(Model& m, size_t p, std::int32_t now) {
@@ -657,8 +655,9 @@ void settle_in_migrant(Model& m, size_t p, std::int32_t now) {
 /// its adults and then its children: as if they moved in one after the other. Every draw
 /// is keyed by the household's id, and a household writes only its own record and its
 /// own members' (the municipalities' counts are added up first): so the households are
-/// drawn and filled in parallel, once their sizes (their first draws, made twice) have
-/// given each its ids and places. (One by one, this was some 12 % of the commit.)
+/// drawn and filled in parallel, once their sizes (their first draws, kept with their
+/// generators for the rest) have given each its ids and places. (One by one, this was
+/// some 12 % of the commit.)
 void admit_households(Model& m, const std::vector<std::int64_t>& count, std::int32_t now) {
   const auto total =
       static_cast<size_t>(std::accumulate(count.begin(), count.end(), std::int64_t{0}));
@@ -667,12 +666,13 @@ void admit_households(Model& m, const std::vector<std::int64_t>& count, std::int
   std::vector<std::uint16_t> zone(total);
   for (size_t z = 0, k = 0; z < count.size(); ++z)
     for (std::int64_t j = 0; j < count[z]; ++j) zone[k++] = static_cast<std::uint16_t>(z);
+  std::vector<InMigrantDraws> draws;
+  draws.reserve(total);
+  for (size_t k = 0; k < total; ++k)
+    draws.emplace_back(m, first_id + static_cast<std::uint32_t>(k), now);
   std::vector<std::uint32_t> first_member(total + 1, 0);  // members of households before k
-  parallel_each(total, 256, [&](size_t k) {
-    first_member[k + 1] = static_cast<std::uint32_t>(
-        InMigrantDraws(m, first_id + static_cast<std::uint32_t>(k), now).members());
-  });
-  std::partial_sum(first_member.begin(), first_member.end(), first_member.begin());
+  for (size_t k = 0; k < total; ++k)
+    first_member[k + 1] = first_member[k] + static_cast<std::uint32_t>(draws[k].members());
   const size_t people = first_member[total];
   const size_t h0 = m.households.append_n(first_id, total);
   const size_t p0 = m.persons.append_n(first_person_id, people);
@@ -693,7 +693,7 @@ void admit_households(Model& m, const std::vector<std::int64_t>& count, std::int
     const size_t h = h0 + k;
     const int z = zone[k];
     m.households.zone[h] = zone[k];
-    InMigrantDraws d(m, first_id + static_cast<std::uint32_t>(k), now);
+    InMigrantDraws& d = draws[k];
     Rng& rng = d.rng;
     const InMigrantType& t = *d.type;
     auto& ps = m.persons;
@@ -704,7 +704,7 @@ void admit_households(Model& m, const std::vector<std::int64_t>& count, std::int
           std::clamp(d.head_age + (a == 0 ? 0 : static_cast<int>(rng.below(5)) - 2), 18, 100);
       const Sex sex = t.adults == 2 ? (a == 0 ? Sex::male : Sex::female)
                                     : (rng.bernoulli(0.5) ? Sex::female : Sex::male);
-      init_in_migrant(m, p, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)), sex);
+      init_new_person(m, p, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)), sex);
       ps.education[p] = static_cast<std::uint8_t>(pick(t.education, rng.uniform()));
       ps.field[p] =
           static_cast<std::uint8_t>(pick(field_by_education[ps.education[p]], rng.uniform()));
@@ -715,7 +715,7 @@ void admit_households(Model& m, const std::vector<std::int64_t>& count, std::int
     for (int c = 0; c < d.kids; ++c, ++p) {
       const int age = static_cast<int>(rng.below(13));  // children of in-migrants are 0-12
       const Sex sex = rng.bernoulli(0.5) ? Sex::female : Sex::male;
-      init_in_migrant(m, p, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)), sex);
+      init_new_person(m, p, z, now - 12 * age - static_cast<std::int32_t>(rng.below(12)), sex);
       ps.parent_education[p] = parent_edu;
       ps.next_life[p] = ps.birth_month[p] + 16 * 12;
       ps.life_event[p] = idx(LifeEvent::choose_track);
@@ -894,9 +894,9 @@ void Model::phase_commit() {
   // Births. The mothers' households are read first, for all births at once: a newborn
   // joins as a child, and children do not count for the parents' level, so no birth
   // changes what another one reads. The newborns' schedules depend on nothing but their
-  // own fields and are drawn once all are added.
-  // The newborns are appended at once and their own fields set in parallel; they join
-  // their households one by one (twins join the same one, in order).
+  // own fields and are drawn once all are added. The newborns are appended at once and
+  // their own fields set in parallel; they join their households one by one (twins join
+  // the same one, in order).
   const std::vector<BirthHome> homes = birth_homes(*this, ev.births);
   const std::uint32_t first_baby = next_person_id;
   const size_t first_newborn = persons.append_n(first_baby, ev.births.size());
@@ -905,10 +905,7 @@ void Model::phase_commit() {
     const size_t p = first_newborn + k;
     Rng rng = this->rng(Stream::birth_sex, ev.births[k], now_);
     const Sex sex = rng.bernoulli(scenario_.demography.share_boys) ? Sex::male : Sex::female;
-    persons.birth_month[p] = now_;
-    persons.sex[p] = idx(sex);
-    persons.zone[p] = homes[k].zone;
-    persons.status_since[p] = now_;
+    init_new_person(*this, p, homes[k].zone, now_, sex);
     persons.parent_education[p] = homes[k].parent_education;
     persons.next_life[p] = now_ + 16 * 12;
     persons.life_event[p] = idx(LifeEvent::choose_track);
