@@ -427,11 +427,14 @@ void build_firms(Model& m) {
                  k_oldest_owner_at_start);
     }
   }
-  // Cash buffers and expectations start at the full-employment output.
+  // Cash buffers and expectations start at the full-employment output. The staff lists
+  // get room for the positions, which the initial matching fills: one allocation per
+  // firm instead of a list grown by reallocation, hire after hire.
   auto& fs = m.firms;
   for (size_t f = 0; f < fs.size(); ++f) {
     std::int32_t jobs = 0;
     for (int l = 0; l < k_education_levels; ++l) jobs += fs.vacancies[f][l];
+    fs.staff[f].reserve(static_cast<size_t>(jobs));
     const SectorSpec& sec = sc.sectors[fs.sector[f]];
     const double full = fs.productivity[f] * jobs / (1.0 - sec.input_share);
     fs.expected[f] = full;

@@ -961,26 +961,53 @@ void SupplyChain::build(const Model& m) {
         I.set_group_weights(I.tables, first);
     }
   });
-  // Rows: each supplier's customers in customer index order.
+  // Rows: each supplier's customers in customer index order. Filled per block of
+  // customers in parallel: a block's links take the places of each row after those of
+  // the blocks before it, known from the blocks' counts per supplier. (The rows are the
+  // same for any number of blocks; a fixed number bounds the counts' memory to 16 per
+  // firm.)
+  const size_t blocks = std::clamp<size_t>(n / 4096, 1, 16), per_block = (n + blocks - 1) / blocks;
+  auto block_slots = [&](size_t b) {
+    return std::pair{I.slot_begin[std::min(n, b * per_block)],
+                     I.slot_begin[std::min(n, (b + 1) * per_block)]};
+  };
+  // Per block and supplier: its links, then the offset in the row of the block's first.
+  std::vector<std::uint32_t> at(blocks * n, 0);
+  parallel_each(blocks, 1, [&](size_t b) {
+    std::uint32_t* count = &at[b * n];
+    for (auto [i, e] = block_slots(b); i < e; ++i)
+      if (const std::uint32_t s = I.slot_supplier[i]; s != k_none) ++count[s];
+  });
   std::vector<std::uint32_t> len(n, 0);
-  for (std::uint32_t s : I.slot_supplier)
-    if (s != k_none) ++len[s];
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 4096), [&](const auto& r) {
+    for (size_t b = 0; b < blocks; ++b)
+      for (size_t s = r.begin(); s < r.end(); ++s) {
+        const std::uint32_t c = at[b * n + s];
+        at[b * n + s] = len[s];
+        len[s] += c;
+      }
+  });
   const size_t pool = lay_out_rows(len, I.row_begin, I.row_cap);
   fresh_to(I.pool_customer, pool);
   fresh_to(I.pool_factor, pool);
   fresh_to(I.pool_slot, pool);
   I.pool_laid_out = pool;
-  for (std::uint32_t c = 0; c < n; ++c)
-    for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i) {
-      const std::uint32_t s = I.slot_supplier[i];
-      if (s == k_none) continue;
-      const std::uint32_t off = I.row_len[s]++, p = I.row_begin[s] + off;
-      I.pool_customer[p] = c;
-      I.pool_factor[p] = I.factor(c, i);
-      I.pool_slot[p] = i;
-      I.slot_pos[i] = off;
-      ++I.links;
-    }
+  parallel_each(blocks, 1, [&](size_t b) {
+    std::uint32_t* next = &at[b * n];
+    for (auto c = static_cast<std::uint32_t>(std::min(n, b * per_block));
+         c < std::min(n, (b + 1) * per_block); ++c)
+      for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i) {
+        const std::uint32_t s = I.slot_supplier[i];
+        if (s == k_none) continue;
+        const std::uint32_t off = next[s]++, p = I.row_begin[s] + off;
+        I.pool_customer[p] = c;
+        I.pool_factor[p] = I.factor(c, i);
+        I.pool_slot[p] = i;
+        I.slot_pos[i] = off;
+      }
+  });
+  I.row_len = len;
+  I.links = std::accumulate(len.begin(), len.end(), size_t{0});
   I.unplaced_share.resize(n);
   parallel_each(n, 1024, [&](size_t c) { I.fill_unplaced(c); });
   I.finish(m, &I.tables);

@@ -1,5 +1,6 @@
 #include "sim/synthetic_population.hpp"
 
+#include <oneapi/tbb/parallel_invoke.h>
 #include <oneapi/tbb/parallel_sort.h>
 
 #include <algorithm>
@@ -246,13 +247,19 @@ void build_zone(Model& m, int zone, std::int32_t now) {
     if ((now - ps.birth_month[i]) / 12 < 20) continue;
     (ps.sex[i] == idx(Sex::female) ? women_pool : men).emplace_back(key[k], i);
   }
-  tbb::parallel_sort(men.begin(), men.end());
-  tbb::parallel_sort(women_pool.begin(), women_pool.end());
   const long long pairs = std::min<long long>(
       {couples, static_cast<long long>(men.size()), static_cast<long long>(women_pool.size())});
+  // Those with the `pairs` lowest keys of each sex (a total order, so always the same
+  // ones): only who they are matters, as they are paired by age below. (Selected, not
+  // sorted: a full sort of both lists took several times as long.)
+  auto lowest = [pairs](std::vector<std::pair<double, size_t>>& pool) {
+    std::nth_element(pool.begin(), pool.begin() + pairs, pool.end());
+    std::vector<size_t> chosen(static_cast<size_t>(pairs));
+    for (long long k = 0; k < pairs; ++k) chosen[static_cast<size_t>(k)] = pool[k].second;
+    return chosen;
+  };
   std::vector<size_t> he, she;
-  for (long long k = 0; k < pairs; ++k)
-    he.push_back(men[k].second), she.push_back(women_pool[k].second);
+  tbb::parallel_invoke([&] { he = lowest(men); }, [&] { she = lowest(women_pool); });
   auto by_age = [&](size_t a, size_t b) {
     return ps.birth_month[a] != ps.birth_month[b] ? ps.birth_month[a] < ps.birth_month[b] : a < b;
   };
