@@ -80,16 +80,21 @@ void hire(Model& m, size_t f, size_t p, bool outside, int level) {
     count_hire(m, m.persons.zone[p], f, level, fs.zone[f]);
     return;
   }
+  hire_outside_uncounted(m, f, p, level);
+  ++m.outside_employed_by[m.employment_cell(f, level)];
+}
+
+void hire_outside_uncounted(Model& m, size_t f, size_t o, int level) {
+  auto& fs = m.firms;
   auto& ow = m.outside_workers;
   const auto slot = static_cast<std::uint32_t>(fs.staff[f].size());
-  fs.staff[f].push_back(ow.id[p] | FirmStore::k_outside_bit);
+  fs.staff[f].push_back(ow.id[o] | FirmStore::k_outside_bit);
   ++fs.employees[f][static_cast<size_t>(level)];
   ++fs.outside_staff[f][static_cast<size_t>(level)];
-  ++m.outside_employed_by[m.employment_cell(f, level)];
-  ow.employer[p] = fs.id[f];
-  ow.job_zone[p] = fs.zone[f];
-  ow.job_level[p] = static_cast<std::uint8_t>(level);
-  ow.job_slot[p] = slot;
+  ow.employer[o] = fs.id[f];
+  ow.job_zone[o] = fs.zone[f];
+  ow.job_level[o] = static_cast<std::uint8_t>(level);
+  ow.job_slot[o] = slot;
 }
 
 void hire_uncounted(Model& m, size_t f, size_t p, int level) {

@@ -99,6 +99,9 @@ void take_outside_job(Model& m, size_t p, int external, int level);
 /// (employed_by, jobs_by_zone, out_commuters): for hires made in parallel at different
 /// firms, whose counters the caller adds up (count_hire).
 void hire_uncounted(Model& m, size_t f, size_t p, int level);
+/// hire() of outside worker index o without the shared counter outside_employed_by, which
+/// the caller adds up.
+void hire_outside_uncounted(Model& m, size_t f, size_t o, int level);
 void take_outside_job_uncounted(Model& m, size_t p, int external, int level);
 /// The counters hire() (firm index f) or take_outside_job() (f = k_none, job zone
 /// `job_zone`) change for a resident living in zone `home`.

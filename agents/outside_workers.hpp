@@ -22,18 +22,23 @@ struct OutsideWorkerStore {
   std::vector<std::uint8_t> alive;
 
   size_t size() const { return id.size(); }
-  size_t append(std::uint32_t new_id) {
-    id.push_back(new_id);
-    home.push_back(0);
-    education.push_back(0);
-    employer.push_back(k_none);
-    job_zone.push_back(0);
-    job_level.push_back(0);
-    mode.push_back(0);
-    leave.push_back(0);
-    job_slot.push_back(0);
-    alive.push_back(1);
-    return id.size() - 1;
+  size_t append(std::uint32_t new_id) { return append_n(new_id, 1); }
+  /// Appends n records with ids first_id, first_id + 1, ... (alive, without a job);
+  /// returns the index of the first.
+  size_t append_n(std::uint32_t first_id, size_t n) {
+    const size_t first = id.size(), size = first + n;
+    id.resize(size);
+    for (size_t k = 0; k < n; ++k) id[first + k] = first_id + static_cast<std::uint32_t>(k);
+    home.resize(size, 0);
+    education.resize(size, 0);
+    employer.resize(size, k_none);
+    job_zone.resize(size, 0);
+    job_level.resize(size, 0);
+    mode.resize(size, 0);
+    leave.resize(size, 0);
+    job_slot.resize(size, 0);
+    alive.resize(size, 1);
+    return first;
   }
   void compact();
 };

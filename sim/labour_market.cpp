@@ -18,6 +18,7 @@
 #endif
 
 #include "sim/model.hpp"
+#include "sim/parallel.hpp"
 #include "sim/prefetch.hpp"
 #include "sim/sampling.hpp"
 
@@ -428,6 +429,11 @@ class Market : public Buffers {
   void hire(const Hire& h);
   /// Creates an outside worker holding a job of `level` at firm f for `months` (drawn
   /// with the quit rate).
+  /// Outside worker index o (a new record) comes from external zone `external` to a job
+  /// at firm f; `counted`: with the shared counter (outside_employed_by), else the caller
+  /// adds it up.
+  void start_outside_worker(size_t o, int external, int education, int level, size_t f,
+                            double months, Mode mode, bool counted);
   void new_outside_worker(int external, int education, int level, size_t f, double months,
                           Mode mode);
   /// How long a new outside worker's job lasts: exponential with the quit rate, at least
@@ -1400,10 +1406,19 @@ void Market::new_outside_worker(int external, int education, int level, size_t f
   const std::uint32_t id = m_.next_outside_id++;
   const size_t o = ow.append(id);
   m_.index_outside(id, o);
+  start_outside_worker(o, external, education, level, f, months, mode, true);
+}
+
+void Market::start_outside_worker(size_t o, int external, int education, int level, size_t f,
+                                  double months, Mode mode, bool counted) {
+  auto& ow = m_.outside_workers;
   ow.home[o] = static_cast<std::uint16_t>(external);
   ow.education[o] = static_cast<std::uint8_t>(education);
   ow.mode[o] = static_cast<std::uint8_t>(mode);
-  firms::hire(m_, f, o, true, level);
+  if (counted)
+    firms::hire(m_, f, o, true, level);
+  else
+    firms::hire_outside_uncounted(m_, f, o, level);
   // The job lasts an exponential time with the quit rate (at least one month).
   ow.leave[o] = now_ + 1 + static_cast<std::int32_t>(months);
 }
@@ -1453,22 +1468,44 @@ void Market::fill_with_outside_workers() {
     for (int e = 0; e < ne_; ++e)
       origin[static_cast<size_t>(z) * ne_ + e] =
           sc.external_zones[e].workers * decay_[zi(nz_ + e, z)];
+  // Every open position is filled, firm after firm and level after level, each by a new
+  // worker whose id (and so whose draws) follows from the positions before it. The
+  // firms' workers are made in parallel: each firm's staff list is its own, and the
+  // shared counter of outside workers by sector and level is added up after.
   auto& fs = m_.firms;
-  for (size_t f = 0; f < fs.size(); ++f) {
-    if (!fs.alive[f]) continue;
+  const size_t n = fs.size();
+  std::vector<FirmStore::Levels> open(n, FirmStore::Levels{0, 0, 0, 0});
+  std::vector<std::uint32_t> first(n + 1, 0);  // workers of the firms before f
+  for (size_t f = 0; f < n; ++f) {
+    std::uint32_t all = 0;
+    if (fs.alive[f])
+      for (int l = 0; l < k_education_levels; ++l)
+        all += static_cast<std::uint32_t>(open[f][l] = std::max(0, fs.vacancies[f][l]));
+    first[f + 1] = first[f] + all;
+  }
+  if (first[n] == 0) return;
+  const std::uint32_t id0 = m_.next_outside_id;
+  const size_t o0 = m_.outside_workers.append_n(id0, first[n]);
+  m_.next_outside_id += first[n];
+  for (std::uint32_t k = 0; k < first[n]; ++k) m_.index_outside(id0 + k, o0 + k);
+  parallel_each(n, 256, [&](size_t f) {
+    if (first[f] == first[f + 1]) return;
     const double* w = &origin[static_cast<size_t>(fs.zone[f]) * ne_];
+    std::uint32_t k = first[f];
     for (int l = 0; l < k_education_levels; ++l) {
       std::array<double, k_education_levels> qualified{};
-      for (int k = l; k < k_education_levels; ++k) qualified[k] = education_mix_[k];
-      while (fs.vacancies[f][l] > 0) {
-        Rng rng = draw(m_, purpose(k_job_length), m_.next_outside_id, 0, now_);
+      for (int q = l; q < k_education_levels; ++q) qualified[q] = education_mix_[q];
+      for (; fs.vacancies[f][l] > 0; --fs.vacancies[f][l], ++k) {
+        Rng rng = draw(m_, purpose(k_job_length), id0 + k, 0, now_);
         const int e = rng.categorical(w, ne_);
-        const int k = rng.categorical(qualified, k_education_levels);
-        --fs.vacancies[f][l];
-        new_outside_worker(e, k, l, f, job_months(rng), Mode::car);
+        const int education = rng.categorical(qualified, k_education_levels);
+        start_outside_worker(o0 + k, e, education, l, f, job_months(rng), Mode::car, false);
       }
     }
-  }
+  });
+  for (size_t f = 0; f < n; ++f)
+    for (int l = 0; l < k_education_levels; ++l)
+      m_.outside_employed_by[m_.employment_cell(f, l)] += open[f][l];
 }
 
 std::int64_t Market::regional_vacancies_left() const {
