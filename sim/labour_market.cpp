@@ -430,8 +430,8 @@ class Market : public Buffers {
   /// Creates an outside worker holding a job of `level` at firm f for `months` (drawn
   /// with the quit rate).
   /// Outside worker index o (a new record) comes from external zone `external` to a job
-  /// at firm f; `counted`: with the shared counter (outside_employed_by), else the caller
-  /// adds it up.
+  /// at firm f; `counted`: with the shared counter (outside_employed_by) and the note of
+  /// the job's end (Model::schedule_outside_leave), else the caller makes both.
   void start_outside_worker(size_t o, int external, int education, int level, size_t f,
                             double months, Mode mode, bool counted);
   void new_outside_worker(int external, int education, int level, size_t f, double months,
@@ -1421,6 +1421,7 @@ void Market::start_outside_worker(size_t o, int external, int education, int lev
     firms::hire_outside_uncounted(m_, f, o, level);
   // The job lasts an exponential time with the quit rate (at least one month).
   ow.leave[o] = now_ + 1 + static_cast<std::int32_t>(months);
+  if (counted) m_.schedule_outside_leave(ow.id[o], ow.leave[o]);
 }
 
 void Market::hire(const Hire& h) {
@@ -1506,6 +1507,8 @@ void Market::fill_with_outside_workers() {
   for (size_t f = 0; f < n; ++f)
     for (int l = 0; l < k_education_levels; ++l)
       m_.outside_employed_by[m_.employment_cell(f, l)] += open[f][l];
+  for (std::uint32_t k = 0; k < first[n]; ++k)
+    m_.schedule_outside_leave(id0 + k, m_.outside_workers.leave[o0 + k]);
 }
 
 std::int64_t Market::regional_vacancies_left() const {

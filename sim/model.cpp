@@ -1010,21 +1010,23 @@ void Model::phase_firms_plan() {
   // outside workers whose job ends this month (they quit or retire). In firm groups, each
   // its layoffs in firm order and then its departures in worker order.
   const size_t per_group = firms::release_group_size(*this);
-  // (The workers whose job ends are found per chunk in parallel, then grouped in worker
-  // order: a few hundred of some 70,000.)
-  std::vector<std::vector<std::uint32_t>> leaving(chunk_count(outside_workers.size()));
-  for_chunks(outside_workers.size(), [&](size_t c, size_t b, size_t e) {
-    for (size_t o = b; o < e; ++o)
-      if (outside_workers.alive[o] && outside_workers.leave[o] == now_)
-        leaving[c].push_back(static_cast<std::uint32_t>(o));
-  });
-  std::vector<std::vector<std::uint32_t>> departures(firms::k_release_groups);
-  for (const auto& block : leaving)
-    for (const std::uint32_t o : block) {
-      const std::uint32_t e = outside_workers.employer[o];
-      departures[e != k_none ? firm_index(e) / per_group : o % firms::k_release_groups].push_back(
-          o);
+  // (The workers whose job ends, a few hundred of some 70,000, were noted when hired: a
+  // scan of all of them every month took longer than the departures. Those laid off since
+  // have left the store or are no longer alive.)
+  std::vector<std::uint32_t> leaving;
+  if (const auto k = static_cast<size_t>(now_ - first_); k < outside_leaving_.size()) {
+    for (const std::uint32_t id : outside_leaving_[k]) {
+      const std::uint32_t o = outside_index(id);
+      if (o != k_none && outside_workers.alive[o] && outside_workers.leave[o] == now_)
+        leaving.push_back(o);
     }
+    std::vector<std::uint32_t>().swap(outside_leaving_[k]);
+  }
+  std::vector<std::vector<std::uint32_t>> departures(firms::k_release_groups);
+  for (const std::uint32_t o : leaving) {
+    const std::uint32_t e = outside_workers.employer[o];
+    departures[e != k_none ? firm_index(e) / per_group : o % firms::k_release_groups].push_back(o);
+  }
   firms::release_in_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
     for (size_t f = g * per_group; f < std::min(firms.size(), (g + 1) * per_group); ++f) {
       if (!firms.alive[f] || firms.layoffs[f] <= 0 || firms.layoff_month[f] != now_) continue;

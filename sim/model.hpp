@@ -128,6 +128,15 @@ class Model {
       nullptr, nullptr};
   std::uint32_t next_firm_id = 0;
   std::uint32_t next_outside_id = 0;
+  /// Notes that outside worker `id`'s job ends in `month` (phase_firms_plan then ends it,
+  /// if the worker is still in it). Called in order of id: each month's list stays in
+  /// order of id, which is the order of the store.
+  void schedule_outside_leave(std::uint32_t id, std::int32_t month) {
+    if (month < first_ || month > last_) return;
+    const auto k = static_cast<size_t>(month - first_);
+    if (outside_leaving_.size() <= k) outside_leaving_.resize(k + 1);
+    outside_leaving_[k].push_back(id);
+  }
   Series series;
   PhaseTimes phase_times;
   /// Seconds of the order flows run alongside the next month's phases (run()); not in
@@ -276,6 +285,8 @@ class Model {
   std::vector<firms::Books> books_;
   std::vector<double> first_year_tightness_;
   std::vector<std::uint32_t> pending_exits_, pending_entrants_;  ///< not yet in the graph
+  /// Per month of the run: the outside workers whose job ends then (ids, ascending).
+  std::vector<std::vector<std::uint32_t>> outside_leaving_;
   /// The order flow that runs alongside the next month's commit and the phases up to its
   /// production (see run()).
   enum class Orders { none, deferred, running } orders_ = Orders::none;

@@ -507,6 +507,34 @@ TEST_CASE("jobs stay consistent through whole monthly steps", "[labour_market]")
   }
 }
 
+TEST_CASE("outside workers leave in the month their job ends, those of the start and the new",
+          "[labour_market]") {
+  // The month a job ends is noted when the worker is hired (Model::schedule_outside_leave),
+  // by the initial matching, the filling of the positions left open at the start, and the
+  // monthly hires: after every month, no worker in a job is past its end, and workers of
+  // each kind have left.
+  Model m(scenario(), config());
+  const auto& w = m.outside_workers;
+  const std::uint32_t first_monthly_id = m.next_outside_id;
+  std::int64_t left_initial = 0, left_monthly = 0;
+  for (int month = 0; month < 24; ++month) {
+    std::vector<std::uint32_t> due;  // ids of the workers whose job ends this month
+    for (size_t o = 0; o < w.size(); ++o)
+      if (w.alive[o] && w.employer[o] != k_none && w.leave[o] == m.now()) due.push_back(w.id[o]);
+    m.step();
+    INFO("after step " << month + 1);
+    for (size_t o = 0; o < w.size(); ++o)
+      if (w.alive[o] && w.employer[o] != k_none) CHECK(w.leave[o] >= m.now());
+    for (const std::uint32_t id : due) {
+      const std::uint32_t o = m.outside_index(id);
+      CHECK((o == k_none || !w.alive[o]));
+      ++(id < first_monthly_id ? left_initial : left_monthly);
+    }
+  }
+  CHECK(left_initial > 0);
+  CHECK(left_monthly > 0);
+}
+
 TEST_CASE(
     "five rounds with most applications passing: consistent and identical for 1 and 2 threads",
     "[labour_market][determinism]") {
