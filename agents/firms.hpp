@@ -82,7 +82,11 @@ struct FirmStore {
   }
   /// Filled and open positions.
   std::int32_t positions(size_t f) const { return headcount(f) + open_positions(f); }
-  bool is_sme(size_t f) const { return !(kind[f] & k_institution) && headcount(f) < 250; }
+  bool is_sme(size_t f) const { return is_sme(kind[f], headcount(f)); }
+  /// An SME: not an institution, fewer than 250 staff.
+  static bool is_sme(std::uint8_t kind, std::int32_t headcount) {
+    return !(kind & k_institution) && headcount < 250;
+  }
 };
 
 namespace firms {

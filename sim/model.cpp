@@ -95,8 +95,23 @@ Model::Model(const Scenario& scenario, const RunConfig& config)
   phase_times.seconds.assign(k_phases, 0.0);
   // The population and the firms are built side by side: neither reads the other (the
   // firms' jobs come from the scenario), and each writes its own stores, ids and fields.
-  tbb::parallel_invoke([&] { build_population(*this); }, [&] { build_economy(); });
-  init_economy();
+  //
+  // The supply chain is built beside the population too: the initial matching fills
+  // every position (those it does not fill with residents, outside workers fill), and the
+  // chain needs only the firms' sizes, which are then their positions. (If the matching
+  // left any open, as a region without external zones may, it is built again from the
+  // staff.) Built after the matching, it had the processors to itself for as long, while
+  // the population's serial steps leave one of them idle.
+  std::vector<std::int32_t> positions;
+  tbb::parallel_invoke([&] { build_population(*this); },
+                       [&] {
+                         build_economy();
+                         positions.resize(firms.size());
+                         for (size_t f = 0; f < firms.size(); ++f)
+                           positions[f] = firms.positions(f);
+                         supply_chain.build(*this, &positions);
+                       });
+  init_economy(positions);
   observer::start(*this);
 }
 
@@ -134,11 +149,15 @@ void Model::build_economy() {
   firms::build_firms(*this);
 }
 
-void Model::init_economy() {
+void Model::init_economy(const std::vector<std::int32_t>& positions) {
   count_statuses();
   labour_market::initial_matching(*this);
   commuting.update(*this);
-  supply_chain.build(*this);
+  for (size_t f = 0; f < firms.size(); ++f)
+    if (firms.headcount(f) != positions[f]) {
+      supply_chain.build(*this);
+      break;
+    }
   labour_market::open_initial_positions(*this);
   goods_market::calibrate(*this);
 }

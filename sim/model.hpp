@@ -249,8 +249,9 @@ class Model {
   void phase_households();
   /// Wage tables, commuting zones and the firms of the start (no persons needed).
   void build_economy();
-  /// The start's labour market, supply chain and demand (after both are built).
-  void init_economy();
+  /// The start's labour market and demand (after both are built). The supply chain was
+  /// built for `positions` (per firm): built again if the matching left any open.
+  void init_economy(const std::vector<std::int32_t>& positions);
   /// Ends a job by the employer's decision (layoff or closure): a resident becomes
   /// unemployed, an outside worker's record ends. `worker` is a staff-list entry.
   /// With `counts`, the job counters' changes go there (for dismissals in parallel groups).

@@ -129,8 +129,8 @@ std::uint64_t draw_key(std::uint32_t customer_id, size_t sector, bool rewire) {
   return std::uint64_t{customer_id} | (std::uint64_t{sector} << 32) | (std::uint64_t{rewire} << 40);
 }
 
-double supplier_size(const FirmStore& fs, size_t f) {
-  return static_cast<double>(std::max<std::int32_t>(1, fs.headcount(f)));
+double supplier_size(std::int32_t headcount) {
+  return static_cast<double>(std::max<std::int32_t>(1, headcount));
 }
 
 /// Knowledge institutions are funded from outside the region for their full staff and do
@@ -232,8 +232,9 @@ size_t locate_linear(const std::vector<double>& w, double x) {
 /// reusing its memory; firm_node maps firm indices to nodes (nodes >= firms in the store).
 /// The alias tables of the (sector, zone) cells are built in parallel (each from its own
 /// firms only: the same tables for any number of threads).
+/// `headcount`: the firms' headcounts if not those in the store (SupplyChain::build).
 void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, size_t nodes,
-                 Tables& t) {
+                 Tables& t, const std::vector<std::int32_t>* headcount = nullptr) {
   const FirmStore& fs = m.firms;
   const size_t ns = m.scenario().sectors.size();
   t.zones = static_cast<size_t>(m.commuting.zones());
@@ -285,8 +286,9 @@ void make_tables(const Model& m, const std::vector<std::uint32_t>& firm_node, si
     std::uint32_t* at = &t.fill[b * cells];
     for (size_t f = b * k_table_block; f < std::min(n, (b + 1) * k_table_block); ++f) {
       const std::uint32_t v = firm_node[f];
-      t.size[v] = supplier_size(fs, f);
-      t.sme[f] = fs.is_sme(f);
+      const std::int32_t staff = headcount != nullptr ? (*headcount)[f] : fs.headcount(f);
+      t.size[v] = supplier_size(staff);
+      t.sme[f] = FirmStore::is_sme(fs.kind[f], staff);
       if (!is_candidate(fs, f)) continue;
       t.cand_sector[v] = fs.sector[f];
       SectorTable& s = t.sector[fs.sector[f]];
@@ -933,7 +935,7 @@ SupplyChain::~SupplyChain() = default;
 SupplyChain::SupplyChain(SupplyChain&&) noexcept = default;
 SupplyChain& SupplyChain::operator=(SupplyChain&&) noexcept = default;
 
-void SupplyChain::build(const Model& m) {
+void SupplyChain::build(const Model& m, const std::vector<std::int32_t>* headcount) {
   impl_ = std::make_unique<Impl>();
   Impl& I = *impl_;
   const FirmStore& fs = m.firms;
@@ -947,7 +949,7 @@ void SupplyChain::build(const Model& m) {
   fresh_to(I.slot_supplier, I.slot_begin[n]);
   fresh_to(I.slot_weight, I.slot_begin[n]);
   fresh_to(I.slot_pos, I.slot_begin[n]);
-  make_tables(m, I.firm_node, n, I.tables);
+  make_tables(m, I.firm_node, n, I.tables, headcount);
   // Draws are keyed by (customer id, sector): the chunks only share the work.
   m.for_firm_chunks(n, [&](size_t, size_t b, size_t e) {
     for (size_t c = b; c < e; ++c) {

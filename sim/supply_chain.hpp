@@ -23,13 +23,15 @@ class SupplyChain {
   SupplyChain(SupplyChain&&) noexcept;
   SupplyChain& operator=(SupplyChain&&) noexcept;
 
-  /// Links every alive firm of m.firms to suppliers (called once, after build_firms and
-  /// the initial matching: supplier size is headcount). For each input sector with a
+  /// Links every alive firm of m.firms to suppliers (called once, after build_firms:
+  /// supplier size is headcount, that of the initial matching). For each input sector with a
   /// coefficient of at least 0.02 a customer picks up to 3 distinct suppliers with
   /// probability proportional to max(1, headcount) x exp(-km / 10 km); knowledge
   /// institutions are never suppliers. Link weight = the supplier's size share among them.
-  /// Replaces any previous graph. Needs m.commuting built.
-  void build(const Model& m);
+  /// Replaces any previous graph. Needs m.commuting built. `headcount`, if given, stands
+  /// for the firms' headcounts (by firm index): the start builds the chain beside the
+  /// population, before the initial matching, for the positions it is to fill.
+  void build(const Model& m, const std::vector<std::int32_t>* headcount = nullptr);
 
   /// Rewires after the firm store changed: customers of exited firms pick new suppliers
   /// of the same sector; entrants attach as customers (and become candidate suppliers).

@@ -794,6 +794,33 @@ TEST_CASE(
   check_structure(*m, fresh);
 }
 
+TEST_CASE("the start's chain built before the initial matching is the one built from its staff",
+          "[supply_chain]") {
+  // The model builds the chain beside the population, for the firms' positions, which the
+  // initial matching fills; where it leaves some open (a region without external zones
+  // has no outside workers to fill them), the chain is built again from the staff. Either
+  // way it is the chain built from the staff after the matching.
+  auto positions_left_open = [](const Model& m) {
+    std::int64_t open = 0;
+    for (size_t f = 0; f < m.firms.size(); ++f) open += m.firms.open_positions(f);
+    return open;
+  };
+  Scenario closed = baseline();
+  closed.external_zones.clear();
+  for (const Scenario* s : {&baseline(), static_cast<const Scenario*>(&closed)}) {
+    const bool has_external = !s->external_zones.empty();
+    INFO("external zones " << s->external_zones.size());
+    auto m = make_model(*s);
+    SupplyChain fresh;
+    fresh.build(*m);
+    CHECK(same(fresh.links(), m->supply_chain.links()));
+    CHECK(fresh.cross_links() == m->supply_chain.cross_links());
+    // (With external zones every position was filled: the open ones now are those opened
+    // after the matching, for the vacancy rate.)
+    if (!has_external) CHECK(positions_left_open(*m) > 0);
+  }
+}
+
 TEST_CASE("update: the patched chain is bit-identical for any number of threads and chunk size",
           "[supply_chain]") {
   std::vector<Link> first_links;
