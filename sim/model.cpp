@@ -362,9 +362,14 @@ void Model::step_month(bool overlap) {
   // The orders for next month: deferred to run alongside next month's commit and the
   // phases after it up to production. None of the phases in between reads or writes what
   // the flow reads or writes (the firms' regional inputs, alive flags and orders, the
-  // chain, the store's size), except the year-end compaction of the store. So the flow
-  // runs now when the year ends or the month is stepped on its own.
-  if (overlap && now_ % 12 != 11)
+  // chain, the store's size), except the year-end compaction of the store and the chain.
+  // A flow after those gives the same results: the compaction keeps the firms' fields and
+  // every row's order, and the chain is reindexed to the compacted store. So the flow of
+  // December runs alongside January's commit too, where the other core was idle; but not
+  // in the years the chain also numbers its nodes afresh (every few years), as the
+  // purchases without a regional supplier are summed in fixed blocks of nodes. When the
+  // month is stepped on its own, the flow runs now.
+  if (overlap && (now_ % 12 != 11 || !supply_chain.renumbers_at_compaction(*this)))
     orders_ = Orders::deferred;
   else
     run_phase(k_goods_market, [&] { goods_market::flow_orders(*this); });

@@ -1289,6 +1289,23 @@ void SupplyChain::distribute_orders(const Model& m, std::vector<double>& order_d
   unplaced += rest;
 }
 
+namespace {
+/// Once a quarter of the nodes belong to firms that left the store, reindex() lays the
+/// slots out afresh, numbering the nodes anew.
+bool renumber_due(size_t departed, size_t nodes) {
+  return departed * 4 > nodes;
+}
+}  // namespace
+
+bool SupplyChain::renumbers_at_compaction(const Model& m) const {
+  const Impl& I = *impl_;
+  const FirmStore& fs = m.firms;
+  size_t leaving = 0;  // nodes whose firm the compaction drops
+  for (size_t f = 0; f < std::min(fs.size(), I.firm_node.size()); ++f)
+    leaving += !fs.alive[f] && I.firm_node[f] != k_none;
+  return renumber_due(I.departed + leaving, I.node_id.size());
+}
+
 void SupplyChain::reindex(const Model& m) {
   Impl& I = *impl_;
   I.sync_store(m, " before compaction");
@@ -1296,12 +1313,16 @@ void SupplyChain::reindex(const Model& m) {
   // year the pool is laid out afresh, so that the monthly order flow streams rows without
   // holes; once a quarter of the nodes belong to firms that left the store (every few
   // years), the slots are laid out afresh too.
-  if (I.departed * 4 > I.node_id.size())
+  if (renumber_due(I.departed, I.node_id.size()))
     I.compact_nodes();
   else if (I.pool_customer.size() > I.pool_laid_out + I.pool_laid_out / 10)
     I.compact_pool();
   I.finish(m, nullptr);
 }
+std::size_t SupplyChain::nodes() const {
+  return impl_->node_id.size();
+}
+
 std::size_t SupplyChain::edges() const {
   return impl_->links;
 }

@@ -62,8 +62,16 @@ class SupplyChain {
   /// so orders are bit-identical across a reindex. Throws InvariantError if a firm that left
   /// the store still has links (it was not passed to update as exited).
   void reindex(const Model& m);
+  /// Whether reindex() after a compaction of m.firms now (which drops the firms that are
+  /// not alive) would also number the nodes afresh. distribute_orders sums the purchases
+  /// without a regional supplier in fixed blocks of nodes: after a renumbering, the same
+  /// purchases may sum to a result that differs by rounding.
+  bool renumbers_at_compaction(const Model& m) const;
 
   std::size_t edges() const;
+  /// Nodes: every firm the chain has seen, until it numbers them afresh without those
+  /// that left the store (see reindex).
+  std::size_t nodes() const;
   /// Links whose supplier and customer belong to different clusters (no cluster counts as
   /// a cluster of its own) or where exactly one side is an SME; as of the last
   /// build/update/reindex (SME status follows headcount). Counted on first request.

@@ -701,6 +701,13 @@ std::vector<double> orders_from_links(const Model& m, const std::vector<Link>& l
   return orders;
 }
 
+/// Compactions in turnover(): those after which the chain numbered its nodes afresh, and
+/// the others.
+struct Compactions {
+  int renumbered = 0, kept = 0;
+};
+Compactions g_compactions;
+
 /// A few quarters of firm turnover, the same for every model built from the same scenario,
 /// seed and generator: exits of some 4 % of the firms a quarter (among them, every other
 /// quarter, the firm with the most customers), entrants of random sector, zone and size,
@@ -748,10 +755,15 @@ void turnover(Model& m, SupplyChain& sc, int quarters, std::uint64_t seed, F aft
       for (size_t f = 0; f < fs.size(); ++f)
         if (fs.alive[f]) by_id[fs.id[f]] = orders[f];
       const std::vector<Link> before = sc.links();
+      // (Every firm in the store has a node after update: a renumbering drops nodes.)
+      const bool renumbers = sc.renumbers_at_compaction(m);
+      const size_t nodes_before = sc.nodes();
       fs.compact();
       m.rebuild_indices();
       sc.reindex(m);
       sc.check();
+      CHECK(renumbers == (sc.nodes() < nodes_before));
+      ++(renumbers ? g_compactions.renumbered : g_compactions.kept);
       CHECK(same(sc.links(), before));
       std::vector<double> again;
       double unplaced_again = 0.0;
@@ -777,11 +789,15 @@ TEST_CASE(
   sc.check();
   const size_t firms_at_start = m->firms.size();
   size_t links_min = sc.edges(), links_max = sc.edges();
+  g_compactions = {};
   turnover(*m, sc, 12, 4242, [&](int) {
     check_structure(*m, sc, false);
     links_min = std::min(links_min, sc.edges());
     links_max = std::max(links_max, sc.edges());
   });
+  // renumbers_at_compaction was right (checked in turnover) both ways.
+  CHECK(g_compactions.renumbered > 0);
+  CHECK(g_compactions.kept > 0);
   INFO("firms at start " << firms_at_start << ", now " << m->firms.size() << "; links " << links_min
                          << " to " << links_max);
   CHECK(links_min > 5 * firms_at_start / 2);
