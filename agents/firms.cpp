@@ -84,29 +84,31 @@ void hire(Model& m, size_t f, size_t p, bool outside, int level) {
   ++m.outside_employed_by[m.employment_cell(f, level)];
 }
 
-void hire_outside_uncounted(Model& m, size_t f, size_t o, int level) {
-  auto& fs = m.firms;
-  auto& ow = m.outside_workers;
+namespace {
+
+/// Worker index i of `workers` (the persons or the outside workers: the same job fields)
+/// joins firm f's staff list as `entry` in a job of `level`.
+template <class Store>
+void join_staff(FirmStore& fs, size_t f, Store& workers, size_t i, std::uint32_t entry, int level) {
   const auto slot = static_cast<std::uint32_t>(fs.staff[f].size());
-  fs.staff[f].push_back(ow.id[o] | FirmStore::k_outside_bit);
+  fs.staff[f].push_back(entry);
   ++fs.employees[f][static_cast<size_t>(level)];
-  ++fs.outside_staff[f][static_cast<size_t>(level)];
-  ow.employer[o] = fs.id[f];
-  ow.job_zone[o] = fs.zone[f];
-  ow.job_level[o] = static_cast<std::uint8_t>(level);
-  ow.job_slot[o] = slot;
+  workers.employer[i] = fs.id[f];
+  workers.job_zone[i] = fs.zone[f];
+  workers.job_level[i] = static_cast<std::uint8_t>(level);
+  workers.job_slot[i] = slot;
+}
+
+}  // namespace
+
+void hire_outside_uncounted(Model& m, size_t f, size_t o, int level) {
+  auto& ow = m.outside_workers;
+  join_staff(m.firms, f, ow, o, ow.id[o] | FirmStore::k_outside_bit, level);
+  ++m.firms.outside_staff[f][static_cast<size_t>(level)];
 }
 
 void hire_uncounted(Model& m, size_t f, size_t p, int level) {
-  auto& fs = m.firms;
-  auto& ps = m.persons;
-  const auto slot = static_cast<std::uint32_t>(fs.staff[f].size());
-  fs.staff[f].push_back(ps.id[p]);
-  ++fs.employees[f][static_cast<size_t>(level)];
-  ps.employer[p] = fs.id[f];
-  ps.job_zone[p] = fs.zone[f];
-  ps.job_level[p] = static_cast<std::uint8_t>(level);
-  ps.job_slot[p] = slot;
+  join_staff(m.firms, f, m.persons, p, m.persons.id[p], level);
 }
 
 void take_outside_job(Model& m, size_t p, int external, int level) {
@@ -251,8 +253,7 @@ void release_residents(Model& m, const std::vector<std::uint32_t>& people) {
   const size_t per_group = release_group_size(m);
   std::vector<std::vector<std::uint32_t>> members(k_release_groups);  // entries k of the group
   for (size_t k = 0; k < n; ++k)
-    members[firm[k] != k_none ? firm[k] / per_group : people[k] % k_release_groups].push_back(
-        static_cast<std::uint32_t>(k));
+    members[release_group(firm[k], people[k], per_group)].push_back(static_cast<std::uint32_t>(k));
   release_in_groups(m, [&](size_t g, ReleaseCounts& counts) {
     const std::vector<std::uint32_t>& list = members[g];
     // A release is a chain of dependent loads (worker, firm, staff list, the worker moved

@@ -140,6 +140,11 @@ void release(Model& m, size_t p, bool outside, ReleaseCounts& counts);
 /// the same sequence as releasing one after another, for any number of threads.
 constexpr size_t k_release_groups = 16;
 size_t release_group_size(const Model& m);
+/// The group that releases (or hires) at firm index f; for a worker without a regional
+/// employer (f = k_none), the group of worker index w.
+inline size_t release_group(size_t f, size_t w, size_t per_group) {
+  return f != k_none ? f / per_group : w % k_release_groups;
+}
 void release_in_groups(Model& m, const std::function<void(size_t, ReleaseCounts&)>& fn);
 /// release() of the residents at person indices `people`, in that order (a person may be
 /// listed twice; the second release finds no job). Same result as one by one; parallel.

@@ -2,7 +2,9 @@
 // simulated person by person in their home areas: each is a lightweight record created
 // when hired from an external zone's labour pool and removed when the job ends.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <vector>
 
 #include "sim/types.hpp"
@@ -28,7 +30,7 @@ struct OutsideWorkerStore {
   size_t append_n(std::uint32_t first_id, size_t n) {
     const size_t first = id.size(), size = first + n;
     id.resize(size);
-    for (size_t k = 0; k < n; ++k) id[first + k] = first_id + static_cast<std::uint32_t>(k);
+    std::iota(id.begin() + static_cast<std::ptrdiff_t>(first), id.end(), first_id);
     home.resize(size, 0);
     education.resize(size, 0);
     employer.resize(size, k_none);

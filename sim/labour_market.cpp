@@ -429,13 +429,13 @@ class Market : public Buffers {
   void hire(const Hire& h);
   /// Creates an outside worker holding a job of `level` at firm f for `months` (drawn
   /// with the quit rate).
+  void new_outside_worker(int external, int education, int level, size_t f, double months,
+                          Mode mode);
   /// Outside worker index o (a new record) comes from external zone `external` to a job
   /// at firm f; `counted`: with the shared counter (outside_employed_by) and the note of
   /// the job's end (Model::schedule_outside_leave), else the caller makes both.
   void start_outside_worker(size_t o, int external, int education, int level, size_t f,
                             double months, Mode mode, bool counted);
-  void new_outside_worker(int external, int education, int level, size_t f, double months,
-                          Mode mode);
   /// How long a new outside worker's job lasts: exponential with the quit rate, at least
   /// one month (the draw `rng` gives).
   double job_months(Rng& rng) const;
@@ -1309,7 +1309,7 @@ void Market::make_initial_hires(const std::vector<Hire>& hires) {
   std::vector<std::vector<std::uint32_t>> members(firms::k_release_groups);
   for (size_t k = 0; k < hires.size(); ++k) {
     const Hire& h = hires[k];
-    members[h.firm != k_none ? h.firm / per_group : h.person % firms::k_release_groups].push_back(
+    members[firms::release_group(h.firm, h.person, per_group)].push_back(
         static_cast<std::uint32_t>(k));
   }
   tbb::parallel_for(size_t{0}, firms::k_release_groups, [&](size_t g) {

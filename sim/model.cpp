@@ -1037,19 +1037,16 @@ void Model::phase_firms_plan() {
   // (The workers whose job ends, a few hundred of some 70,000, were noted when hired: a
   // scan of all of them every month took longer than the departures. Those laid off since
   // have left the store or are no longer alive.)
-  std::vector<std::uint32_t> leaving;
+  std::vector<std::vector<std::uint32_t>> departures(firms::k_release_groups);
   if (const auto k = static_cast<size_t>(now_ - first_); k < outside_leaving_.size()) {
     for (const std::uint32_t id : outside_leaving_[k]) {
       const std::uint32_t o = outside_index(id);
-      if (o != k_none && outside_workers.alive[o] && outside_workers.leave[o] == now_)
-        leaving.push_back(o);
+      if (o == k_none || !outside_workers.alive[o] || outside_workers.leave[o] != now_) continue;
+      const std::uint32_t e = outside_workers.employer[o];
+      departures[firms::release_group(e != k_none ? firm_index(e) : k_none, o, per_group)]
+          .push_back(o);
     }
     std::vector<std::uint32_t>().swap(outside_leaving_[k]);
-  }
-  std::vector<std::vector<std::uint32_t>> departures(firms::k_release_groups);
-  for (const std::uint32_t o : leaving) {
-    const std::uint32_t e = outside_workers.employer[o];
-    departures[e != k_none ? firm_index(e) / per_group : o % firms::k_release_groups].push_back(o);
   }
   firms::release_in_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
     for (size_t f = g * per_group; f < std::min(firms.size(), (g + 1) * per_group); ++f) {

@@ -969,15 +969,14 @@ void SupplyChain::build(const Model& m, const std::vector<std::int32_t>* headcou
   // same for any number of blocks; a fixed number bounds the counts' memory to 16 per
   // firm.)
   const size_t blocks = std::clamp<size_t>(n / 4096, 1, 16), per_block = (n + blocks - 1) / blocks;
-  auto block_slots = [&](size_t b) {
-    return std::pair{I.slot_begin[std::min(n, b * per_block)],
-                     I.slot_begin[std::min(n, (b + 1) * per_block)]};
+  auto block_begin = [&](size_t b) {
+    return static_cast<std::uint32_t>(std::min(n, b * per_block));
   };
   // Per block and supplier: its links, then the offset in the row of the block's first.
   std::vector<std::uint32_t> at(blocks * n, 0);
   parallel_each(blocks, 1, [&](size_t b) {
     std::uint32_t* count = &at[b * n];
-    for (auto [i, e] = block_slots(b); i < e; ++i)
+    for (std::uint32_t i = I.slot_begin[block_begin(b)]; i < I.slot_begin[block_begin(b + 1)]; ++i)
       if (const std::uint32_t s = I.slot_supplier[i]; s != k_none) ++count[s];
   });
   std::vector<std::uint32_t> len(n, 0);
@@ -996,8 +995,7 @@ void SupplyChain::build(const Model& m, const std::vector<std::int32_t>* headcou
   I.pool_laid_out = pool;
   parallel_each(blocks, 1, [&](size_t b) {
     std::uint32_t* next = &at[b * n];
-    for (auto c = static_cast<std::uint32_t>(std::min(n, b * per_block));
-         c < std::min(n, (b + 1) * per_block); ++c)
+    for (std::uint32_t c = block_begin(b); c < block_begin(b + 1); ++c)
       for (std::uint32_t i = I.slot_begin[c]; i < I.slot_begin[c + 1]; ++i) {
         const std::uint32_t s = I.slot_supplier[i];
         if (s == k_none) continue;
