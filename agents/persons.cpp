@@ -90,13 +90,14 @@ size_t PersonStore::bytes() const {
 void PersonEvents::clear() {
   deaths.clear(), births.clear(), leavers.clear(), emigrants.clear();
   study_starts.clear(), graduations.clear(), unions.clear(), job_leavers.clear();
+  status_moves.clear();
 }
 
 void PersonEvents::append(const PersonEvents& o) {
   auto add = [](auto& a, const auto& b) { a.insert(a.end(), b.begin(), b.end()); };
   add(deaths, o.deaths), add(births, o.births), add(leavers, o.leavers);
   add(emigrants, o.emigrants), add(study_starts, o.study_starts), add(graduations, o.graduations);
-  add(unions, o.unions), add(job_leavers, o.job_leavers);
+  add(unions, o.unions), add(job_leavers, o.job_leavers), add(status_moves, o.status_moves);
 }
 
 namespace persons {
@@ -396,6 +397,8 @@ void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEven
       p.next_due[i] = k_never;
       continue;
     }
+    // (A person's status changes here only in its own events below.)
+    const std::uint8_t status_before = p.status[i];
     const std::int32_t age = now - p.birth_month[i];
     if (p.next_birth[i] == now) {
       out.births.push_back(p.id[i]);
@@ -454,6 +457,8 @@ void step_chunk(Model& m, size_t begin, size_t end, std::int32_t now, PersonEven
       else
         p.next_labour[i] = k_never;
     }
+    if (p.status[i] != status_before)
+      out.status_moves.push_back({p.zone[i], status_before, p.status[i]});
     p.refresh_due(i);
   }
 }

@@ -98,6 +98,13 @@ struct Schedules {
 
 /// Cross-agent effects of one month's person events, gathered per chunk in index order
 /// and applied by the commit phase.
+/// A resident's change of status (`from`, `to`: Status values), for the counts of
+/// residents by zone and status that the model keeps current.
+struct StatusMove {
+  std::uint16_t zone;
+  std::uint8_t from, to;
+};
+
 struct PersonEvents {
   std::vector<std::uint32_t> deaths;        ///< person ids
   std::vector<std::uint32_t> births;        ///< mother ids
@@ -107,6 +114,7 @@ struct PersonEvents {
   std::vector<std::uint32_t> graduations;   ///< person ids that finished (or dropped out)
   std::vector<std::uint32_t> job_leavers;   ///< person ids whose job ended (quit, exit, retirement)
   std::vector<std::uint32_t> unions;        ///< person ids looking for a partner this month
+  std::vector<StatusMove> status_moves;     ///< the statuses changed this month
   void clear();
   void append(const PersonEvents& other);
 };

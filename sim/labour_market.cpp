@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -402,7 +403,10 @@ class Market : public Buffers {
  private:
   std::uint64_t purpose(std::uint64_t p) const { return initial_ ? (p | k_initial) : p; }
   size_t zi(int o, int d) const { return static_cast<size_t>(o) * zones_ + d; }
-  double screening_ = 1.0;      ///< share of applications passing the employer's screening
+  double screening_ = 1.0;  ///< share of applications passing the employer's screening
+  /// The residents' status changes of a round's hires, handed in by ranges in parallel.
+  std::vector<StatusMove> status_moves_;
+  std::mutex status_mutex_;
   bool weights_fresh_ = false;  ///< the search weights reflect the current vacancies
   double fit(int education, int level) const {
     return education == level ? 1.0 : 1.0 - 0.5 * penalty_;
@@ -1380,6 +1384,7 @@ void Market::set_modes_and_status(const std::vector<Hire>& hires) {
   // persons ahead fetched (scattered, as are the hires).
   auto& ps = m_.persons;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, hires.size(), k_grain), [&](const auto& range) {
+    std::vector<StatusMove> moves;  // the statuses changed, for the model's counts
     for (size_t k = range.begin(); k < range.end(); ++k) {
       if (k + 16 < range.end() && hires[k + 16].kind != Kind::outside) {
         const std::uint32_t a = hires[k + 16].person;
@@ -1390,9 +1395,20 @@ void Market::set_modes_and_status(const std::vector<Hire>& hires) {
       const Hire& h = hires[k];
       if (h.kind == Kind::outside) continue;
       ps.mode[h.person] = static_cast<std::uint8_t>(h.mode);
-      if (h.kind == Kind::unemployed) persons::on_hired(m_, h.person, now_);
+      if (h.kind == Kind::unemployed) {
+        const std::uint8_t before = ps.status[h.person];
+        persons::on_hired(m_, h.person, now_);
+        if (ps.status[h.person] != before)
+          moves.push_back({ps.zone[h.person], before, ps.status[h.person]});
+      }
     }
+    if (moves.empty()) return;
+    const std::lock_guard<std::mutex> lock(status_mutex_);
+    status_moves_.insert(status_moves_.end(), moves.begin(), moves.end());
   });
+  // (Integer counts: the order in which the ranges handed theirs in does not matter.)
+  m_.note_statuses(status_moves_);
+  status_moves_.clear();
 }
 
 double Market::job_months(Rng& rng) const {
@@ -1447,6 +1463,7 @@ void Market::place_rest_outside() {
     const Seeker& s = seekers[i];
     if (ne_ == 0) {
       // No external zones: the resident is unemployed after all.
+      m_.note_status(ps.zone[s.person], ps.status[s.person], idx(Status::unemployed));
       ps.status[s.person] = idx(Status::unemployed);
       ++unemployed;
       continue;
@@ -1650,6 +1667,7 @@ void match(Model& m, std::int32_t now) {
     for (size_t i = 0; i < market.seekers.size(); ++i) {
       const auto& s = market.seekers[i];
       if (market.done(i) || s.kind != Kind::placing) continue;
+      m.note_status(m.persons.zone[s.person], m.persons.status[s.person], idx(Status::unemployed));
       m.persons.status[s.person] = idx(Status::unemployed);
       m.persons.status_since[s.person] = now;
       Rng rng = m.rng(Stream::labour_market, m.persons.id[s.person], now);

@@ -150,6 +150,7 @@ void Model::build_economy() {
 }
 
 void Model::init_economy(const std::vector<std::int32_t>& positions) {
+  start_resident_counts();
   count_statuses();
   labour_market::initial_matching(*this);
   commuting.update(*this);
@@ -214,7 +215,7 @@ void Model::index_outside(std::uint32_t id, size_t index) {
   set_index(outside_index_, id, index);
 }
 
-void Model::count_statuses() {
+Model::StatusCounts Model::recount_statuses() const {
   const size_t nz = municipalities.size();
   // One increment per person into a cell keyed by zone, status and working age (16 cells
   // per zone, dead persons in a cell of their own). Four copies of the table, taken in
@@ -251,17 +252,82 @@ void Model::count_statuses() {
     for (size_t k = 0; k < k_copies; ++k)
       for (size_t j = 0; j < table; ++j) mine[j] += local[k * table + j];
   });
-  for (size_t z = 0; z < nz; ++z) {
-    Municipality& mu = municipalities[z];
-    mu.status_count.fill(0);
-    mu.working_age = 0;
+  StatusCounts counts;
+  counts.status.assign(nz * k_statuses, 0);
+  counts.working.assign(nz, 0);
+  for (size_t z = 0; z < nz; ++z)
     for (size_t c = 0; c < parts.size() / table; ++c) {
       const std::uint32_t* cell = &parts[c * table + z * k_cells];
-      for (int s = 0; s < k_statuses; ++s) {
-        mu.status_count[s] += cell[2 * s] + cell[2 * s + 1];
-        mu.working_age += cell[2 * s + 1];
+      for (size_t s = 0; s < k_statuses; ++s) {
+        counts.status[z * k_statuses + s] += cell[2 * s] + cell[2 * s + 1];
+        counts.working[z] += cell[2 * s + 1];
       }
     }
+  return counts;
+}
+
+void Model::start_resident_counts() {
+  resident_status_ = recount_statuses().status;
+  // Birth months from the oldest resident's (or the oldest an in-migrant may have, a
+  // century before the start) to the end of the run; count_resident widens the range
+  // should anyone arrive born earlier.
+  born_first_ = first_ - 12 * 100;
+  for (size_t p = 0; p < persons.size(); ++p)
+    if (persons.alive[p]) born_first_ = std::min(born_first_, persons.birth_month[p]);
+  born_months_ = static_cast<size_t>(last_ - born_first_ + 1);
+  born_.assign(municipalities.size() * born_months_, 0);
+  for (size_t p = 0; p < persons.size(); ++p)
+    if (persons.alive[p])
+      ++born_[persons.zone[p] * born_months_ +
+              static_cast<size_t>(persons.birth_month[p] - born_first_)];
+}
+
+void Model::count_resident(size_t p, int sign) {
+  const size_t z = persons.zone[p];
+  resident_status_[z * k_statuses + persons.status[p]] += sign;
+  const std::int32_t birth = persons.birth_month[p];
+  if (birth < born_first_ || birth - born_first_ >= static_cast<std::int32_t>(born_months_)) {
+    // Outside the range of birth months: widen it (rare; every zone's row moves).
+    const std::int32_t first = std::min(born_first_, birth);
+    const auto months = static_cast<size_t>(
+        std::max(born_first_ + static_cast<std::int32_t>(born_months_), birth + 1) - first);
+    std::vector<std::int32_t> wider(municipalities.size() * months, 0);
+    for (size_t zone = 0; zone < municipalities.size(); ++zone)
+      std::copy_n(&born_[zone * born_months_], born_months_,
+                  &wider[zone * months + static_cast<size_t>(born_first_ - first)]);
+    born_ = std::move(wider);
+    born_first_ = first;
+    born_months_ = months;
+  }
+  born_[z * born_months_ + static_cast<size_t>(birth - born_first_)] += sign;
+}
+
+void Model::count_arrivals(size_t from) {
+  for (size_t p = from; p < persons.size(); ++p)
+    if (persons.alive[p]) count_resident(p, +1);
+}
+
+std::vector<std::int64_t> Model::working_age_now() const {
+  // Aged 15-64 in whole years: born in (now - 65 years, now - 15 years].
+  const std::int32_t lo = std::max(born_first_, now_ - 65 * 12 + 1);
+  const std::int32_t hi =
+      std::min(born_first_ + static_cast<std::int32_t>(born_months_) - 1, now_ - 15 * 12);
+  std::vector<std::int64_t> working(municipalities.size(), 0);
+  for (size_t z = 0; z < municipalities.size(); ++z)
+    for (std::int32_t b = lo; b <= hi; ++b)
+      working[z] += born_[z * born_months_ + static_cast<size_t>(b - born_first_)];
+  return working;
+}
+
+void Model::count_statuses() {
+  // Kept current rather than counted here: a count reads 8 bytes of every person a month
+  // (some 3 % of a run), while the changes are a few thousand a month.
+  const std::vector<std::int64_t> working = working_age_now();
+  for (size_t z = 0; z < municipalities.size(); ++z) {
+    Municipality& mu = municipalities[z];
+    for (size_t s = 0; s < k_statuses; ++s)
+      mu.status_count[s] = resident_status_[z * k_statuses + s];
+    mu.working_age = working[z];
   }
 }
 
@@ -516,6 +582,7 @@ void remove_person(Model& m, size_t p, Releases& released) {
     --m.institutions[ps.institution[p]].resident_students;
   const size_t h = leave_household(m, p);
   --m.municipalities[ps.zone[p]].persons;
+  m.count_resident(p, -1);
   ps.alive[p] = 0;
   ps.next_due[p] = k_never;
   rehome_minors(m, h, released);
@@ -537,6 +604,7 @@ void remove_household(Model& m, size_t h, Releases& released) {
     if (ps.institution[p] != PersonStore::k_outside && ps.status[p] == idx(Status::student))
       --m.institutions[ps.institution[p]].resident_students;
     --m.municipalities[ps.zone[p]].persons;
+    m.count_resident(p, -1);
     ps.partnered[p] = 0;
     ps.household[p] = k_none;
     ps.next_member[p] = k_none;
@@ -884,6 +952,7 @@ void Model::phase_commit() {
   // result, does not depend on how many threads produced them.
   PersonEvents ev;
   for (const auto& c : chunk_events_) ev.append(c);
+  note_statuses(ev.status_moves);
   std::vector<std::uint32_t> moves;
   for (const auto& c : chunk_moves_) moves.insert(moves.end(), c.begin(), c.end());
 
@@ -941,6 +1010,7 @@ void Model::phase_commit() {
     ++municipalities[homes[k].zone].births;
     ++municipalities[homes[k].zone].persons;
   }
+  count_arrivals(first_newborn);
   parallel_each(first_newborn, persons.size(), 256,
                 [&](size_t p) { persons::schedule_person(*this, p, now_ + 1); });
   for_each_person_event(*this, ev.emigrants, [&](std::uint32_t id) {
@@ -999,6 +1069,7 @@ void Model::phase_commit() {
   if (month_of_year == 9) {
     institutions::admit_outside_students(*this, now_);
     const double share = scenario_.education.outside_students_moving_in;
+    const size_t first_student = persons.size();
     for (size_t k = 0; k < institutions.size(); ++k) {
       Institution& in = institutions[k];
       if (!in.teaches || in.level == Education::mbo || in.outside_cohorts.empty()) continue;
@@ -1008,6 +1079,7 @@ void Model::phase_commit() {
       const std::int64_t n = admit_students(*this, static_cast<int>(k), want, now_);
       in.outside_cohorts[0] -= static_cast<double>(n);
     }
+    count_arrivals(first_student);
   }
 
   // Households move in where dwellings are free.
@@ -1024,7 +1096,9 @@ void Model::phase_commit() {
     // Households that find no dwelling do not wait: they settle elsewhere.
     mu.in_migration_capped += want - arriving[z];
   }
+  const size_t first_in_migrant = persons.size();
   admit_households(*this, arriving, now_);
+  count_arrivals(first_in_migrant);
 }
 
 void Model::phase_firms_plan() {
@@ -1083,6 +1157,13 @@ void Model::dismiss(std::uint32_t worker, firms::ReleaseCounts* counts) {
   }
   const size_t p = person_index(worker);
   release(p, false);
+  const size_t zone = persons.zone[p];
+  if (counts) {
+    counts->decrements.push_back(resident_status_cell(zone, persons.status[p]));
+    counts->increments.push_back(resident_status_cell(zone, idx(Status::unemployed)));
+  } else {
+    note_status(zone, persons.status[p], idx(Status::unemployed));
+  }
   persons.status[p] = idx(Status::unemployed);
   persons.status_since[p] = now_;
   Rng own = this->rng(Stream::layoffs, persons.id[p], now_);
@@ -1287,6 +1368,21 @@ void Model::check_accounting() const {
     if (homes[z] != mu.households)
       throw InvariantError(fmt::format("{} in {}: {} households in the store, {} by accounting",
                                        Month{now_}.str(), mu.name, homes[z], mu.households));
+  }
+  // The running counts of residents by status and of working age (count_statuses).
+  const StatusCounts counted = recount_statuses();
+  const std::vector<std::int64_t> working = working_age_now();
+  for (size_t z = 0; z < municipalities.size(); ++z) {
+    for (size_t st = 0; st < k_statuses; ++st)
+      if (counted.status[z * k_statuses + st] != resident_status_[z * k_statuses + st])
+        throw InvariantError(fmt::format(
+            "{} in {}: {} residents {} in the store, {} by the running count", Month{now_}.str(),
+            municipalities[z].name, counted.status[z * k_statuses + st], k_status_names[st],
+            resident_status_[z * k_statuses + st]));
+    if (counted.working[z] != working[z])
+      throw InvariantError(
+          fmt::format("{} in {}: {} residents aged 15-64 in the store, {} by the running count",
+                      Month{now_}.str(), municipalities[z].name, counted.working[z], working[z]));
   }
   observer::check_flows(*this);
   if (const std::string problems = accounts.check(1e-9); !problems.empty())

@@ -178,8 +178,36 @@ class Model {
   }
   /// Average monthly wage of a job of `level` over all sectors, weighted by their jobs.
   double mean_wage(int level) const;
-  /// Counts residents per zone by status and working age (parallel, exact).
+  /// Sets the municipalities' counts of residents by status and of working age
+  /// (status_count, working_age) to those of now. The model keeps both current at every
+  /// arrival, departure and change of status (see note_status); this publishes them, once
+  /// a month before the goods market, so that what reads them sees the same counts all
+  /// month.
   void count_statuses();
+  /// Residents per zone by status and aged 15-64, counted from the store (parallel,
+  /// exact): what the running counts must equal (check_accounting), and their start.
+  struct StatusCounts {
+    std::vector<std::int64_t> status;   ///< per zone x status
+    std::vector<std::int64_t> working;  ///< per zone
+  };
+  StatusCounts recount_statuses() const;
+  /// A resident of `zone` changes status (from, to): the running counts follow.
+  void note_status(size_t zone, int from, int to) {
+    --resident_status_[zone * k_statuses + static_cast<size_t>(from)];
+    ++resident_status_[zone * k_statuses + static_cast<size_t>(to)];
+  }
+  void note_statuses(const std::vector<StatusMove>& moves) {
+    for (const StatusMove& c : moves) note_status(c.zone, c.from, c.to);
+  }
+  /// The running count of residents of `zone` with `status` (for changes made in
+  /// parallel groups, which add theirs later: firms::ReleaseCounts).
+  std::int64_t* resident_status_cell(size_t zone, int status) {
+    return &resident_status_[zone * k_statuses + static_cast<size_t>(status)];
+  }
+  /// Person index p arrives (+1) or departs (-1): its status and birth month join or
+  /// leave the running counts. Persons appended from index `from` on arrive at once.
+  void count_resident(size_t p, int sign);
+  void count_arrivals(size_t from);
   /// Index of a cluster by name (k_no_cluster for "" or an unknown name).
   std::uint8_t cluster_index(const std::string& name) const;
   /// The sector of a cluster's company sites (the first site's sector).
@@ -288,6 +316,17 @@ class Model {
   std::vector<std::uint32_t> pending_exits_, pending_entrants_;  ///< not yet in the graph
   /// Per month of the run: the outside workers whose job ends then (ids, ascending).
   std::vector<std::vector<std::uint32_t>> outside_leaving_;
+  /// The running counts of residents (see count_statuses): per zone x status, and per
+  /// zone x birth month (from born_first_, born_months_ months a zone), from which the
+  /// residents of working age follow for any month.
+  std::vector<std::int64_t> resident_status_;
+  std::vector<std::int32_t> born_;
+  std::int32_t born_first_ = 0;
+  size_t born_months_ = 0;
+  /// The running counts from the store (at the start).
+  void start_resident_counts();
+  /// Residents per zone aged 15-64 now, from the birth months.
+  std::vector<std::int64_t> working_age_now() const;
   /// The order flow that runs alongside the next month's commit and the phases up to its
   /// production (see run()).
   enum class Orders { none, deferred, running } orders_ = Orders::none;

@@ -545,7 +545,9 @@ TEST_CASE("A full run at scale 0.1 keeps accounting and households and life-cour
           "[demography][invariants][lifecourse]") {
   // One run of 2026-2046 at scale 0.1 carries several checks (a run costs seconds):
   //  * check_invariants makes every step recount persons and households per zone and check
-  //    stock = previous + births + in-migrants - deaths - out-migrants (InvariantError);
+  //    stock = previous + births + in-migrants - deaths - out-migrants, and the residents
+  //    by status and of working age against the counts the model keeps current at every
+  //    change (InvariantError);
   //  * every household's member list is walked after every December;
   //  * on every 1 January: nobody is retired before the pension month or in the labour
   //    force after it, and students are aged 16-35;
