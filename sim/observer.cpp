@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <numeric>
@@ -12,24 +13,29 @@ namespace regio::observer {
 
 namespace {
 
-/// Counts of the 1 January snapshot, tallied in parallel chunks and summed in chunk
-/// order (integer counts, so the sum is exact anyway).
+/// Counts of the 1 January snapshot, tallied in parallel chunks and summed (integer
+/// counts: exact, whatever the chunks). Integers rather than the doubles of the series:
+/// an increment of a double waits for the one before it on the same counter to be
+/// stored, and most increments of a chunk fall on a few counters.
 struct Tally {
-  std::vector<double> by_age_status, by_sex, adults_by_education, students_by_level,
+  std::vector<std::int64_t> by_age_status, by_sex, adults_by_education, students_by_level,
       inst_resident_by_field;
-  Tally(size_t zones, size_t insts)
-      : by_age_status(zones * k_age_groups * k_statuses, 0.0),
-        by_sex(zones * 2, 0.0),
-        adults_by_education(zones * k_education_levels, 0.0),
-        students_by_level(zones * k_education_levels, 0.0),
-        inst_resident_by_field(insts * k_fields, 0.0) {}
+  /// Residents' jobs per (home zone, job zone, mode), as commuting_cell gives the cells.
+  std::vector<std::int64_t> commuting;
+  Tally(size_t zones, size_t insts, size_t commuting_cells)
+      : by_age_status(zones * k_age_groups * k_statuses, 0),
+        by_sex(zones * 2, 0),
+        adults_by_education(zones * k_education_levels, 0),
+        students_by_level(zones * k_education_levels, 0),
+        inst_resident_by_field(insts * k_fields, 0),
+        commuting(commuting_cells, 0) {}
   void add(const Tally& o) {
     auto sum = [](auto& a, const auto& b) {
       for (size_t k = 0; k < a.size(); ++k) a[k] += b[k];
     };
     sum(by_age_status, o.by_age_status), sum(by_sex, o.by_sex);
     sum(adults_by_education, o.adults_by_education), sum(students_by_level, o.students_by_level);
-    sum(inst_resident_by_field, o.inst_resident_by_field);
+    sum(inst_resident_by_field, o.inst_resident_by_field), sum(commuting, o.commuting);
   }
 };
 
@@ -44,36 +50,35 @@ struct CommuteTally {
 /// Working days per month and trips per working day used for car-km (estimate).
 constexpr double k_commute_days = 21.0, k_trips_per_day = 2.0;
 
-/// Commuting from the jobs held now: residents (home zone -> job zone) and outside
-/// workers (external home zone -> job zone). Sequential loops in index order.
-CommuteTally tally_commuting(const Model& m) {
+/// The commuting counters: jobs per (resident?, origin, destination, mode).
+size_t commuting_cells(const Model& m) {
+  const auto nzall = static_cast<size_t>(m.commuting.zones());
+  return 2 * nzall * nzall * k_modes;
+}
+size_t commuting_cell(size_t nzall, size_t resident, size_t o, size_t d, size_t mode) {
+  return ((resident * nzall + o) * nzall + d) * k_modes + mode;
+}
+
+/// The outside workers' jobs (external home zone -> job zone) into `counts`.
+void count_outside_commutes(const Model& m, std::vector<std::int64_t>& counts) {
+  const auto nzall = static_cast<size_t>(m.commuting.zones());
+  const size_t nz = m.municipalities.size();
+  const auto& w = m.outside_workers;
+  for (size_t o = 0; o < w.size(); ++o)
+    if (w.alive[o] && w.employer[o] != k_none)
+      ++counts[commuting_cell(nzall, 0, nz + w.home[o], w.job_zone[o], w.mode[o])];
+}
+
+/// Commuting from the jobs held now, counted per cell (commuting_cell): residents (home
+/// zone -> job zone) and outside workers (external home zone -> job zone). Integer
+/// counts: every figure below is the same for any number of threads or chunk size.
+CommuteTally tally_commuting(const Model& m, const std::vector<std::int64_t>& counts) {
   const Commuting& c = m.commuting;
   const size_t nzall = static_cast<size_t>(c.zones());
   const size_t nz = m.municipalities.size();
-  // Integer counts per (resident?, origin, destination, mode), tallied in parallel chunks:
-  // exact, so every figure below is the same for any number of threads or chunk size.
-  const size_t cells = 2 * nzall * nzall * k_modes;
   auto cell = [&](size_t resident, size_t o, size_t d, size_t mode) {
-    return ((resident * nzall + o) * nzall + d) * k_modes + mode;
+    return commuting_cell(nzall, resident, o, d, mode);
   };
-  const auto& p = m.persons;
-  const auto& w = m.outside_workers;
-  std::vector<std::int64_t> counts(cells, 0);
-  {
-    std::vector<std::vector<std::int64_t>> part(m.chunk_count(p.size()),
-                                                std::vector<std::int64_t>(cells, 0));
-    m.for_chunks(p.size(), [&](size_t ch, size_t b, size_t e) {
-      auto& mine = part[ch];
-      for (size_t i = b; i < e; ++i)
-        if (p.alive[i] && p.job_zone[i] != PersonStore::k_no_job_zone)
-          ++mine[cell(1, p.zone[i], p.job_zone[i], p.mode[i])];
-    });
-    for (const auto& pc : part)
-      for (size_t k = 0; k < cells; ++k) counts[k] += pc[k];
-  }
-  for (size_t o = 0; o < w.size(); ++o)
-    if (w.alive[o] && w.employer[o] != k_none)
-      ++counts[cell(0, nz + w.home[o], w.job_zone[o], w.mode[o])];
 
   CommuteTally t;
   t.matrix.assign(nzall * nzall, 0.0);
@@ -214,30 +219,53 @@ void record_economy(Model& m) {
 void snapshot(Model& m, std::int32_t date) {
   const size_t zones = m.municipalities.size(), insts = m.institutions.size();
   const auto& p = m.persons;
-  std::vector<Tally> parts(m.chunk_count(p.size()), Tally(zones, insts));
-  m.for_chunks(p.size(), [&](size_t c, size_t b, size_t e) {
-    Tally& t = parts[c];
-    for (size_t i = b; i < e; ++i) {
-      if (!p.alive[i]) continue;
-      const size_t z = p.zone[i];
-      const int age = (date - p.birth_month[i]) / 12;
-      t.by_age_status[(z * k_age_groups + static_cast<size_t>(age_group_of(age))) * k_statuses +
-                      p.status[i]] += 1;
-      t.by_sex[z * 2 + p.sex[i]] += 1;
-      if (age >= 25 && age < 65)
-        t.adults_by_education[z * k_education_levels + p.education[i]] += 1;
-      if (p.status[i] == idx(Status::student)) {
-        t.students_by_level[z * k_education_levels + p.track[i]] += 1;
-        if (p.institution[i] != PersonStore::k_outside)
-          t.inst_resident_by_field[p.institution[i] * k_fields + p.field[i]] += 1;
-      }
+  const size_t ccells = commuting_cells(m);
+  const auto nzall = static_cast<size_t>(m.commuting.zones());
+  std::vector<Tally> parts(m.chunk_count(p.size()), Tally(zones, insts, ccells));
+  // The residents in parallel chunks (their commutes in the same pass); beside them, the
+  // outside workers' commutes and the firms' figures (sums of whole numbers: exact in any
+  // order).
+  std::vector<std::int64_t> outside_commutes(ccells, 0);
+  const size_t ns = m.scenario().sectors.size();
+  std::vector<double> jobs(zones * ns, 0.0), est(zones * ns, 0.0), open(zones * ns, 0.0);
+  auto firms_and_outside = [&] {
+    count_outside_commutes(m, outside_commutes);
+    for (size_t f = 0; f < m.firms.size(); ++f) {
+      if (!m.firms.alive[f]) continue;
+      const size_t cell = m.firms.zone[f] * ns + m.firms.sector[f];
+      jobs[cell] += m.firms.headcount(f);
+      est[cell] += 1.0;
+      open[cell] += m.firms.open_positions(f);
     }
-  });
-  Tally total(zones, insts);
+  };
+  auto residents = [&] {
+    m.for_chunks(p.size(), [&](size_t c, size_t b, size_t e) {
+      Tally& t = parts[c];
+      for (size_t i = b; i < e; ++i) {
+        if (!p.alive[i]) continue;
+        const size_t z = p.zone[i];
+        if (p.job_zone[i] != PersonStore::k_no_job_zone)
+          ++t.commuting[commuting_cell(nzall, 1, z, p.job_zone[i], p.mode[i])];
+        const int age = (date - p.birth_month[i]) / 12;
+        t.by_age_status[(z * k_age_groups + static_cast<size_t>(age_group_of(age))) * k_statuses +
+                        p.status[i]] += 1;
+        t.by_sex[z * 2 + p.sex[i]] += 1;
+        if (age >= 25 && age < 65)
+          t.adults_by_education[z * k_education_levels + p.education[i]] += 1;
+        if (p.status[i] == idx(Status::student)) {
+          t.students_by_level[z * k_education_levels + p.track[i]] += 1;
+          if (p.institution[i] != PersonStore::k_outside)
+            t.inst_resident_by_field[p.institution[i] * k_fields + p.field[i]] += 1;
+        }
+      }
+    });
+  };
+  tbb::parallel_invoke(residents, firms_and_outside);
+  Tally total(zones, insts, ccells);
   for (const auto& t : parts) total.add(t);
   Series& s = m.series;
   s.dates.push_back(fmt::format("{}-01-01", date / 12));
-  auto append = [](std::vector<double>& dst, const std::vector<double>& src) {
+  auto append = [](std::vector<double>& dst, const auto& src) {
     dst.insert(dst.end(), src.begin(), src.end());
   };
   append(s.by_age_status, total.by_age_status);
@@ -246,19 +274,11 @@ void snapshot(Model& m, std::int32_t date) {
   append(s.students_by_level, total.students_by_level);
   // Jobs and establishments by zone and sector; commuting.
   {
-    const size_t ns = m.scenario().sectors.size();
-    std::vector<double> jobs(zones * ns, 0.0), est(zones * ns, 0.0), open(zones * ns, 0.0);
-    for (size_t f = 0; f < m.firms.size(); ++f) {
-      if (!m.firms.alive[f]) continue;
-      const size_t cell = m.firms.zone[f] * ns + m.firms.sector[f];
-      jobs[cell] += m.firms.headcount(f);
-      est[cell] += 1.0;
-      open[cell] += m.firms.open_positions(f);
-    }
     append(s.jobs_by_sector, jobs);
     append(s.establishments, est);
     append(s.vacancies_by_sector, open);
-    const CommuteTally t = tally_commuting(m);
+    for (size_t k = 0; k < ccells; ++k) total.commuting[k] += outside_commutes[k];
+    const CommuteTally t = tally_commuting(m, total.commuting);
     append(s.commuting_matrix, t.matrix);
     append(s.commute_minutes, t.minutes);
     append(s.commute_km, t.km);
@@ -272,8 +292,9 @@ void snapshot(Model& m, std::int32_t date) {
     s.inst_staff.push_back(std::accumulate(in.staff.begin(), in.staff.end(), 0.0));
     const double outside = in.outside_students();
     for (int f = 0; f < k_fields; ++f)
-      s.inst_students_by_field.push_back(total.inst_resident_by_field[k * k_fields + f] +
-                                         outside * in.field_shares[f]);
+      s.inst_students_by_field.push_back(
+          static_cast<double>(total.inst_resident_by_field[k * k_fields + f]) +
+          outside * in.field_shares[f]);
   }
 }
 
