@@ -482,7 +482,7 @@ void prefetch_person(const Model& m, size_t p) {
   const auto& ps = m.persons;
   prefetch(&ps.id[p], &ps.alive[p], &ps.household[p], &ps.next_member[p], &ps.partnered[p],
            &ps.sex[p], &ps.role[p], &ps.zone[p], &ps.status[p], &ps.institution[p],
-           &ps.birth_month[p], &ps.next_due[p]);
+           &ps.birth_month[p], &ps.next_due[p], &ps.job_zone[p]);
 }
 /// The record of household index h.
 void prefetch_household(const Model& m, size_t h) {
@@ -556,6 +556,8 @@ using households::add_member;
 /// Person indices whose jobs end in this commit, in the order they end. The releases are
 /// applied together at the end of the commit (firms::release_residents): nothing in the
 /// commit reads a job or a staff list, so the order of the releases is all that matters.
+/// (Persons removed without a job are not listed: their release would change nothing,
+/// and each costs the release's look-ups of scattered records.)
 using Releases = std::vector<std::uint32_t>;
 
 void rehome_minors(Model& m, size_t h, Releases& released);
@@ -563,7 +565,8 @@ void rehome_minors(Model& m, size_t h, Releases& released);
 /// Removes a person from the model (death or moving out of the region).
 void remove_person(Model& m, size_t p, Releases& released) {
   auto& ps = m.persons;
-  released.push_back(static_cast<std::uint32_t>(p));
+  if (ps.job_zone[p] != PersonStore::k_no_job_zone)
+    released.push_back(static_cast<std::uint32_t>(p));
   if (ps.partnered[p]) {
     // The partner stays single in the household and may look for a new partner.
     const size_t h = m.household_index(ps.household[p]);
@@ -599,7 +602,8 @@ void remove_household(Model& m, size_t h, Releases& released) {
   for (std::uint32_t q = hh.first_member[h]; q != k_none;) {
     const size_t p = m.person_index(q);
     q = ps.next_member[p];
-    released.push_back(static_cast<std::uint32_t>(p));
+    if (ps.job_zone[p] != PersonStore::k_no_job_zone)
+      released.push_back(static_cast<std::uint32_t>(p));
     ++mu.out_migrants;
     if (ps.institution[p] != PersonStore::k_outside && ps.status[p] == idx(Status::student))
       --m.institutions[ps.institution[p]].resident_students;
