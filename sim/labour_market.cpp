@@ -1068,8 +1068,21 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
     thread_local std::vector<Pick> picks;
     picks.resize(k_batch * a);
     std::array<std::uint8_t, k_batch> made{};  // per seeker of the batch: its picks
-    const size_t end = std::min(active.size(), (chunk + 1) * k_grain);
-    for (size_t q0 = chunk * k_grain; q0 < end; q0 += k_batch) {
+    const size_t begin = chunk * k_grain, end = std::min(active.size(), (chunk + 1) * k_grain);
+    // The chunk's first application draws together (Rng::first_uniforms: the seekers'
+    // generators side by side; every active seeker applies at least once): the first two
+    // numbers of each seeker's generator, as uniform() gives them.
+    thread_local std::vector<std::uint64_t> keys;
+    thread_local std::vector<double> first_u, first_v;
+    keys.resize(end - begin);
+    first_u.resize(end - begin);
+    first_v.resize(end - begin);
+    for (size_t q = begin; q < end; ++q)
+      keys[q - begin] = agent_key(purpose(k_apply), seekers[active[q]].key, r);
+    Rng::first_uniforms(m_.config().seed, m_.config().replication, Stream::labour_market,
+                        keys.data(), static_cast<std::uint32_t>(now_), first_u.data(), end - begin,
+                        first_v.data());
+    for (size_t q0 = begin; q0 < end; q0 += k_batch) {
       const size_t batch = std::min(k_batch, end - q0);
       size_t np = 0;
       for (size_t j = 0; j < batch; ++j) {
@@ -1085,11 +1098,21 @@ void Market::apply_all(const std::vector<std::uint32_t>& active, int r) {
         const std::uint32_t rb = row_begin_[row];
         const std::uint32_t n = row_count_[row];
         if (n == 0) continue;
-        Rng rng = draw(m_, purpose(k_apply), s.key, r, now_);
+        std::optional<Rng> rng;  // for the applications after the first
         for (size_t k = 0; k < passing; ++k, ++np) {
           Pick& p = picks[np];
-          p.u = rng.uniform();
-          p.v = rng.uniform();
+          if (k == 0) {
+            p.u = first_u[q - begin];
+            p.v = first_v[q - begin];
+          } else {
+            if (!rng) {
+              rng.emplace(draw(m_, purpose(k_apply), s.key, r, now_));
+              rng->uniform();  // the first two numbers, drawn above
+              rng->uniform();
+            }
+            p.u = rng->uniform();
+            p.v = rng->uniform();
+          }
           const double x = p.u * n;
           p.at = rb + std::min(n - 1, static_cast<std::uint32_t>(x));
           p.f = x - static_cast<double>(p.at - rb);
