@@ -268,38 +268,36 @@ Model::StatusCounts Model::recount_statuses() const {
 
 void Model::start_resident_counts() {
   resident_status_ = recount_statuses().status;
-  // Birth months from the oldest resident's (or the oldest an in-migrant may have, a
-  // century before the start) to the end of the run; count_resident widens the range
-  // should anyone arrive born earlier.
+  // Birth months from a century before the start (the oldest an in-migrant may be) to
+  // the end of the run; count_birth widens the range for anyone born earlier.
   born_first_ = first_ - 12 * 100;
-  for (size_t p = 0; p < persons.size(); ++p)
-    if (persons.alive[p]) born_first_ = std::min(born_first_, persons.birth_month[p]);
   born_months_ = static_cast<size_t>(last_ - born_first_ + 1);
   born_.assign(municipalities.size() * born_months_, 0);
   for (size_t p = 0; p < persons.size(); ++p)
-    if (persons.alive[p])
-      ++born_[persons.zone[p] * born_months_ +
-              static_cast<size_t>(persons.birth_month[p] - born_first_)];
+    if (persons.alive[p]) count_birth(persons.zone[p], persons.birth_month[p], +1);
 }
 
-void Model::count_resident(size_t p, int sign) {
-  const size_t z = persons.zone[p];
-  resident_status_[z * k_statuses + persons.status[p]] += sign;
-  const std::int32_t birth = persons.birth_month[p];
+void Model::count_birth(size_t zone, std::int32_t birth, int sign) {
   if (birth < born_first_ || birth - born_first_ >= static_cast<std::int32_t>(born_months_)) {
     // Outside the range of birth months: widen it (rare; every zone's row moves).
     const std::int32_t first = std::min(born_first_, birth);
     const auto months = static_cast<size_t>(
         std::max(born_first_ + static_cast<std::int32_t>(born_months_), birth + 1) - first);
     std::vector<std::int32_t> wider(municipalities.size() * months, 0);
-    for (size_t zone = 0; zone < municipalities.size(); ++zone)
-      std::copy_n(&born_[zone * born_months_], born_months_,
-                  &wider[zone * months + static_cast<size_t>(born_first_ - first)]);
+    for (size_t z = 0; z < municipalities.size(); ++z)
+      std::copy_n(&born_[z * born_months_], born_months_,
+                  &wider[z * months + static_cast<size_t>(born_first_ - first)]);
     born_ = std::move(wider);
     born_first_ = first;
     born_months_ = months;
   }
-  born_[z * born_months_ + static_cast<size_t>(birth - born_first_)] += sign;
+  born_[zone * born_months_ + static_cast<size_t>(birth - born_first_)] += sign;
+}
+
+void Model::count_resident(size_t p, int sign) {
+  const size_t z = persons.zone[p];
+  resident_status_[z * k_statuses + persons.status[p]] += sign;
+  count_birth(z, persons.birth_month[p], sign);
 }
 
 void Model::count_arrivals(size_t from) {

@@ -325,6 +325,8 @@ class Model {
   size_t born_months_ = 0;
   /// The running counts from the store (at the start).
   void start_resident_counts();
+  /// A resident of `zone` born in month `birth` arrives (+1) or departs (-1).
+  void count_birth(size_t zone, std::int32_t birth, int sign);
   /// Residents per zone aged 15-64 now, from the birth months.
   std::vector<std::int64_t> working_age_now() const;
   /// The order flow that runs alongside the next month's commit and the phases up to its
