@@ -268,8 +268,8 @@ Model::StatusCounts Model::recount_statuses() const {
 
 void Model::start_resident_counts() {
   resident_status_ = recount_statuses().status;
-  // Birth months from a century before the start (the oldest an in-migrant may be) to
-  // the end of the run; count_birth widens the range for anyone born earlier.
+  // Birth months from a century before the start to the end of the run; count_birth
+  // widens the range for anyone born earlier (the oldest residents of the start).
   born_first_ = first_ - 12 * 100;
   born_months_ = static_cast<size_t>(last_ - born_first_ + 1);
   born_.assign(municipalities.size() * born_months_, 0);
