@@ -204,7 +204,7 @@ void ReleaseCounts::end_outside_job(size_t cell) {
 
 void ReleaseCounts::apply() const {
   for (std::int64_t* counter : decrements) --*counter;
-  for (std::int64_t* counter : increments) ++*counter;
+  model->note_statuses(status_moves);
 }
 
 void release(Model& m, size_t p, bool outside) {

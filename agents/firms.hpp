@@ -124,9 +124,9 @@ struct ReleaseCounts {
   /// group makes a few releases a month, and copies of all counters (some 10 KB each,
   /// made and added up three times a month) cost more than the releases' own changes.
   std::vector<std::int64_t*> decrements;
-  /// The counters to increment likewise (the residents' counts by status, for those
-  /// dismissed: Model::dismiss).
-  std::vector<std::int64_t*> increments;
+  /// The residents' changes of status (those dismissed: Model::dismiss), for the model's
+  /// counts by status.
+  std::vector<StatusMove> status_moves;
   Model* model;
   explicit ReleaseCounts(Model& m) : model(&m) {}
   void end_job(size_t zone, size_t cell, int level, bool regional, size_t job_zone);

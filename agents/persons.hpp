@@ -98,13 +98,6 @@ struct Schedules {
 
 /// Cross-agent effects of one month's person events, gathered per chunk in index order
 /// and applied by the commit phase.
-/// A resident's change of status (`from`, `to`: Status values), for the counts of
-/// residents by zone and status that the model keeps current.
-struct StatusMove {
-  std::uint16_t zone;
-  std::uint8_t from, to;
-};
-
 struct PersonEvents {
   std::vector<std::uint32_t> deaths;        ///< person ids
   std::vector<std::uint32_t> births;        ///< mother ids

@@ -403,10 +403,7 @@ class Market : public Buffers {
  private:
   std::uint64_t purpose(std::uint64_t p) const { return initial_ ? (p | k_initial) : p; }
   size_t zi(int o, int d) const { return static_cast<size_t>(o) * zones_ + d; }
-  double screening_ = 1.0;  ///< share of applications passing the employer's screening
-  /// The residents' status changes of a round's hires, handed in by ranges in parallel.
-  std::vector<StatusMove> status_moves_;
-  std::mutex status_mutex_;
+  double screening_ = 1.0;      ///< share of applications passing the employer's screening
   bool weights_fresh_ = false;  ///< the search weights reflect the current vacancies
   double fit(int education, int level) const {
     return education == level ? 1.0 : 1.0 - 0.5 * penalty_;
@@ -1406,8 +1403,11 @@ void Market::set_modes_and_status(const std::vector<Hire>& hires) {
   // Each hired resident's own records only: in parallel, with the records of a few
   // persons ahead fetched (scattered, as are the hires).
   auto& ps = m_.persons;
+  // The statuses changed, for the model's counts: handed in by the ranges as they end.
+  std::vector<StatusMove> all_moves;
+  std::mutex moves_mutex;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, hires.size(), k_grain), [&](const auto& range) {
-    std::vector<StatusMove> moves;  // the statuses changed, for the model's counts
+    std::vector<StatusMove> moves;
     for (size_t k = range.begin(); k < range.end(); ++k) {
       if (k + 16 < range.end() && hires[k + 16].kind != Kind::outside) {
         const std::uint32_t a = hires[k + 16].person;
@@ -1426,12 +1426,11 @@ void Market::set_modes_and_status(const std::vector<Hire>& hires) {
       }
     }
     if (moves.empty()) return;
-    const std::lock_guard<std::mutex> lock(status_mutex_);
-    status_moves_.insert(status_moves_.end(), moves.begin(), moves.end());
+    const std::lock_guard<std::mutex> lock(moves_mutex);
+    all_moves.insert(all_moves.end(), moves.begin(), moves.end());
   });
   // (Integer counts: the order in which the ranges handed theirs in does not matter.)
-  m_.note_statuses(status_moves_);
-  status_moves_.clear();
+  m_.note_statuses(all_moves);
 }
 
 double Market::job_months(Rng& rng) const {
@@ -1480,14 +1479,12 @@ void Market::hire(const Hire& h) {
 }
 
 void Market::place_rest_outside() {
-  auto& ps = m_.persons;
   for (size_t i = 0; i < seekers.size(); ++i) {
     if (done_[i]) continue;
     const Seeker& s = seekers[i];
     if (ne_ == 0) {
       // No external zones: the resident is unemployed after all.
-      m_.note_status(ps.zone[s.person], ps.status[s.person], idx(Status::unemployed));
-      ps.status[s.person] = idx(Status::unemployed);
+      m_.set_status(s.person, Status::unemployed);
       ++unemployed;
       continue;
     }
@@ -1690,8 +1687,7 @@ void match(Model& m, std::int32_t now) {
     for (size_t i = 0; i < market.seekers.size(); ++i) {
       const auto& s = market.seekers[i];
       if (market.done(i) || s.kind != Kind::placing) continue;
-      m.note_status(m.persons.zone[s.person], m.persons.status[s.person], idx(Status::unemployed));
-      m.persons.status[s.person] = idx(Status::unemployed);
+      m.set_status(s.person, Status::unemployed);
       m.persons.status_since[s.person] = now;
       Rng rng = m.rng(Stream::labour_market, m.persons.id[s.person], now);
       persons::schedule_labour(m, s.person, now, rng);

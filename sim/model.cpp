@@ -1131,7 +1131,7 @@ void Model::phase_firms_plan() {
       std::int32_t n = std::min<std::int32_t>(firms.layoffs[f], firms.headcount(f) - 1);
       for (; n > 0; --n) {
         const auto pick = rng.below(static_cast<std::uint32_t>(firms.staff[f].size()));
-        dismiss(firms.staff[f][pick], &counts);
+        dismiss(firms.staff[f][pick], counts);
       }
       firms.layoffs[f] = 0;
     }
@@ -1143,29 +1143,18 @@ void Model::phase_firms_plan() {
   });
 }
 
-void Model::dismiss(std::uint32_t worker, firms::ReleaseCounts* counts) {
-  auto release = [&](size_t index, bool outside) {
-    if (counts)
-      firms::release(*this, index, outside, *counts);
-    else
-      firms::release(*this, index, outside);
-  };
+void Model::dismiss(std::uint32_t worker, firms::ReleaseCounts& counts) {
   if (worker & FirmStore::k_outside_bit) {
     // An outside worker's record ends with the job.
     const size_t o = outside_index(worker & ~FirmStore::k_outside_bit);
-    release(o, true);
+    firms::release(*this, o, true, counts);
     outside_workers.alive[o] = 0;
     return;
   }
   const size_t p = person_index(worker);
-  release(p, false);
-  const size_t zone = persons.zone[p];
-  if (counts) {
-    counts->decrements.push_back(resident_status_cell(zone, persons.status[p]));
-    counts->increments.push_back(resident_status_cell(zone, idx(Status::unemployed)));
-  } else {
-    note_status(zone, persons.status[p], idx(Status::unemployed));
-  }
+  firms::release(*this, p, false, counts);
+  counts.status_moves.push_back(
+      {persons.zone[p], persons.status[p], static_cast<std::uint8_t>(Status::unemployed)});
   persons.status[p] = idx(Status::unemployed);
   persons.status_since[p] = now_;
   Rng own = this->rng(Stream::layoffs, persons.id[p], now_);
@@ -1205,7 +1194,7 @@ void Model::phase_finance() {
   }
   firms::release_in_groups(*this, [&](size_t g, firms::ReleaseCounts& counts) {
     for (std::uint32_t f : closing[g]) {
-      while (!firms.staff[f].empty()) dismiss(firms.staff[f].back(), &counts);
+      while (!firms.staff[f].empty()) dismiss(firms.staff[f].back(), counts);
       firms.alive[f] = 0;
       firms.vacancies[f] = {0, 0, 0, 0};
     }

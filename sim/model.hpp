@@ -199,10 +199,10 @@ class Model {
   void note_statuses(const std::vector<StatusMove>& moves) {
     for (const StatusMove& c : moves) note_status(c.zone, c.from, c.to);
   }
-  /// The running count of residents of `zone` with `status` (for changes made in
-  /// parallel groups, which add theirs later: firms::ReleaseCounts).
-  std::int64_t* resident_status_cell(size_t zone, int status) {
-    return &resident_status_[zone * k_statuses + static_cast<size_t>(status)];
+  /// Person index p takes status s, and the running counts follow (serial code only).
+  void set_status(size_t p, Status s) {
+    note_status(persons.zone[p], persons.status[p], idx(s));
+    persons.status[p] = static_cast<std::uint8_t>(s);
   }
   /// Person index p arrives (+1) or departs (-1): its status and birth month join or
   /// leave the running counts. Persons appended from index `from` on arrive at once.
@@ -282,8 +282,8 @@ class Model {
   void init_economy(const std::vector<std::int32_t>& positions);
   /// Ends a job by the employer's decision (layoff or closure): a resident becomes
   /// unemployed, an outside worker's record ends. `worker` is a staff-list entry.
-  /// With `counts`, the job counters' changes go there (for dismissals in parallel groups).
-  void dismiss(std::uint32_t worker, firms::ReleaseCounts* counts = nullptr);
+  /// The counters' changes go to `counts` (dismissals are made in parallel groups).
+  void dismiss(std::uint32_t worker, firms::ReleaseCounts& counts);
   /// The month's money flows from the firms' books (books_) and the plans.
   void record_accounts();
   void phase_commit();

@@ -33,6 +33,13 @@ enum class Status : std::uint8_t { child = 0, student, employed, unemployed, ina
 inline constexpr std::array<std::string_view, k_statuses> k_status_names{
     "child", "student", "employed", "unemployed", "inactive", "retired"};
 
+/// A resident's change of status (`from`, `to`: Status values), for the counts of
+/// residents by zone and status that the model keeps current.
+struct StatusMove {
+  std::uint16_t zone;
+  std::uint8_t from, to;
+};
+
 enum class Sex : std::uint8_t { male = 0, female = 1 };
 
 /// Five-year age bands 0-4 .. 85-89 and 90+ (used by the age-structure tables).
